@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds the real control plane used by tests and the sandbox, from the Go module proxy only:
+# etcd, kube-apiserver and kubectl (k8s.io/kubernetes through a throwaway module that pins every
+# staging module to its release), krew and validate-krew-manifest. Each binary is skipped when it
+# is already in DEST with a matching version stamp, so reruns cost nothing.
+#   usage: provision-test-env.sh DEST
+# Versions come from the environment (the Makefile pins them in one place).
+set -euo pipefail
+DEST=${1:?usage: provision-test-env.sh DEST}
+: "${K8S_VERSION:?}" "${ETCD_VERSION:?}" "${KREW_VERSION:?}"
+mkdir -p "$DEST"
+DEST=$(cd "$DEST" && pwd)
+export CGO_ENABLED=0 GOFLAGS=-mod=mod
+log() { printf '[provision] %s\n' "$*" >&2; }
+
+stamp_ok() { [ -x "$DEST/$1" ] && [ "$(cat "$DEST/.$1.version" 2>/dev/null)" = "$2" ]; }
+stamp() { echo "$2" > "$DEST/.$1.version"; }
+
+work() { local w; w=$(mktemp -d); echo "$w"; }
+
+build_etcd() {
+  stamp_ok etcd "$ETCD_VERSION" && { log "etcd $ETCD_VERSION: cached"; return; }
+  log "building etcd $ETCD_VERSION"
+  local w; w=$(work)
+  ( cd "$w" && go mod init example.invalid/etcdbuild >/dev/null 2>&1
+    printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1
+    go build -trimpath -ldflags='-s -w' -o "$DEST/etcd" go.etcd.io/etcd/server/v3 )
+  rm -rf "$w"; stamp etcd "$ETCD_VERSION"
+}
+
+# One module for both kube-apiserver and kubectl, so they share one dependency graph.
+build_kube() {
+  if stamp_ok kube-apiserver "$K8S_VERSION" && stamp_ok kubectl "$K8S_VERSION"; then
+    log "kube-apiserver and kubectl $K8S_VERSION: cached"; return
+  fi
+  log "building kube-apiserver and kubectl $K8S_VERSION (about 5 minutes cold)"
+  local staging="v0.${K8S_VERSION#v1.}" minor w kmod
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  w=$(work)
+  ( cd "$w" && go mod init example.invalid/kubebuild >/dev/null 2>&1
+    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    { echo "require k8s.io/kubernetes $K8S_VERSION"
+      for m in $(grep -E '=> \./staging/src/' "$kmod" | awk '{print $1}'); do
+        echo "replace $m => $m $staging"
+      done
+    } >> go.mod
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' > tools.go
+    go mod tidy >/dev/null 2>&1
+    local ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+    go build -trimpath -ldflags="$ld" -o "$DEST/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    go build -trimpath -ldflags="$ld" -o "$DEST/kubectl" k8s.io/kubernetes/cmd/kubectl )
+  rm -rf "$w"; stamp kube-apiserver "$K8S_VERSION"; stamp kubectl "$K8S_VERSION"
+}
+
+build_krew() {
+  if stamp_ok krew "$KREW_VERSION" && stamp_ok validate-krew-manifest "$KREW_VERSION"; then
+    log "krew $KREW_VERSION: cached"; return
+  fi
+  log "building krew $KREW_VERSION"
+  GOBIN="$DEST" go install -trimpath -ldflags='-s -w' "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION"
+  GOBIN="$DEST" go install -trimpath -ldflags='-s -w' "sigs.k8s.io/krew/cmd/validate-krew-manifest@$KREW_VERSION"
+  ln -sf krew "$DEST/kubectl-krew"
+  stamp krew "$KREW_VERSION"; stamp validate-krew-manifest "$KREW_VERSION"
+}
+
+start=$(date +%s)
+build_etcd
+build_krew
+build_kube
+log "binaries ready in $DEST ($(( $(date +%s) - start ))s)"

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+)
+
+// ListOptions are the options of `list`.
+type ListOptions struct {
+	*Globals
+	PrintFlags    *genericclioptions.PrintFlags
+	AllNamespaces bool
+	Selector      string
+	Statuses      []string
+}
+
+func newListCommand(g *Globals) *cobra.Command {
+	o := &ListOptions{Globals: g, PrintFlags: genericclioptions.NewPrintFlags("")}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List Hopsworks deployments with their status, instances, mode and model",
+		Example: `  kubectl hopsdeploy list -n my-project
+  kubectl hopsdeploy list -A --status Failed,Starting
+  kubectl hopsdeploy list --project my_project -o wide
+  kubectl hopsdeploy list -A -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.PrintFlags.AddFlags(cmd)
+	cmd.Flags().Lookup("output").Usage = "output format: wide, or one of " + strings.Join(o.PrintFlags.AllowedFormats(), ", ")
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list deployments of every namespace")
+	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "label selector, e.g. serving.hops.works/model-name=fraud")
+	cmd.Flags().StringSliceVar(&o.Statuses, "status", nil, "only deployments with these statuses (comma-separated: "+statusNames()+")")
+	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(strings.Split(statusNames(), ", "), cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func statusNames() string {
+	var s []string
+	for _, st := range state.AllStatuses {
+		s = append(s, string(st))
+	}
+	return strings.Join(s, ", ")
+}
+
+// Validate checks the flags.
+func (o *ListOptions) Validate() error {
+	for i, s := range o.Statuses {
+		ok := false
+		for _, st := range state.AllStatuses {
+			if strings.EqualFold(s, string(st)) {
+				o.Statuses[i], ok = string(st), true
+			}
+		}
+		if !ok {
+			return usageErr("invalid --status %q: use %s", s, statusNames())
+		}
+	}
+	if _, err := labels.Parse(o.Selector); err != nil {
+		return usageErr("invalid -l %q: %v", o.Selector, err)
+	}
+	if f := *o.PrintFlags.OutputFormat; f != "" && f != "wide" && !contains(o.PrintFlags.AllowedFormats(), f) {
+		return usageErr("invalid -o %q: use wide or one of %s", f, strings.Join(o.PrintFlags.AllowedFormats(), ", "))
+	}
+	if o.AllNamespaces && o.Project != "" {
+		return usageErr("--project and -A both choose namespaces: give one of them")
+	}
+	return nil
+}
+
+// Run lists the deployments.
+func (o *ListOptions) Run(ctx context.Context) error {
+	style, err := o.Style()
+	if err != nil {
+		return err
+	}
+	c, err := o.Clients()
+	if err != nil {
+		return err
+	}
+	ns := ""
+	if !o.AllNamespaces {
+		if ns, err = o.Namespace(ctx, c); err != nil {
+			return err
+		}
+	}
+	snaps, err := c.ListSnapshots(ctx, ns, o.Selector)
+	if err != nil {
+		return err
+	}
+	rows := []printers.ListRow{}
+	for _, s := range snaps {
+		r := diagnose.Build(s)
+		if len(o.Statuses) > 0 && !contains(o.Statuses, r.Status) {
+			continue
+		}
+		rows = append(rows, row(s, r))
+	}
+	switch f := *o.PrintFlags.OutputFormat; f {
+	case "", "wide":
+		return printers.List(o.Streams.Out, rows, o.AllNamespaces, f == "wide", style)
+	default:
+		u, err := printers.ToObject(map[string]any{"items": rows}, printers.KindList)
+		if err != nil {
+			return err
+		}
+		p, err := o.PrintFlags.ToPrinter()
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		return p.PrintObj(u, o.Streams.Out)
+	}
+}
+
+func row(s *state.Snapshot, r *diagnose.Report) printers.ListRow {
+	out := printers.ListRow{Name: r.Name, Namespace: r.Namespace, Status: r.Status, Condition: r.Condition, Mode: r.Mode,
+		ModelName: r.ModelName, ModelVersion: r.ModelVersion, AvailableInstances: r.AvailableInstances, TransformerInstance: r.AvailableTransformerInstances}
+	switch {
+	case s.ISVC != nil:
+		out.Created = s.ISVC.GetCreationTimestamp().Time
+	case s.Deployment != nil:
+		out.Created = s.Deployment.CreationTimestamp.Time
+	case len(s.Pods) > 0:
+		out.Created = s.Pods[0].CreationTimestamp.Time
+	}
+	for _, c := range r.Components {
+		switch c.Name {
+		case state.ComponentPredictor:
+			out.PredictorReady, out.PredictorTotal = c.Ready, c.Instances
+		case state.ComponentTransform:
+			out.HasTransformer = true
+			out.TransformerReady, out.TransformerTotal = c.Ready, c.Instances
+		}
+	}
+	return out
+}

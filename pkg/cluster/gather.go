@@ -1,0 +1,267 @@
+package cluster
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"golang.org/x/sync/errgroup"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// ISVCResource is KServe's InferenceService.
+var ISVCResource = schema.GroupVersionResource{Group: "serving.kserve.io", Version: "v1beta1", Resource: "inferenceservices"}
+
+const isvcName = "inferenceservices.serving.kserve.io"
+
+// Clients are the API clients the plugin uses.
+type Clients struct {
+	Kube kubernetes.Interface
+	Dyn  dynamic.Interface
+	Host string
+}
+
+// NewClients builds the clients from a REST config.
+func NewClients(cfg *rest.Config) (*Clients, error) {
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Kube: kc, Dyn: dc, Host: cfg.Host}, nil
+}
+
+// Gather reads one deployment into a Snapshot with four list calls made in parallel
+// (InferenceServices, DEFAULT Deployments, pods, Warning events), plus one for the pods of an
+// InferenceService that Hopsworks did not label. An unknown name is a *NotFoundError.
+func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot, error) {
+	snap := &state.Snapshot{Namespace: ns, Name: name, Now: time.Now()}
+	byName := labels.Set{state.LabelName: name}.String()
+	var isvcs []unstructured.Unstructured
+	var deps []appsv1.Deployment
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		l, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(gctx, metav1.ListOptions{})
+		if apierrors.IsNotFound(err) { // the CRD is not installed: no KServe here
+			return nil
+		}
+		if err != nil {
+			return wrap(err, "list", isvcName, ns, c.Host)
+		}
+		isvcs = l.Items
+		return nil
+	})
+	g.Go(func() error {
+		l, err := c.Kube.AppsV1().Deployments(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
+		if err != nil {
+			return wrap(err, "list", "deployments.apps", ns, c.Host)
+		}
+		deps = l.Items
+		return nil
+	})
+	g.Go(func() error {
+		l, err := c.Kube.CoreV1().Pods(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
+		if err != nil {
+			return wrap(err, "list", "pods", ns, c.Host)
+		}
+		snap.Pods = l.Items
+		return nil
+	})
+	var events []corev1.Event
+	g.Go(func() error {
+		l, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+		if err != nil {
+			return wrap(err, "list", "events", ns, c.Host)
+		}
+		events = l.Items
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	for i := range isvcs {
+		if isvcs[i].GetName() == name {
+			snap.ISVC = &isvcs[i]
+			break
+		}
+	}
+	if snap.ISVC == nil {
+		for i := range isvcs {
+			if isvcs[i].GetLabels()[state.LabelName] == name {
+				snap.ISVC = &isvcs[i]
+				break
+			}
+		}
+	}
+	if snap.ISVC == nil {
+		for i := range deps {
+			if isDefaultDeployment(&deps[i]) {
+				snap.Deployment = &deps[i]
+				break
+			}
+		}
+	}
+	if snap.ISVC != nil && snap.ISVC.GetLabels()[state.LabelName] == "" {
+		// An InferenceService that Hopsworks did not label: find its pods by KServe's label.
+		l, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.Set{state.LabelISVC: snap.ISVC.GetName()}.String()})
+		if err != nil {
+			return nil, wrap(err, "list", "pods", ns, c.Host)
+		}
+		snap.Pods = l.Items
+	}
+	if snap.ISVC == nil && snap.Deployment == nil && len(snap.Pods) == 0 {
+		return nil, c.notFound(ctx, ns, name, isvcs)
+	}
+	snap.Events = relatedEvents(snap, events)
+	return snap, nil
+}
+
+func isDefaultDeployment(d *appsv1.Deployment) bool {
+	return strings.HasPrefix(d.Name, "python-server-") || strings.HasPrefix(d.Name, "tf-serving-dep-") ||
+		d.Labels[state.LabelTool] == string(state.ToolDefault)
+}
+
+// relatedEvents keeps the events about the deployment's objects: its InferenceService or
+// Deployment, its pods, and the objects KServe and Knative derive from it (named after it).
+func relatedEvents(s *state.Snapshot, all []corev1.Event) []corev1.Event {
+	names := map[string]bool{s.Name: true}
+	var prefixes []string
+	if s.ISVC != nil {
+		names[s.ISVC.GetName()] = true
+		prefixes = append(prefixes, s.ISVC.GetName()+"-predictor", s.ISVC.GetName()+"-transformer")
+	}
+	if s.Deployment != nil {
+		names[s.Deployment.Name] = true
+		prefixes = append(prefixes, s.Deployment.Name+"-")
+	}
+	for i := range s.Pods {
+		names[s.Pods[i].Name] = true
+		for _, o := range s.Pods[i].OwnerReferences {
+			names[o.Name] = true
+		}
+	}
+	var out []corev1.Event
+	for _, e := range all {
+		n := e.InvolvedObject.Name
+		keep := names[n]
+		for _, p := range prefixes {
+			keep = keep || strings.HasPrefix(n, p)
+		}
+		if keep {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// notFound builds the error for an unknown name, with the names that do exist, closest first.
+func (c *Clients) notFound(ctx context.Context, ns, name string, isvcs []unstructured.Unstructured) error {
+	if _, err := c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		return &NotFoundError{Name: name, Namespace: ns, NamespaceGone: true}
+	}
+	known := map[string]bool{}
+	for i := range isvcs {
+		n := isvcs[i].GetLabels()[state.LabelName]
+		if n == "" {
+			n = isvcs[i].GetName()
+		}
+		known[n] = true
+	}
+	hasName := state.LabelName // the label exists
+	if l, err := c.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: hasName}); err == nil {
+		for _, d := range l.Items {
+			known[d.Labels[state.LabelName]] = true
+		}
+	}
+	if l, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: hasName}); err == nil {
+		for _, p := range l.Items {
+			known[p.Labels[state.LabelName]] = true
+		}
+	}
+	var names []string
+	for n := range known {
+		names = append(names, n)
+	}
+	return &NotFoundError{Name: name, Namespace: ns, Suggestions: Closest(name, names, 5)}
+}
+
+// Names lists the Hopsworks deployment names in a namespace, for completion.
+func (c *Clients) Names(ctx context.Context, ns string) ([]string, error) {
+	seen := map[string]bool{}
+	if l, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, i := range l.Items {
+			n := i.GetLabels()[state.LabelName]
+			if n == "" {
+				n = i.GetName()
+			}
+			seen[n] = true
+		}
+	}
+	if l, err := c.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: state.LabelName}); err == nil {
+		for _, d := range l.Items {
+			seen[d.Labels[state.LabelName]] = true
+		}
+	}
+	var out []string
+	for n := range seen {
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// TailLog returns the last n lines of a container's log (its previous instance if asked).
+func (c *Clients) TailLog(ctx context.Context, ns, pod, container string, previous bool, n int64) ([]string, error) {
+	limit := int64(64 * 1024)
+	b, err := c.Kube.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit}).DoRaw(ctx)
+	if err != nil {
+		return nil, wrap(err, "get", "pods/log", ns, c.Host)
+	}
+	s := strings.TrimRight(string(b), "\n")
+	if s == "" {
+		return nil, nil
+	}
+	return strings.Split(s, "\n"), nil
+}
+
+// ProjectNamespace resolves a Hopsworks project to its namespace: a namespace labelled
+// hopsworks.ai/project=<project> if there is one, else the project name lower-cased with every
+// character outside [a-z0-9-] replaced by "-" (KubeClientService.getKubeProjectName).
+func (c *Clients) ProjectNamespace(ctx context.Context, project string) (string, error) {
+	l, err := c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: labels.Set{state.LabelProjectNS: project}.String()})
+	switch {
+	case err == nil && len(l.Items) > 0:
+		return l.Items[0].Name, nil
+	case err != nil && !apierrors.IsForbidden(err):
+		return "", wrap(err, "list", "namespaces", "", c.Host)
+	}
+	return ProjectToNamespace(project), nil
+}
+
+// ProjectToNamespace is the Hopsworks rule for a project's namespace name.
+func ProjectToNamespace(project string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(project) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+

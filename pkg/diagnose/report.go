@@ -1,0 +1,347 @@
+// Package diagnose turns a state.Snapshot into the Report that `status` prints: the Hopsworks
+// view first (the keys of deployment.get_state().describe()), then what Hopsworks hides (every
+// pod and container state, the InferenceService conditions, de-duplicated Warning events) and a
+// diagnosis with its evidence and the next command to run. It does no I/O.
+package diagnose
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Report is the status of one deployment. The first block holds the keys and values of
+// Hopsworks' PredictorState.describe(); the rest is the plugin's own.
+type Report struct {
+	AvailableInstances            int             `json:"available_instances"`
+	AvailableTransformerInstances *int            `json:"available_transformer_instances,omitempty"`
+	Condition                     state.Condition `json:"condition"`
+	// Deployed is the start time in epoch milliseconds while deployed, false otherwise (the
+	// SDK turns a missing value into false).
+	Deployed                 any    `json:"deployed"`
+	HopsworksInferencePath   string `json:"hopsworks_inference_path,omitempty"`
+	ModelServerInferencePath string `json:"model_server_inference_path"`
+	Revision                 string `json:"revision,omitempty"`
+	Status                   string `json:"status"`
+
+	Name             string         `json:"name"`
+	Namespace        string         `json:"namespace"`
+	Tool             string         `json:"serving_tool"`
+	Mode             string         `json:"mode"`
+	ModelName        string         `json:"model_name,omitempty"`
+	ModelVersion     string         `json:"model_version,omitempty"`
+	ServingID        string         `json:"serving_id,omitempty"`
+	Components       []Component    `json:"components"`
+	InferenceService *ISVCInfo      `json:"inference_service,omitempty"`
+	Events           []EventSummary `json:"events"`
+	Diagnosis        *Diagnosis     `json:"diagnosis,omitempty"`
+}
+
+// Component is the predictor or the transformer with its pods.
+type Component struct {
+	Name      string    `json:"name"`
+	Instances int       `json:"instances"`
+	Ready     int       `json:"ready"`
+	Pods      []PodInfo `json:"pods"`
+}
+
+// PodInfo is one pod's state.
+type PodInfo struct {
+	Name       string          `json:"name"`
+	Phase      string          `json:"phase"`
+	Reason     string          `json:"reason"` // as the STATUS column of kubectl get pods
+	Ready      bool            `json:"ready"`
+	Restarts   int32           `json:"restarts"`
+	Node       string          `json:"node,omitempty"`
+	Created    time.Time       `json:"created"`
+	Deleting   bool            `json:"deleting,omitempty"`
+	Containers []ContainerInfo `json:"containers"`
+}
+
+// ContainerInfo is one container's state and last termination.
+type ContainerInfo struct {
+	Name     string       `json:"name"`
+	Init     bool         `json:"init,omitempty"`
+	State    string       `json:"state"` // running, waiting, terminated
+	Ready    bool         `json:"ready"`
+	Reason   string       `json:"reason,omitempty"`
+	Message  string       `json:"message,omitempty"`
+	Since    *time.Time   `json:"since,omitempty"`
+	ExitCode *int32       `json:"exit_code,omitempty"`
+	Restarts int32        `json:"restarts"`
+	Last     *Termination `json:"last_termination,omitempty"`
+}
+
+// Termination is how a container instance ended.
+type Termination struct {
+	Reason     string    `json:"reason"`
+	ExitCode   int32     `json:"exit_code"`
+	Signal     string    `json:"signal,omitempty"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// ISVCInfo is the InferenceService's own status.
+type ISVCInfo struct {
+	URL         string                `json:"url,omitempty"`
+	Generation  int64                 `json:"generation"`
+	Deleting    bool                  `json:"deleting,omitempty"`
+	Conditions  []state.ISVCCondition `json:"conditions"`
+	ModelStatus map[string]any        `json:"model_status,omitempty"`
+}
+
+// EventSummary is a de-duplicated event.
+type EventSummary struct {
+	Type      string    `json:"type"`
+	Reason    string    `json:"reason"`
+	Object    string    `json:"object"`
+	Message   string    `json:"message"`
+	Count     int32     `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// Build makes the Report of a snapshot, without its diagnosis.
+func Build(s *state.Snapshot) *Report {
+	in := state.FromCluster(s)
+	st := state.Derive(in)
+	lbl := s.Labels()
+	r := &Report{
+		AvailableInstances:            st.AvailableInstances,
+		AvailableTransformerInstances: st.AvailableTransformerInstances,
+		Condition:                     st.Condition,
+		Deployed:                      false,
+		Revision:                      lbl[state.LabelRevision],
+		Status:                        string(st.Status),
+		Name:                          s.Name,
+		Namespace:                     s.Namespace,
+		Tool:                          strings.ToUpper(string(in.Tool)),
+		Mode:                          string(s.Mode()),
+		ModelName:                     lbl[state.LabelModelName],
+		ModelVersion:                  lbl[state.LabelModelVersion],
+		ServingID:                     lbl[state.LabelID],
+		Events:                        SummarizeEvents(s.Events),
+	}
+	if r.Tool == "KSERVE" || lbl[state.LabelModelServer] == "tensorflow_serving" {
+		r.ModelServerInferencePath = "/v1/models/" + s.Name
+	} else {
+		r.ModelServerInferencePath = "/predict"
+	}
+	if pid := lbl[state.LabelProjectID]; pid != "" {
+		r.HopsworksInferencePath = fmt.Sprintf("/project/%s/inference/models/%s", pid, s.Name)
+	}
+	if in.Deployed {
+		switch {
+		case s.ISVC != nil:
+			r.Deployed = s.ISVC.GetCreationTimestamp().UnixMilli()
+		case s.Deployment != nil:
+			r.Deployed = s.Deployment.CreationTimestamp.UnixMilli()
+		}
+	}
+	if s.ISVC != nil {
+		info := &ISVCInfo{Generation: s.ISVC.GetGeneration(), Deleting: s.ISVC.GetDeletionTimestamp() != nil}
+		if p := state.ParseISVC(s.ISVC); p != nil {
+			info.Conditions = p.Conditions
+		}
+		info.URL, _, _ = unstructured.NestedString(s.ISVC.Object, "status", "url")
+		info.ModelStatus, _, _ = unstructured.NestedMap(s.ISVC.Object, "status", "modelStatus")
+		r.InferenceService = info
+	}
+	comps := []string{state.ComponentPredictor}
+	if in.HasTransformer {
+		comps = append(comps, state.ComponentTransform)
+	}
+	byComp := map[string]*Component{}
+	for _, c := range comps {
+		byComp[c] = &Component{Name: c}
+	}
+	for i := range in.Pods {
+		p := &in.Pods[i]
+		c := state.ComponentOf(p)
+		if byComp[c] == nil {
+			byComp[c] = &Component{Name: c}
+			comps = append(comps, c)
+		}
+		pi := podInfo(p)
+		byComp[c].Pods = append(byComp[c].Pods, pi)
+		byComp[c].Instances++
+		if pi.Ready {
+			byComp[c].Ready++
+		}
+	}
+	for _, c := range comps {
+		r.Components = append(r.Components, *byComp[c])
+	}
+	return r
+}
+
+func podInfo(p *corev1.Pod) PodInfo {
+	pi := PodInfo{Name: p.Name, Phase: string(p.Status.Phase), Node: p.Spec.NodeName, Created: p.CreationTimestamp.Time,
+		Deleting: p.DeletionTimestamp != nil, Reason: PodReason(p)}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			pi.Ready = true
+		}
+	}
+	add := func(cs corev1.ContainerStatus, init bool) {
+		ci := ContainerInfo{Name: cs.Name, Init: init, Ready: cs.Ready, Restarts: cs.RestartCount}
+		switch {
+		case cs.State.Running != nil:
+			ci.State = "running"
+			t := cs.State.Running.StartedAt.Time
+			ci.Since = &t
+		case cs.State.Waiting != nil:
+			ci.State, ci.Reason, ci.Message = "waiting", cs.State.Waiting.Reason, cs.State.Waiting.Message
+		case cs.State.Terminated != nil:
+			t := cs.State.Terminated
+			ci.State, ci.Reason, ci.Message = "terminated", t.Reason, t.Message
+			code := t.ExitCode
+			ci.ExitCode = &code
+			f := t.FinishedAt.Time
+			ci.Since = &f
+		default:
+			ci.State = "waiting"
+		}
+		if t := cs.LastTerminationState.Terminated; t != nil {
+			ci.Last = &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: SignalName(t.ExitCode, t.Signal), FinishedAt: t.FinishedAt.Time}
+		}
+		if !init {
+			pi.Restarts += cs.RestartCount
+		}
+		pi.Containers = append(pi.Containers, ci)
+	}
+	for _, cs := range p.Status.InitContainerStatuses {
+		add(cs, true)
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		add(cs, false)
+	}
+	// Containers without a status yet (pending pods) still show, so that nothing is hidden.
+	seen := map[string]bool{}
+	for _, c := range pi.Containers {
+		seen[c.Name] = true
+	}
+	for _, c := range p.Spec.InitContainers {
+		if !seen[c.Name] {
+			pi.Containers = append(pi.Containers, ContainerInfo{Name: c.Name, Init: true, State: "waiting"})
+		}
+	}
+	for _, c := range p.Spec.Containers {
+		if !seen[c.Name] {
+			pi.Containers = append(pi.Containers, ContainerInfo{Name: c.Name, State: "waiting"})
+		}
+	}
+	return pi
+}
+
+// PodReason is the STATUS column of `kubectl get pods` (printPod in kubectl).
+func PodReason(p *corev1.Pod) string {
+	reason := string(p.Status.Phase)
+	if p.Status.Reason != "" {
+		reason = p.Status.Reason
+	}
+	initializing := false
+	for i, c := range p.Status.InitContainerStatuses {
+		switch {
+		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
+			continue
+		case c.State.Terminated != nil:
+			if c.State.Terminated.Reason != "" {
+				reason = "Init:" + c.State.Terminated.Reason
+			} else {
+				reason = fmt.Sprintf("Init:ExitCode:%d", c.State.Terminated.ExitCode)
+			}
+			initializing = true
+		case c.State.Waiting != nil && c.State.Waiting.Reason != "" && c.State.Waiting.Reason != "PodInitializing":
+			reason = "Init:" + c.State.Waiting.Reason
+			initializing = true
+		default:
+			reason = fmt.Sprintf("Init:%d/%d", i, len(p.Spec.InitContainers))
+			initializing = true
+		}
+		break
+	}
+	if !initializing {
+		for i := len(p.Status.ContainerStatuses) - 1; i >= 0; i-- {
+			c := p.Status.ContainerStatuses[i]
+			switch {
+			case c.State.Waiting != nil && c.State.Waiting.Reason != "":
+				reason = c.State.Waiting.Reason
+			case c.State.Terminated != nil && c.State.Terminated.Reason != "":
+				reason = c.State.Terminated.Reason
+			case c.State.Terminated != nil:
+				reason = fmt.Sprintf("ExitCode:%d", c.State.Terminated.ExitCode)
+			}
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			reason = "Pending (Unschedulable)"
+		}
+	}
+	if p.DeletionTimestamp != nil {
+		reason = "Terminating"
+	}
+	return reason
+}
+
+// SignalName names the signal behind an exit code above 128 (137 is SIGKILL).
+func SignalName(exit, signal int32) string {
+	if signal == 0 && exit > 128 && exit <= 128+31 {
+		signal = exit - 128
+	}
+	names := map[int32]string{1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM"}
+	return names[signal]
+}
+
+// SummarizeEvents de-duplicates events by object, type, reason and message, adding counts,
+// newest first.
+func SummarizeEvents(events []corev1.Event) []EventSummary {
+	type key struct{ obj, typ, reason, msg string }
+	byKey := map[key]*EventSummary{}
+	var order []key
+	for _, e := range events {
+		k := key{e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name, e.Type, e.Reason, e.Message}
+		first, last := eventTimes(&e)
+		count := e.Count
+		if count == 0 {
+			count = 1
+		}
+		if s, ok := byKey[k]; ok {
+			s.Count += count
+			if first.Before(s.FirstSeen) {
+				s.FirstSeen = first
+			}
+			if last.After(s.LastSeen) {
+				s.LastSeen = last
+			}
+			continue
+		}
+		byKey[k] = &EventSummary{Type: e.Type, Reason: e.Reason, Object: k.obj, Message: e.Message, Count: count, FirstSeen: first, LastSeen: last}
+		order = append(order, k)
+	}
+	out := []EventSummary{}
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].LastSeen.After(out[j].LastSeen) })
+	return out
+}
+
+func eventTimes(e *corev1.Event) (time.Time, time.Time) {
+	first, last := e.FirstTimestamp.Time, e.LastTimestamp.Time
+	if e.Series != nil && !e.Series.LastObservedTime.IsZero() {
+		last = e.Series.LastObservedTime.Time
+	}
+	if last.IsZero() {
+		last = e.EventTime.Time
+	}
+	if first.IsZero() {
+		first = last
+	}
+	return first, last
+}

@@ -1,0 +1,407 @@
+package diagnose
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Diagnosis is the most likely root cause in one sentence, its evidence and the next step.
+type Diagnosis struct {
+	Healthy  bool     `json:"healthy"`
+	Cause    string   `json:"cause"`
+	Evidence []string `json:"evidence,omitempty"`
+	Next     string   `json:"next"`
+	// Logs names the container log that backs the diagnosis; the caller fetches its last lines
+	// and hands them to AttachLogs.
+	Logs *LogExcerpt `json:"logs,omitempty"`
+}
+
+// LogExcerpt is the last lines of one container instance.
+type LogExcerpt struct {
+	Pod       string   `json:"pod"`
+	Container string   `json:"container"`
+	Previous  bool     `json:"previous"`
+	Lines     []string `json:"lines"`
+}
+
+type podCtx struct {
+	pod       *corev1.Pod
+	component string
+}
+
+// Diagnose finds the most likely root cause, checking in the order a deployment starts:
+// scheduling, image, model download, crash on load (OOM, probes, script errors), readiness,
+// then what KServe and Knative report.
+func Diagnose(s *state.Snapshot, r *Report) *Diagnosis {
+	in := state.FromCluster(s)
+	var pods []podCtx
+	for i := range in.Pods {
+		pods = append(pods, podCtx{&in.Pods[i], state.ComponentOf(&in.Pods[i])})
+	}
+	name, ns := s.Name, s.Namespace
+	logsCmd := func(extra string) string {
+		return fmt.Sprintf("kubectl hopsdeploy logs %s -n %s%s", name, ns, extra)
+	}
+	for _, rule := range []func() *Diagnosis{
+		func() *Diagnosis { return unschedulable(pods, r, ns) },
+		func() *Diagnosis { return imagePull(pods, r, ns) },
+		func() *Diagnosis { return storageInit(pods, logsCmd) },
+		func() *Diagnosis { return crashes(pods, r, logsCmd) },
+		func() *Diagnosis { return notReady(pods, r, logsCmd) },
+	} {
+		if d := rule(); d != nil {
+			return d
+		}
+	}
+	return byStatus(s, r, in, logsCmd)
+}
+
+var insufficient = regexp.MustCompile(`Insufficient ([A-Za-z0-9./_-]+)`)
+
+func unschedulable(pods []podCtx, r *Report, ns string) *Diagnosis {
+	for _, p := range pods {
+		for _, c := range p.pod.Status.Conditions {
+			if c.Type != corev1.PodScheduled || c.Status == corev1.ConditionTrue || (c.Reason != corev1.PodReasonUnschedulable && c.Reason != corev1.PodReasonSchedulerError) {
+				continue
+			}
+			d := &Diagnosis{Evidence: []string{fmt.Sprintf("pod %s: PodScheduled=False (%s): %s", p.pod.Name, c.Reason, c.Message)}}
+			var missing []string
+			for _, m := range insufficient.FindAllStringSubmatch(c.Message, -1) {
+				missing = append(missing, m[1])
+			}
+			if req := requests(p.pod); req != "" {
+				d.Evidence = append(d.Evidence, fmt.Sprintf("the %s asks for %s", p.component, req))
+			}
+			if len(missing) > 0 {
+				d.Cause = fmt.Sprintf("The %s cannot be scheduled: no node has enough %s for it.", p.component, strings.Join(missing, ", "))
+				d.Next = fmt.Sprintf("lower the %s's resources (or instances) in Hopsworks, or add nodes with %s; see what nodes offer: kubectl describe nodes | grep -A8 Allocatable", p.component, strings.Join(missing, ", "))
+			} else {
+				d.Cause = fmt.Sprintf("The %s cannot be scheduled: %s", p.component, c.Message)
+				d.Next = fmt.Sprintf("check node selectors, tolerations and quotas: kubectl describe pod %s -n %s", p.pod.Name, ns)
+			}
+			d.Evidence = append(d.Evidence, eventsFor(r, p.pod.Name, "FailedScheduling")...)
+			return d
+		}
+	}
+	return nil
+}
+
+func requests(p *corev1.Pod) string {
+	var parts []string
+	for _, c := range p.Spec.Containers {
+		for name, q := range c.Resources.Limits {
+			parts = append(parts, fmt.Sprintf("%s=%s", name, q.String()))
+		}
+	}
+	return strings.Join(sortStrings(parts), ", ")
+}
+
+func imagePull(pods []podCtx, r *Report, ns string) *Diagnosis {
+	for _, p := range pods {
+		for _, cs := range allStatuses(p.pod) {
+			w := cs.State.Waiting
+			if w == nil || (w.Reason != "ImagePullBackOff" && w.Reason != "ErrImagePull" && w.Reason != "InvalidImageName" && w.Reason != "ErrImageNeverPull") {
+				continue
+			}
+			image := cs.Image
+			d := &Diagnosis{
+				Cause:    fmt.Sprintf("The %s's container %s cannot start: its image %s cannot be pulled (%s).", p.component, cs.Name, image, w.Reason),
+				Evidence: []string{fmt.Sprintf("pod %s container %s: waiting %s: %s", p.pod.Name, cs.Name, w.Reason, w.Message)},
+			}
+			ev := eventsFor(r, p.pod.Name, "Failed", "ErrImagePull", "BackOff")
+			d.Evidence = append(d.Evidence, ev...)
+			joined := strings.Join(ev, " ")
+			switch {
+			case strings.Contains(joined, "401") || strings.Contains(joined, "403") || strings.Contains(joined, "nauthorized") || strings.Contains(joined, "denied"):
+				d.Cause += " The registry refuses the credentials: the pull secret is missing or wrong."
+				d.Next = fmt.Sprintf("check the pod's pull secrets: kubectl get pod %s -n %s -o jsonpath='{.spec.imagePullSecrets}' and the secret's registry", p.pod.Name, ns)
+			case strings.Contains(joined, "not found") || strings.Contains(joined, "manifest unknown"):
+				d.Cause += " The image or tag does not exist."
+				d.Next = "check the image name and tag of the deployment's environment in Hopsworks"
+			default:
+				d.Next = fmt.Sprintf("see the pull errors: kubectl describe pod %s -n %s", p.pod.Name, ns)
+			}
+			return d
+		}
+	}
+	return nil
+}
+
+func storageInit(pods []podCtx, logsCmd func(string) string) *Diagnosis {
+	for _, p := range pods {
+		for _, cs := range p.pod.Status.InitContainerStatuses {
+			if cs.Name != state.ContainerStorage {
+				continue
+			}
+			var t *corev1.ContainerStateTerminated
+			previous := false
+			switch {
+			case cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0:
+				t = cs.State.Terminated
+			case cs.LastTerminationState.Terminated != nil && cs.LastTerminationState.Terminated.ExitCode != 0 && cs.State.Running == nil:
+				t, previous = cs.LastTerminationState.Terminated, true
+			}
+			if t == nil {
+				continue
+			}
+			d := &Diagnosis{
+				Cause: fmt.Sprintf("The %s's storage-initializer cannot download the model (exit code %d, restarted %d times).", p.component, t.ExitCode, cs.RestartCount),
+				Evidence: []string{fmt.Sprintf("pod %s init container storage-initializer: %s, last exit %d (%s)",
+					p.pod.Name, stateWord(cs), t.ExitCode, t.Reason)},
+				Next: logsCmd(" --container storage-initializer" + prevFlag(previous)),
+				Logs: &LogExcerpt{Pod: p.pod.Name, Container: cs.Name, Previous: previous},
+			}
+			return d
+		}
+	}
+	return nil
+}
+
+func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
+	for _, p := range pods {
+		for i, cs := range p.pod.Status.ContainerStatuses {
+			t := cs.LastTerminationState.Terminated
+			previous := true
+			if cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0 {
+				t, previous = cs.State.Terminated, false
+			}
+			crashLoop := cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff"
+			if t == nil || t.ExitCode == 0 || (!crashLoop && cs.Ready) {
+				continue
+			}
+			spec := containerSpec(p.pod, cs.Name)
+			d := &Diagnosis{
+				Evidence: []string{fmt.Sprintf("pod %s container %s: %s, restarted %d times, last exit %d (%s) %s",
+					p.pod.Name, cs.Name, stateWord(cs), cs.RestartCount, t.ExitCode, t.Reason, ago(t))},
+				Logs: &LogExcerpt{Pod: p.pod.Name, Container: cs.Name, Previous: previous},
+				Next: logsCmd(fmt.Sprintf(" -c %s --container %s%s", p.component, cs.Name, prevFlag(previous))),
+			}
+			switch {
+			case t.Reason == "OOMKilled":
+				limit := "no memory limit"
+				if spec != nil {
+					if q, ok := spec.Resources.Limits[corev1.ResourceMemory]; ok {
+						limit = "its memory limit of " + q.String()
+					}
+				}
+				d.Cause = fmt.Sprintf("The %s's %s was OOM-killed: loading or serving the model needs more than %s.", p.component, cs.Name, limit)
+				d.Next = fmt.Sprintf("raise the %s's memory in the deployment's resources in Hopsworks (or load a smaller model); then watch it start: kubectl hopsdeploy status %s -n %s --watch", p.component, r.Name, r.Namespace)
+			case t.ExitCode == 137 && spec != nil && spec.LivenessProbe != nil:
+				pr := spec.LivenessProbe
+				budget := pr.InitialDelaySeconds + pr.FailureThreshold*max(pr.PeriodSeconds, 1)
+				d.Cause = fmt.Sprintf("The %s's %s is killed by its liveness probe (exit 137, SIGKILL, not OOMKilled): the probe gives up after about %ds, before the model has loaded.", p.component, cs.Name, budget)
+				d.Evidence = append(d.Evidence, fmt.Sprintf("liveness probe budget: initialDelaySeconds %d + failureThreshold %d x periodSeconds %d = %ds",
+					pr.InitialDelaySeconds, pr.FailureThreshold, max(pr.PeriodSeconds, 1), budget))
+				d.Evidence = append(d.Evidence, eventsFor(r, p.pod.Name, "Unhealthy", "Killing")...)
+				d.Next = "give the model time to load: raise the probe's initialDelaySeconds or add a startupProbe to the predictor; " + logsCmd(" --previous") + " shows how far loading got"
+			default:
+				d.Cause = fmt.Sprintf("The %s's %s crashes on start (exit code %d, %s) and is restarted again and again.", p.component, cs.Name, t.ExitCode, orDefault(t.Reason, "Error"))
+				if i == 0 && cs.Name == state.ContainerMain {
+					d.Cause = fmt.Sprintf("The %s's %s script or model server crashes on start (exit code %d, %s), restarted %d times.", p.component, cs.Name, t.ExitCode, orDefault(t.Reason, "Error"), cs.RestartCount)
+				}
+			}
+			d.Evidence = append(d.Evidence, eventsFor(r, p.pod.Name, "BackOff")...)
+			return d
+		}
+	}
+	return nil
+}
+
+func notReady(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
+	for _, p := range pods {
+		for _, c := range p.pod.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status != corev1.ConditionTrue && c.Reason == "ReadinessGatesNotReady" {
+				return &Diagnosis{
+					Cause:    fmt.Sprintf("The %s's containers run but its readiness gates are not ready: connectivity (Knative/Istio) is not set up.", p.component),
+					Evidence: []string{fmt.Sprintf("pod %s: Ready=False (ReadinessGatesNotReady): %s", p.pod.Name, c.Message)},
+					Next:     logsCmd(" --container queue-proxy"),
+				}
+			}
+		}
+		ev := eventsFor(r, p.pod.Name, "Unhealthy")
+		for _, cs := range p.pod.Status.ContainerStatuses {
+			if cs.State.Running != nil && !cs.Ready && len(ev) > 0 && strings.Contains(strings.Join(ev, " "), "Readiness probe failed") {
+				return &Diagnosis{
+					Cause:    fmt.Sprintf("The %s's %s runs but fails its readiness probe: the model server does not report the model as ready.", p.component, cs.Name),
+					Evidence: append([]string{fmt.Sprintf("pod %s container %s: running, not ready", p.pod.Name, cs.Name)}, ev...),
+					Next:     logsCmd(fmt.Sprintf(" -c %s --container %s -f", p.component, cs.Name)),
+					Logs:     &LogExcerpt{Pod: p.pod.Name, Container: cs.Name},
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// byStatus explains the states that are not failures of a pod.
+func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string) string) *Diagnosis {
+	switch state.Status(r.Status) {
+	case state.Running:
+		return &Diagnosis{Healthy: true, Cause: "The deployment is running and ready.", Next: logsCmd(" -f")}
+	case state.Idle:
+		return &Diagnosis{Healthy: true,
+			Cause:    "Scaled to zero by Knative: no pod runs until a request arrives. This is not a failure; the first prediction waits for a cold start.",
+			Evidence: []string{"InferenceService Ready=True with no pods"},
+			Next:     logsCmd(" --source history") + " (the pods are gone; their logs are in OpenSearch)"}
+	case state.Stopping:
+		if s.ISVC == nil {
+			return &Diagnosis{Cause: fmt.Sprintf("Stopped in Hopsworks, but %d pod(s) are left behind: the InferenceService is gone and nothing will remove them.", len(in.Pods)),
+				Evidence: podNames(in.Pods),
+				Next:     fmt.Sprintf("if they stay, delete them: kubectl delete pod -n %s -l %s=%s", s.Namespace, state.LabelName, s.Name)}
+		}
+		return &Diagnosis{Cause: fmt.Sprintf("Being stopped: the InferenceService is being deleted and %d pod(s) still run.", len(in.Pods)),
+			Evidence: append([]string{"InferenceService has a deletionTimestamp (finalizers: " + strings.Join(s.ISVC.GetFinalizers(), ", ") + ")"}, podNames(in.Pods)...),
+			Next:     fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", s.Name, s.Namespace)}
+	case state.Stopped:
+		return &Diagnosis{Healthy: true, Cause: "Stopped: nothing of it runs in the cluster.", Next: logsCmd(" --source history")}
+	}
+	if in.ISVC != nil && (!in.ISVC.HasStatus || !in.ISVC.HasConditions) {
+		return &Diagnosis{Cause: "KServe has not reconciled the InferenceService yet: it has no status.",
+			Next: "check that the KServe controller runs: kubectl get pods -n kserve"}
+	}
+	if r.InferenceService != nil && len(in.Pods) > 0 {
+		for _, c := range r.InferenceService.Conditions {
+			if (c.Type == "IngressReady" || c.Type == "RoutesReady" || c.Type == "PredictorRouteReady") && c.Status == "False" {
+				return &Diagnosis{Cause: "The pods run but KServe's route is not ready: " + c.Type + " is False.",
+					Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
+					Next:     fmt.Sprintf("check the Knative route: kubectl get ksvc,route -n %s | grep %s", s.Namespace, s.Name)}
+			}
+		}
+	}
+	step := map[state.ConditionType]string{
+		state.TypeScheduled: "waiting for its pods to be scheduled", state.TypeInitialized: "initializing (pulling images, downloading the model)",
+		state.TypeStarted: "starting the model server", state.TypeReady: "setting up connectivity", state.TypeStopped: "being prepared",
+	}[r.Condition.Type]
+	return &Diagnosis{Cause: fmt.Sprintf("%s: %s; no failure so far.", r.Status, step),
+		Evidence: []string{fmt.Sprintf("condition %s: %s", r.Condition.Type, r.Condition.Reason)},
+		Next:     fmt.Sprintf("watch the start sequence: kubectl hopsdeploy status %s -n %s --watch --until ready", s.Name, s.Namespace)}
+}
+
+// AttachLogs adds the fetched log lines to the diagnosis and, where they tell more than the
+// container state, sharpens the cause (a Python exception, a download error).
+func (d *Diagnosis) AttachLogs(lines []string) {
+	if d == nil || d.Logs == nil {
+		return
+	}
+	d.Logs.Lines = lines
+	last := lastException(lines)
+	if last == "" {
+		return
+	}
+	d.Evidence = append(d.Evidence, "last error in the log: "+last)
+	if d.Logs.Container == state.ContainerStorage {
+		switch low := strings.ToLower(last); {
+		case strings.Contains(low, "does not exist") || strings.Contains(low, "not found") || strings.Contains(low, "no such file"):
+			d.Cause += " The model's path does not exist: " + last
+		case strings.Contains(low, "permission") || strings.Contains(low, "denied") || strings.Contains(low, "401") || strings.Contains(low, "403") || strings.Contains(low, "credential") || strings.Contains(low, "unauthorized"):
+			d.Cause += " It is refused access (credentials): " + last
+		case strings.Contains(low, "no space left"):
+			d.Cause += " The disk is full: " + last
+		default:
+			d.Cause += " " + last
+		}
+		return
+	}
+	if !strings.Contains(d.Cause, "OOM") && !strings.Contains(d.Cause, "liveness") {
+		d.Cause += " " + last
+	}
+}
+
+var exceptionLine = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Exit|Interrupt)|Killed|panic|fatal|FATAL|ERROR)\b.*`)
+
+// lastException finds the last exception line of a Python traceback (or an error line).
+func lastException(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(stripTimestamp(lines[i]))
+		if exceptionLine.MatchString(l) {
+			return l
+		}
+	}
+	return ""
+}
+
+func stripTimestamp(l string) string {
+	if i := strings.IndexByte(l, ' '); i > 20 && i < 40 && l[4] == '-' && strings.Contains(l[:i], "T") {
+		return l[i+1:]
+	}
+	return l
+}
+
+func eventsFor(r *Report, object string, reasons ...string) []string {
+	var out []string
+	for _, e := range r.Events {
+		if !strings.HasSuffix(e.Object, "/"+object) {
+			continue
+		}
+		for _, reason := range reasons {
+			if e.Reason == reason {
+				out = append(out, fmt.Sprintf("event %s x%d: %s", e.Reason, e.Count, e.Message))
+			}
+		}
+	}
+	return out
+}
+
+func allStatuses(p *corev1.Pod) []corev1.ContainerStatus {
+	return append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...)
+}
+
+func containerSpec(p *corev1.Pod, name string) *corev1.Container {
+	for i := range p.Spec.Containers {
+		if p.Spec.Containers[i].Name == name {
+			return &p.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+func stateWord(cs corev1.ContainerStatus) string {
+	switch {
+	case cs.State.Waiting != nil:
+		return "waiting " + cs.State.Waiting.Reason
+	case cs.State.Running != nil:
+		return "running"
+	case cs.State.Terminated != nil:
+		return "terminated " + cs.State.Terminated.Reason
+	}
+	return "unknown"
+}
+
+func ago(t *corev1.ContainerStateTerminated) string {
+	if t.FinishedAt.IsZero() {
+		return ""
+	}
+	return "at " + t.FinishedAt.UTC().Format("15:04:05Z")
+}
+
+func prevFlag(previous bool) string {
+	if previous {
+		return " --previous"
+	}
+	return ""
+}
+
+func podNames(pods []corev1.Pod) []string {
+	var out []string
+	for _, p := range pods {
+		out = append(out, fmt.Sprintf("pod %s (%s)", p.Name, PodReason(&p)))
+	}
+	return out
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func sortStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}

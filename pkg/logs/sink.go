@@ -1,0 +1,166 @@
+package logs
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
+)
+
+// Line is one log line and where it came from.
+type Line struct {
+	Timestamp  time.Time
+	RawTS      string // the timestamp as the source wrote it
+	Namespace  string
+	Deployment string
+	Pod        string
+	Component  string
+	Container  string
+	Message    []byte // without the trailing newline
+	Source     string // live or history
+	Host       string // history: the node that shipped it, when there is no pod name
+}
+
+// jsonLine is the -o json shape of a line.
+type jsonLine struct {
+	Timestamp  string `json:"timestamp"`
+	Namespace  string `json:"namespace"`
+	Deployment string `json:"deployment"`
+	Pod        string `json:"pod,omitempty"`
+	Host       string `json:"host,omitempty"`
+	Component  string `json:"component"`
+	Container  string `json:"container"`
+	Message    string `json:"message"`
+	Source     string `json:"source"`
+}
+
+// SinkOptions shape the output.
+type SinkOptions struct {
+	Format     string // "" (text), "raw" or "json"
+	Prefix     bool   // prefix each text line with pod and container
+	Timestamps bool
+	Color      bool
+	Sanitize   bool // neutralise control sequences (on a terminal, unless --raw)
+}
+
+// Sink writes lines to an output, each in one piece, from many goroutines.
+type Sink struct {
+	opts SinkOptions
+	mu   sync.Mutex
+	w    *bufio.Writer
+	err  error
+	n    int64
+}
+
+// NewSink returns a sink writing to w.
+func NewSink(w io.Writer, opts SinkOptions) *Sink {
+	return &Sink{opts: opts, w: bufio.NewWriterSize(w, 64*1024)}
+}
+
+// Lines is how many lines were written.
+func (s *Sink) Lines() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+var palette = []color.Attribute{color.FgCyan, color.FgGreen, color.FgMagenta, color.FgYellow, color.FgBlue, color.FgHiCyan, color.FgHiGreen, color.FgHiMagenta, color.FgHiYellow, color.FgHiBlue}
+
+// stableColor picks a colour from the name's hash, so that a pod keeps its colour across runs.
+func stableColor(name string) *color.Color {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	c := color.New(palette[h.Sum32()%uint32(len(palette))])
+	c.EnableColor()
+	return c
+}
+
+// Write writes one line; flush asks for the output to be flushed now (follow mode, when the
+// stream has nothing more buffered).
+func (s *Sink) Write(l *Line, flush bool) error {
+	buf := s.format(l)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if _, err := s.w.Write(buf); err != nil {
+		s.err = err
+		return err
+	}
+	s.n++
+	if flush {
+		s.err = s.w.Flush()
+	}
+	return s.err
+}
+
+// Flush writes out what is buffered.
+func (s *Sink) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	s.err = s.w.Flush()
+	return s.err
+}
+
+func (s *Sink) format(l *Line) []byte {
+	if s.opts.Format == "json" {
+		ts := l.RawTS
+		if ts == "" && !l.Timestamp.IsZero() {
+			ts = l.Timestamp.UTC().Format(time.RFC3339Nano)
+		}
+		b, _ := json.Marshal(jsonLine{Timestamp: ts, Namespace: l.Namespace, Deployment: l.Deployment, Pod: l.Pod, Host: l.Host,
+			Component: l.Component, Container: l.Container, Message: string(l.Message), Source: l.Source})
+		return append(b, '\n')
+	}
+	msg := l.Message
+	if s.opts.Sanitize {
+		msg = []byte(term.Sanitize(string(msg)))
+	}
+	out := make([]byte, 0, len(msg)+96)
+	if s.opts.Format != "raw" {
+		if s.opts.Timestamps {
+			ts := l.RawTS
+			if ts == "" {
+				ts = l.Timestamp.UTC().Format(time.RFC3339Nano)
+			}
+			out = append(out, ts...)
+			out = append(out, ' ')
+		}
+		if s.opts.Prefix {
+			who := l.Pod
+			if who == "" {
+				who = l.Host
+			}
+			if l.Source == "history" {
+				who = "history:" + who
+			}
+			if s.opts.Color {
+				out = append(out, stableColor(who).Sprint(who)...)
+				out = append(out, ' ')
+				out = append(out, stableColor(l.Container).Sprint(l.Container)...)
+			} else {
+				out = append(out, who...)
+				out = append(out, ' ')
+				out = append(out, l.Container...)
+			}
+			out = append(out, ' ')
+		}
+	}
+	out = append(out, msg...)
+	return append(out, '\n')
+}
+
+// Notice writes a lifecycle or source line to the error stream.
+func Notice(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, format+"\n", a...)
+}

@@ -1,0 +1,184 @@
+package logs
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Resume is where a dropped stream picks up: the last timestamp written and how many lines
+// carried exactly that timestamp. The kubelet's sinceTime has one-second precision, so a
+// resumed request starts at the top of that second and the lines already written are skipped.
+type Resume struct {
+	TS    time.Time
+	Count int
+}
+
+// skip tells whether a line at ts was already written before the drop; it consumes the count
+// of lines at exactly the last timestamp.
+func (r *Resume) skip(ts time.Time, pending *int) bool {
+	if r.TS.IsZero() || ts.IsZero() {
+		return false
+	}
+	if ts.Before(r.TS) {
+		return true
+	}
+	if ts.Equal(r.TS) && *pending > 0 {
+		*pending--
+		return true
+	}
+	return false
+}
+
+// mark records a written line.
+func (r *Resume) mark(ts time.Time) {
+	if ts.IsZero() {
+		return
+	}
+	if ts.Equal(r.TS) {
+		r.Count++
+		return
+	}
+	r.TS, r.Count = ts, 1
+}
+
+// tail streams one target until it ends; in follow mode it resumes a dropped stream until
+// stop says the instance is gone.
+type tail struct {
+	kube       kubernetes.Interface
+	sink       *Sink
+	deployment string
+	opts       corev1.PodLogOptions // the user's options
+	follow     bool
+	stop       func() bool // the instance ended or was replaced: do not resume
+	onError    func(t Target, err error)
+}
+
+// maxLine bounds one log line held in memory; longer lines are written in pieces of this size.
+const maxLine = 4 << 20
+
+func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
+	opts := tl.opts
+	opts.Container = t.Container
+	opts.Timestamps = true // always: resuming needs them; printing them is the sink's choice
+	opts.Follow = tl.follow
+	if fresh {
+		// A new pod or a restarted container: all of its lines are new.
+		opts.TailLines, opts.SinceSeconds, opts.SinceTime = nil, nil, nil
+	}
+	var res Resume
+	backoff := 100 * time.Millisecond
+	for {
+		n, err := tl.stream(ctx, t, &opts, &res)
+		if n > 0 {
+			backoff = 100 * time.Millisecond
+		}
+		if !tl.follow || ctx.Err() != nil {
+			if err != nil && ctx.Err() == nil {
+				tl.onError(t, err)
+			}
+			return
+		}
+		if apierrors.IsNotFound(err) || (tl.stop != nil && tl.stop()) {
+			return
+		}
+		if err != nil && !errors.Is(err, io.EOF) && !isTransient(err) && n == 0 && backoff >= 2*time.Second {
+			tl.onError(t, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		if backoff < 2*time.Second {
+			backoff *= 2
+		}
+		if !res.TS.IsZero() {
+			since := metav1.NewTime(res.TS.Truncate(time.Second))
+			opts.SinceTime, opts.SinceSeconds, opts.TailLines, opts.LimitBytes = &since, nil, nil, nil
+		}
+	}
+}
+
+func isTransient(err error) bool {
+	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err)
+}
+
+// stream makes one request and writes its lines; it returns how many it wrote.
+func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions, res *Resume) (int, error) {
+	rc, err := tl.kube.CoreV1().Pods(t.Namespace).GetLogs(t.Pod, opts).Stream(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 64*1024)
+	pending := res.Count
+	resumeFrom := *res
+	n := 0
+	for {
+		line, err := readLine(br)
+		if len(line) > 0 {
+			ts, raw, msg := splitTimestamp(line)
+			if !resumeFrom.skip(ts, &pending) {
+				l := &Line{Timestamp: ts, RawTS: raw, Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod,
+					Component: t.Component, Container: t.Container, Message: msg, Source: "live"}
+				if werr := tl.sink.Write(l, tl.follow && br.Buffered() == 0); werr != nil {
+					return n, werr
+				}
+				res.mark(ts)
+				n++
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, io.EOF
+			}
+			return n, err
+		}
+	}
+}
+
+// readLine reads one line without its newline. A line longer than maxLine comes back in
+// pieces; a last line without a newline comes back with io.EOF.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err == nil {
+		return line[:len(line)-1], nil
+	}
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return append([]byte(nil), line...), err
+	}
+	buf := append([]byte(nil), line...)
+	for len(buf) < maxLine {
+		line, err = br.ReadSlice('\n')
+		buf = append(buf, line...)
+		if err == nil {
+			return buf[:len(buf)-1], nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
+// splitTimestamp splits the RFC3339Nano timestamp the API server puts before each line.
+func splitTimestamp(line []byte) (time.Time, string, []byte) {
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 20 || sp > 40 {
+		return time.Time{}, "", line
+	}
+	ts, err := time.Parse(time.RFC3339Nano, string(line[:sp]))
+	if err != nil {
+		return time.Time{}, "", line
+	}
+	return ts, string(line[:sp]), line[sp+1:]
+}

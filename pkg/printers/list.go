@@ -1,0 +1,69 @@
+package printers
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
+)
+
+// KindList is the kind of `list -o json|yaml`.
+const KindList = "DeploymentList"
+
+// ListRow is one deployment in `list`.
+type ListRow struct {
+	Name                string          `json:"name"`
+	Namespace           string          `json:"namespace"`
+	Status              string          `json:"status"`
+	Condition           state.Condition `json:"condition"`
+	PredictorReady      int             `json:"predictor_ready"`
+	PredictorTotal      int             `json:"predictor_instances"`
+	TransformerReady    int             `json:"transformer_ready"`
+	TransformerTotal    int             `json:"transformer_instances"`
+	HasTransformer      bool            `json:"has_transformer"`
+	Mode                string          `json:"mode"`
+	ModelName           string          `json:"model_name"`
+	ModelVersion        string          `json:"model_version"`
+	Created             time.Time       `json:"created"`
+	AvailableInstances  int             `json:"available_instances"`
+	TransformerInstance *int            `json:"available_transformer_instances,omitempty"`
+}
+
+// List prints the table of deployments; wide adds the condition type and model columns.
+func List(w io.Writer, rows []ListRow, allNamespaces, wide bool, s *Style) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	if allNamespaces {
+		fmt.Fprint(tw, "NAMESPACE\t")
+	}
+	fmt.Fprint(tw, "NAME\tSTATUS\tINSTANCES\tMODE\tMODEL\tAGE\tCONDITION")
+	if wide {
+		fmt.Fprint(tw, "\tTYPE\tREADY")
+	}
+	fmt.Fprintln(tw)
+	for _, r := range rows {
+		if allNamespaces {
+			fmt.Fprintf(tw, "%s\t", r.Namespace)
+		}
+		inst := fmt.Sprintf("%d/%d", r.PredictorReady, r.PredictorTotal)
+		if r.HasTransformer {
+			inst += fmt.Sprintf(" +t %d/%d", r.TransformerReady, r.TransformerTotal)
+		}
+		model := r.ModelName
+		if r.ModelVersion != "" {
+			model += " v" + r.ModelVersion
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, s.StatusWord(r.Status), inst, r.Mode, model, s.Age(r.Created), term.Sanitize(r.Condition.Reason))
+		if wide {
+			st := "unknown"
+			if r.Condition.Status != nil {
+				st = fmt.Sprint(*r.Condition.Status)
+			}
+			fmt.Fprintf(tw, "\t%s\t%s", r.Condition.Type, st)
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}

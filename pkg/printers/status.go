@@ -1,0 +1,262 @@
+// Package printers renders reports for people: the status of a deployment and the list of
+// deployments. Machine output (-o json|yaml|jsonpath|go-template) goes through cli-runtime's
+// printers instead (see ToObject).
+package printers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/duration"
+)
+
+// APIVersion and kinds of the plugin's machine-readable objects.
+const (
+	APIVersion = "hopsdeploy.hops.works/v1alpha1"
+	KindStatus = "DeploymentStatus"
+)
+
+// Style colours words when colour is on; words always carry the meaning on their own.
+type Style struct {
+	good, warn, bad, dim, bold *color.Color
+	Now                        time.Time
+}
+
+// NewStyle returns a Style with colour on or off.
+func NewStyle(on bool) *Style {
+	mk := func(a ...color.Attribute) *color.Color {
+		c := color.New(a...)
+		if on {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return c
+	}
+	return &Style{good: mk(color.FgGreen), warn: mk(color.FgYellow), bad: mk(color.FgRed, color.Bold), dim: mk(color.Faint), bold: mk(color.Bold), Now: time.Now()}
+}
+
+// StatusWord colours a Hopsworks status.
+func (s *Style) StatusWord(status string) string {
+	switch status {
+	case "Running", "Idle", "Stopped":
+		return s.good.Sprint(status)
+	case "Failed":
+		return s.bad.Sprint(status)
+	}
+	return s.warn.Sprint(status)
+}
+
+// Condition renders a condition as "TYPE true|false|unknown: reason".
+func (s *Style) Condition(r *diagnose.Report) string {
+	c := r.Condition
+	word := "unknown"
+	col := s.warn
+	if c.Status != nil {
+		word = fmt.Sprint(*c.Status)
+		col = s.good
+		if !*c.Status {
+			col = s.bad
+		}
+	}
+	return fmt.Sprintf("%s %s: %s", c.Type, col.Sprint(word), term.Sanitize(c.Reason))
+}
+
+// Age renders how long ago t was, as kubectl does.
+func (s *Style) Age(t time.Time) string {
+	if t.IsZero() {
+		return "<unknown>"
+	}
+	return duration.HumanDuration(s.Now.Sub(t))
+}
+
+// Status prints the human view of a report.
+func Status(w io.Writer, r *diagnose.Report, s *Style) error {
+	b := &strings.Builder{}
+	model := ""
+	if r.ModelName != "" {
+		model = fmt.Sprintf(", model %s v%s", r.ModelName, r.ModelVersion)
+	}
+	fmt.Fprintf(b, "%s %s\n", s.bold.Sprint(r.Name), s.dim.Sprintf("(namespace %s, %s %s%s)", r.Namespace, r.Tool, r.Mode, model))
+	fmt.Fprintf(b, "Status:     %s\n", s.StatusWord(r.Status))
+	fmt.Fprintf(b, "Condition:  %s\n", s.Condition(r))
+	var inst []string
+	for _, c := range r.Components {
+		inst = append(inst, fmt.Sprintf("%s %d/%d ready", c.Name, c.Ready, c.Instances))
+	}
+	fmt.Fprintf(b, "Instances:  %s\n", strings.Join(inst, ", "))
+
+	for _, c := range r.Components {
+		fmt.Fprintf(b, "\n%s\n", s.bold.Sprint(strings.ToUpper(c.Name)))
+		if len(c.Pods) == 0 {
+			fmt.Fprintf(b, "  no pods\n")
+			continue
+		}
+		for _, p := range c.Pods {
+			ready := "not ready"
+			if p.Ready {
+				ready = "ready"
+			}
+			fmt.Fprintf(b, "  pod %s  %s, %s, %d restarts, age %s\n", p.Name, s.podReason(p.Reason), ready, p.Restarts, s.Age(p.Created))
+			tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+			for _, ct := range p.Containers {
+				name := ct.Name
+				if ct.Init {
+					name += " (init)"
+				}
+				fmt.Fprintf(tw, "    %s\t%s\n", name, s.container(ct))
+			}
+			tw.Flush()
+		}
+	}
+
+	if isvc := r.InferenceService; isvc != nil {
+		fmt.Fprintf(b, "\n%s generation %d", s.bold.Sprint("INFERENCESERVICE"), isvc.Generation)
+		if isvc.Deleting {
+			fmt.Fprint(b, ", being deleted")
+		}
+		fmt.Fprintln(b)
+		if len(isvc.Conditions) == 0 {
+			fmt.Fprintln(b, "  no conditions yet")
+		}
+		for _, c := range isvc.Conditions {
+			line := fmt.Sprintf("  %s=%s", c.Type, c.Status)
+			if c.Reason != "" || c.Message != "" {
+				line += fmt.Sprintf("  %s %s", c.Reason, term.Sanitize(c.Message))
+			}
+			fmt.Fprintln(b, strings.TrimRight(line, " "))
+		}
+		if ms := isvc.ModelStatus; ms != nil {
+			j, _ := json.Marshal(ms)
+			fmt.Fprintf(b, "  modelStatus: %s\n", term.Sanitize(string(j)))
+		}
+	}
+
+	fmt.Fprintf(b, "\n%s\n", s.bold.Sprint("EVENTS (warnings, newest first)"))
+	if len(r.Events) == 0 {
+		fmt.Fprintln(b, "  none")
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for i, e := range r.Events {
+		if i == 10 {
+			fmt.Fprintf(tw, "  ... %d more (-o json shows all)\n", len(r.Events)-10)
+			break
+		}
+		fmt.Fprintf(tw, "  %s ago\tx%d\t%s\t%s\t%s\n", s.Age(e.LastSeen), e.Count, e.Object, s.warn.Sprint(e.Reason), term.Sanitize(e.Message))
+	}
+	tw.Flush()
+
+	if d := r.Diagnosis; d != nil {
+		fmt.Fprintf(b, "\n%s\n", s.bold.Sprint("DIAGNOSIS"))
+		cause := s.bad.Sprint(term.Sanitize(d.Cause))
+		if d.Healthy {
+			cause = s.good.Sprint(term.Sanitize(d.Cause))
+		}
+		fmt.Fprintf(b, "  %s\n", cause)
+		for _, e := range d.Evidence {
+			fmt.Fprintf(b, "  - %s\n", term.Sanitize(e))
+		}
+		if l := d.Logs; l != nil && len(l.Lines) > 0 {
+			inst := "current"
+			if l.Previous {
+				inst = "previous"
+			}
+			fmt.Fprintf(b, "  last lines of %s (%s instance) in %s:\n", l.Container, inst, l.Pod)
+			for _, line := range l.Lines {
+				fmt.Fprintf(b, "    | %s\n", term.Sanitize(line))
+			}
+		}
+		fmt.Fprintf(b, "  Next: %s\n", d.Next)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (s *Style) podReason(r string) string {
+	switch {
+	case r == "Running":
+		return s.good.Sprint(r)
+	case strings.Contains(r, "BackOff") || strings.Contains(r, "Err") || strings.Contains(r, "Unschedulable") || strings.Contains(r, "OOM") || strings.HasPrefix(r, "Init:E"):
+		return s.bad.Sprint(r)
+	}
+	return s.warn.Sprint(r)
+}
+
+func (s *Style) container(c diagnose.ContainerInfo) string {
+	var parts []string
+	switch c.State {
+	case "running":
+		st := "running"
+		if c.Since != nil {
+			st += " for " + s.Age(*c.Since)
+		}
+		if c.Ready {
+			parts = append(parts, s.good.Sprint(st)+", ready")
+		} else {
+			parts = append(parts, st+", "+s.warn.Sprint("not ready"))
+		}
+	case "waiting":
+		w := "waiting"
+		if c.Reason != "" {
+			w += " " + c.Reason
+		}
+		col := s.warn
+		if c.Reason == "CrashLoopBackOff" || strings.Contains(c.Reason, "Err") || strings.Contains(c.Reason, "BackOff") {
+			col = s.bad
+		}
+		parts = append(parts, col.Sprint(w))
+		if c.Message != "" {
+			parts = append(parts, term.Sanitize(c.Message))
+		}
+	case "terminated":
+		t := fmt.Sprintf("terminated %s, exit %d", c.Reason, deref(c.ExitCode))
+		if deref(c.ExitCode) == 0 {
+			parts = append(parts, t)
+		} else {
+			parts = append(parts, s.bad.Sprint(t))
+		}
+	}
+	if c.Restarts > 0 {
+		parts = append(parts, fmt.Sprintf("%d restarts", c.Restarts))
+	}
+	if l := c.Last; l != nil {
+		sig := ""
+		if l.Signal != "" {
+			sig = ", " + l.Signal
+		}
+		parts = append(parts, fmt.Sprintf("last: %s exit %d%s %s ago", l.Reason, l.ExitCode, sig, s.Age(l.FinishedAt)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func deref(p *int32) int32 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// ToObject turns any report into an unstructured object for cli-runtime's printers, with the
+// plugin's apiVersion and the given kind.
+func ToObject(v any, kind string) (*unstructured.Unstructured, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetAPIVersion(APIVersion)
+	u.SetKind(kind)
+	return u, nil
+}

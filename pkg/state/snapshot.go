@@ -1,0 +1,147 @@
+package state
+
+import (
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Labels and annotations that Hopsworks and KServe put on serving objects (spec §2).
+const (
+	LabelID            = "serving.hops.works/id"
+	LabelName          = "serving.hops.works/name"
+	LabelProjectID     = "serving.hops.works/project-id"
+	LabelModelName     = "serving.hops.works/model-name"
+	LabelModelVersion  = "serving.hops.works/model-version"
+	LabelModelServer   = "serving.hops.works/model-server"
+	LabelTool          = "serving.hops.works/tool"
+	LabelRevision      = "serving.hops.works/revision"
+	LabelComponent     = "component"
+	LabelISVC          = "serving.kserve.io/inferenceservice"
+	LabelDefaultModel  = "model" // DEFAULT tool pods: model=<serving id>
+	LabelProjectNS     = "hopsworks.ai/project"
+	AnnotTransformer   = "serving.hops.works/transformer"
+	AnnotDeployMode    = "serving.kserve.io/deploymentMode"
+	ContainerMain      = "kserve-container"
+	ContainerStorage   = "storage-initializer"
+	ComponentPredictor = "predictor"
+	ComponentTransform = "transformer"
+)
+
+// Mode is how a deployment runs: KServe on Knative, KServe Standard (RawDeployment), or the
+// DEFAULT tool's plain Deployment.
+type Mode string
+
+const (
+	ModeKnative  Mode = "Knative"
+	ModeStandard Mode = "Standard"
+	ModeDefault  Mode = "DEFAULT"
+)
+
+// Snapshot is everything read from the cluster about one deployment at one moment.
+type Snapshot struct {
+	Namespace string
+	Name      string // the Hopsworks deployment name
+	// ISVC is the InferenceService, nil when there is none.
+	ISVC *unstructured.Unstructured
+	// Deployment is the DEFAULT tool's Deployment, nil when there is none.
+	Deployment *appsv1.Deployment
+	// Pods are all pods labelled with the deployment's name, any revision, in list order.
+	Pods []corev1.Pod
+	// Events are the events of the namespace that concern the deployment's objects.
+	Events []corev1.Event
+	Now    time.Time
+}
+
+// Tool tells which serving tool the snapshot belongs to.
+func (s *Snapshot) Tool() Tool {
+	if s.ISVC != nil {
+		return ToolKServe
+	}
+	if s.Deployment != nil {
+		return ToolDefault
+	}
+	for i := range s.Pods {
+		if s.Pods[i].Labels[LabelTool] == string(ToolDefault) {
+			return ToolDefault
+		}
+	}
+	return ToolKServe
+}
+
+// Mode tells the deployment mode.
+func (s *Snapshot) Mode() Mode {
+	if s.Tool() == ToolDefault {
+		return ModeDefault
+	}
+	if s.ISVC != nil {
+		m := strings.ToLower(s.ISVC.GetAnnotations()[AnnotDeployMode])
+		if m == "rawdeployment" || m == "standard" {
+			return ModeStandard
+		}
+		if dm, _, _ := unstructured.NestedString(s.ISVC.Object, "status", "deploymentMode"); strings.EqualFold(dm, "RawDeployment") || strings.EqualFold(dm, "Standard") {
+			return ModeStandard
+		}
+	}
+	return ModeKnative
+}
+
+// Labels returns the labels that identify the deployment: the ISVC's, the Deployment's, or
+// those of a remaining pod.
+func (s *Snapshot) Labels() map[string]string {
+	switch {
+	case s.ISVC != nil:
+		return s.ISVC.GetLabels()
+	case s.Deployment != nil:
+		return s.Deployment.Labels
+	case len(s.Pods) > 0:
+		return s.Pods[0].Labels
+	}
+	return nil
+}
+
+// HasTransformer is the proxy for serving.transformer != null.
+func (s *Snapshot) HasTransformer() bool {
+	if s.ISVC != nil {
+		if _, ok, _ := unstructured.NestedMap(s.ISVC.Object, "spec", "transformer"); ok {
+			return true
+		}
+		if s.ISVC.GetAnnotations()[AnnotTransformer] != "" {
+			return true
+		}
+		return false
+	}
+	for i := range s.Pods {
+		if ComponentOf(&s.Pods[i]) == ComponentTransform {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseISVC reads the fields the backend uses from an InferenceService.
+func ParseISVC(u *unstructured.Unstructured) *ISVC {
+	if u == nil {
+		return nil
+	}
+	out := &ISVC{Generation: u.GetGeneration(), RevisionLabel: u.GetLabels()[LabelRevision]}
+	status, ok := u.Object["status"].(map[string]any)
+	if !ok || status == nil {
+		return out
+	}
+	out.HasStatus = true
+	raw, ok := status["conditions"].([]any)
+	if !ok {
+		return out
+	}
+	out.HasConditions = true
+	for _, r := range raw {
+		m, _ := r.(map[string]any)
+		str := func(k string) string { s, _ := m[k].(string); return s }
+		out.Conditions = append(out.Conditions, ISVCCondition{Type: str("type"), Status: str("status"), Reason: str("reason"), Message: str("message")})
+	}
+	return out
+}
