@@ -263,5 +263,3 @@ func ProjectToNamespace(project string) string {
 	}
 	return b.String()
 }
-
-

@@ -76,8 +76,12 @@ var (
 )
 
 func inProgress(t ConditionType, reason string) Condition { return Condition{Type: t, Reason: reason} }
-func succeeded(t ConditionType, reason string) Condition  { return Condition{Type: t, Status: yes, Reason: reason} }
-func failed(t ConditionType, reason string) Condition     { return Condition{Type: t, Status: no, Reason: reason} }
+func succeeded(t ConditionType, reason string) Condition {
+	return Condition{Type: t, Status: yes, Reason: reason}
+}
+func failed(t ConditionType, reason string) Condition {
+	return Condition{Type: t, Status: no, Reason: reason}
+}
 
 // Tool is the Hopsworks serving tool.
 type Tool string
