@@ -71,7 +71,7 @@ func (o *ListOptions) Validate() error {
 	if _, err := labels.Parse(o.Selector); err != nil {
 		return usageErr("invalid -l %q: %v", o.Selector, err)
 	}
-	if f := *o.PrintFlags.OutputFormat; f != "" && f != "wide" && !contains(o.PrintFlags.AllowedFormats(), f) {
+	if f := formatName(*o.PrintFlags.OutputFormat); f != "" && f != "wide" && !contains(o.PrintFlags.AllowedFormats(), f) {
 		return usageErr("invalid -o %q: use wide or one of %s", f, strings.Join(o.PrintFlags.AllowedFormats(), ", "))
 	}
 	if o.AllNamespaces && o.Project != "" {

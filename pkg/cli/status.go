@@ -106,7 +106,7 @@ func (o *StatusOptions) Validate() error {
 	if o.LogLines < 0 {
 		return usageErr("invalid --log-lines %d: it must not be negative", o.LogLines)
 	}
-	if f := *o.PrintFlags.OutputFormat; f != "" && !contains(o.PrintFlags.AllowedFormats(), f) {
+	if f := formatName(*o.PrintFlags.OutputFormat); f != "" && !contains(o.PrintFlags.AllowedFormats(), f) {
 		return usageErr("invalid -o %q: use one of %s", f, strings.Join(o.PrintFlags.AllowedFormats(), ", "))
 	}
 	return nil
@@ -299,6 +299,12 @@ func (o *StatusOptions) printChange(r *diagnose.Report) {
 		return
 	}
 	fmt.Fprintf(o.Streams.Out, "%s  %-8s  %s  (instances %d)\n", ts, o.style.StatusWord(r.Status), o.style.Condition(r), r.AvailableInstances)
+}
+
+// formatName is the format of an -o value without its argument (jsonpath=... -> jsonpath).
+func formatName(o string) string {
+	name, _, _ := strings.Cut(o, "=")
+	return name
 }
 
 func contains(list []string, s string) bool {

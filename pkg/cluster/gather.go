@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"io"
 	"strings"
 	"time"
 
@@ -226,9 +227,15 @@ func (c *Clients) Names(ctx context.Context, ns string) ([]string, error) {
 // TailLog returns the last n lines of a container's log (its previous instance if asked).
 func (c *Clients) TailLog(ctx context.Context, ns, pod, container string, previous bool, n int64) ([]string, error) {
 	limit := int64(64 * 1024)
-	b, err := c.Kube.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit}).DoRaw(ctx)
+	// Stream, not DoRaw: it keeps the kubelet's plain-text reason in the error.
+	rc, err := c.Kube.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit}).Stream(ctx)
 	if err != nil {
 		return nil, wrap(err, "get", "pods/log", ns, c.Host)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, err
 	}
 	s := strings.TrimRight(string(b), "\n")
 	if s == "" {

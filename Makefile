@@ -1,0 +1,84 @@
+# kubectl hopsdeploy. The README's two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+# Pinned in one place: the real parts that tests, the sandbox and the demo run.
+K8S_VERSION        ?= v1.37.2
+ETCD_VERSION       ?= v3.6.16
+KREW_VERSION       ?= v0.4.3
+OPENSEARCH_VERSION ?= 2.19.6
+STERN_VERSION      ?= v1.33.0
+export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION
+
+CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hopsdeploy
+TESTBIN ?= $(CACHE)/testbin/k8s-$(K8S_VERSION)_etcd-$(ETCD_VERSION)_krew-$(KREW_VERSION)
+
+MODULE  := github.com/hopsdeploy/kubectl-hopsdeploy
+VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION) -X $(MODULE)/pkg/version.Commit=$(COMMIT) -X $(MODULE)/pkg/version.Date=$(DATE)
+
+# The OpenSearch that `make test` starts for the test run.
+TEST_OS_PORT ?= 19250
+TEST_OS_DIR  ?= /tmp/hopsdeploy-test-opensearch
+
+.PHONY: build
+build: ## build bin/kubectl-hopsdeploy
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/kubectl-hopsdeploy ./cmd/kubectl-hopsdeploy
+
+.PHONY: testbin
+testbin: ## build etcd, kube-apiserver, kubectl, krew into the cache (skipped when there)
+	hack/provision-test-env.sh $(TESTBIN)
+
+.PHONY: opensearch
+opensearch: ## fetch OpenSearch from Maven Central into the cache
+	hack/opensearch.sh install
+
+.PHONY: test
+test: testbin opensearch ## run every test: unit, then integration against the real API server, kubectl, krew and OpenSearch
+	@echo "== unit tests"
+	go test -count=1 $$(go list ./... | grep -v /test/integration)
+	@echo "== integration tests (real kube-apiserver $(K8S_VERSION), etcd $(ETCD_VERSION), OpenSearch $(OPENSEARCH_VERSION))"
+	@hack/opensearch.sh start $(TEST_OS_DIR) $(TEST_OS_PORT)
+	@set -o pipefail; trap 'hack/opensearch.sh stop $(TEST_OS_DIR)' EXIT; \
+	  KUBEBUILDER_ASSETS=$(TESTBIN) PATH=$(TESTBIN):$$PATH \
+	  HOPSDEPLOY_TEST_OPENSEARCH_URL=http://127.0.0.1:$(TEST_OS_PORT) \
+	  go test -count=1 -timeout 30m -v ./test/integration/... 2>&1 | tee /tmp/hopsdeploy-integration.log; \
+	  rc=$$?; echo "integration: $$(grep -c -- '--- PASS' /tmp/hopsdeploy-integration.log) passed, $$(grep -c -- '--- FAIL' /tmp/hopsdeploy-integration.log) failed, $$(grep -c -- '--- SKIP' /tmp/hopsdeploy-integration.log) skipped"; exit $$rc
+
+.PHONY: lint
+lint: ## gofmt, go vet, and a go mod tidy diff check
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1; }
+	go vet ./...
+	@cp go.mod /tmp/hopsdeploy-go.mod.bak; cp go.sum /tmp/hopsdeploy-go.sum.bak; go mod tidy; \
+	  if ! git diff --quiet -- go.mod go.sum; then git diff -- go.mod go.sum; cp /tmp/hopsdeploy-go.mod.bak go.mod; cp /tmp/hopsdeploy-go.sum.bak go.sum; echo "go mod tidy would change go.mod/go.sum"; exit 1; fi
+
+.PHONY: sandbox
+sandbox: build testbin opensearch ## start etcd, the API server, the log server and OpenSearch in the background
+	hack/sandbox.sh up
+
+.PHONY: sandbox-down
+sandbox-down: ## stop exactly the sandbox's processes
+	hack/sandbox.sh down
+
+.PHONY: demo
+demo: ## the main job on the sandbox: build, start, seed deployments, install with krew, run the plugin
+	hack/demo.sh
+
+.PHONY: dist
+dist: ## release archives for linux/darwin amd64/arm64 and windows amd64, with checksums
+	VERSION=$(VERSION) LDFLAGS='$(LDFLAGS)' hack/dist.sh
+
+.PHONY: krew-manifest
+krew-manifest: dist testbin ## plugins/hopsdeploy.yaml from the built archives, validated
+	VERSION=$(VERSION) hack/krew-manifest.sh
+	$(TESTBIN)/validate-krew-manifest -manifest plugins/hopsdeploy.yaml -skip-install
+
+.PHONY: clean
+clean:
+	rm -rf bin dist
+
+.PHONY: help
+help:
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
