@@ -48,7 +48,7 @@ func (e *Engine) onError(t Target, err error) {
 func oneLine(err error) string { return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ") }
 
 func (e *Engine) newTail(stop func() bool) *tail {
-	return &tail{kube: e.Kube, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stop: stop, onError: e.onError}
+	return &tail{kube: e.Kube, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
 }
 
 // slots bounds concurrent streams; past the bound it warns once and queues.

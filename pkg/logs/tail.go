@@ -58,6 +58,7 @@ type tail struct {
 	deployment string
 	opts       corev1.PodLogOptions // the user's options
 	follow     bool
+	stamps     bool        // the user asked for timestamps
 	stop       func() bool // the instance ended or was replaced: do not resume
 	onError    func(t Target, err error)
 }
@@ -68,7 +69,10 @@ const maxLine = 4 << 20
 func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
 	opts := tl.opts
 	opts.Container = t.Container
-	opts.Timestamps = true // always: resuming needs them; printing them is the sink's choice
+	// Timestamps always, since resuming needs them and printing them is the sink's choice;
+	// but --limit-bytes counts the bytes the user sees, so then only when asked.
+	stamped := opts.LimitBytes == nil || tl.stamps
+	opts.Timestamps = stamped
 	opts.Follow = tl.follow
 	if fresh {
 		// A new pod or a restarted container: all of its lines are new.
@@ -77,12 +81,12 @@ func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
 	var res Resume
 	backoff := 100 * time.Millisecond
 	for {
-		n, err := tl.stream(ctx, t, &opts, &res)
+		n, err := tl.stream(ctx, t, &opts, &res, stamped)
 		if n > 0 {
 			backoff = 100 * time.Millisecond
 		}
 		if !tl.follow || ctx.Err() != nil {
-			if err != nil && ctx.Err() == nil {
+			if err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil {
 				tl.onError(t, err)
 			}
 			return
@@ -113,7 +117,7 @@ func isTransient(err error) bool {
 }
 
 // stream makes one request and writes its lines; it returns how many it wrote.
-func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions, res *Resume) (int, error) {
+func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions, res *Resume, stamped bool) (int, error) {
 	rc, err := tl.kube.CoreV1().Pods(t.Namespace).GetLogs(t.Pod, opts).Stream(ctx)
 	if err != nil {
 		return 0, err
@@ -126,7 +130,10 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	for {
 		line, err := readLine(br)
 		if len(line) > 0 {
-			ts, raw, msg := splitTimestamp(line)
+			ts, raw, msg := time.Time{}, "", line
+			if stamped {
+				ts, raw, msg = splitTimestamp(line)
+			}
 			if !resumeFrom.skip(ts, &pending) {
 				l := &Line{Timestamp: ts, RawTS: raw, Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod,
 					Component: t.Component, Container: t.Container, Message: msg, Source: "live"}

@@ -1,0 +1,64 @@
+package logs
+
+import (
+	"bufio"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestResumeSkipsWhatWasWritten(t *testing.T) {
+	base := time.Date(2026, 11, 25, 10, 0, 5, 0, time.UTC)
+	at := func(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+	// Written before the drop: three lines at 5.100 (equal timestamps), then one at 5.200, twice.
+	var r Resume
+	for _, ms := range []int{100, 100, 100, 200, 200} {
+		r.mark(at(ms))
+	}
+	if r.TS != at(200) || r.Count != 2 {
+		t.Fatalf("resume point %v x%d", r.TS, r.Count)
+	}
+	// The resumed stream starts at the top of the second and repeats them, then goes on.
+	pending := r.Count
+	var printed []int
+	for _, ms := range []int{0, 100, 100, 100, 200, 200, 200, 300} {
+		if !r.skip(at(ms), &pending) {
+			printed = append(printed, ms)
+		}
+	}
+	if len(printed) != 2 || printed[0] != 200 || printed[1] != 300 {
+		t.Errorf("printed %v, want [200 300]: the third line at .200 is new", printed)
+	}
+	// Lines without a timestamp are never skipped; a zero resume point skips nothing.
+	if r.skip(time.Time{}, &pending) || (&Resume{}).skip(at(0), &pending) {
+		t.Error("skipped a line it cannot place")
+	}
+}
+
+func TestReadLineAndTimestamp(t *testing.T) {
+	long := strings.Repeat("y", 200*1024)
+	br := bufio.NewReaderSize(strings.NewReader("2026-11-25T10:00:05.123456789Z hello world\n2026-11-25T10:00:05Z "+long+"\nno timestamp here\nlast without newline"), 64*1024)
+	var got []string
+	for {
+		l, err := readLine(br)
+		if len(l) > 0 {
+			got = append(got, string(l))
+		}
+		if err != nil {
+			break
+		}
+	}
+	if len(got) != 4 || got[3] != "last without newline" {
+		t.Fatalf("lines: %d %q", len(got), got[len(got)-1])
+	}
+	ts, raw, msg := splitTimestamp([]byte(got[0]))
+	if ts.Nanosecond() != 123456789 || raw != "2026-11-25T10:00:05.123456789Z" || string(msg) != "hello world" {
+		t.Errorf("split: %v %q %q", ts, raw, msg)
+	}
+	if _, _, msg := splitTimestamp([]byte(got[1])); string(msg) != long {
+		t.Errorf("a 200 KiB line was cut")
+	}
+	if ts, _, msg := splitTimestamp([]byte(got[2])); !ts.IsZero() || string(msg) != "no timestamp here" {
+		t.Errorf("a line without timestamp: %v %q", ts, msg)
+	}
+}
