@@ -8,10 +8,10 @@ ETCD_VERSION       ?= v3.6.16
 KREW_VERSION       ?= v0.4.3
 OPENSEARCH_VERSION ?= 2.19.6
 STERN_VERSION      ?= v1.33.0
-export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION
 
 CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hopsdeploy
 TESTBIN ?= $(CACHE)/testbin/k8s-$(K8S_VERSION)_etcd-$(ETCD_VERSION)_krew-$(KREW_VERSION)
+export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION TESTBIN
 
 MODULE  := github.com/hopsdeploy/kubectl-hopsdeploy
 VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0)
@@ -64,7 +64,7 @@ sandbox-down: ## stop exactly the sandbox's processes
 
 .PHONY: demo
 demo: ## the main job on the sandbox: build, start, seed deployments, install with krew, run the plugin
-	hack/demo.sh
+	VERSION=$(VERSION) hack/demo.sh
 
 .PHONY: dist
 dist: ## release archives for linux/darwin amd64/arm64 and windows amd64, with checksums

@@ -72,7 +72,7 @@ func unschedulable(pods []podCtx, r *Report, ns string) *Diagnosis {
 			d := &Diagnosis{Evidence: []string{fmt.Sprintf("pod %s: PodScheduled=False (%s): %s", p.pod.Name, c.Reason, c.Message)}}
 			var missing []string
 			for _, m := range insufficient.FindAllStringSubmatch(c.Message, -1) {
-				missing = append(missing, m[1])
+				missing = append(missing, strings.TrimSuffix(m[1], "."))
 			}
 			if req := requests(p.pod); req != "" {
 				d.Evidence = append(d.Evidence, fmt.Sprintf("the %s asks for %s", p.component, req))

@@ -85,7 +85,11 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 	if r.ModelName != "" {
 		model = fmt.Sprintf(", model %s v%s", r.ModelName, r.ModelVersion)
 	}
-	fmt.Fprintf(b, "%s %s\n", s.bold.Sprint(r.Name), s.dim.Sprintf("(namespace %s, %s %s%s)", r.Namespace, r.Tool, r.Mode, model))
+	tool := "KServe"
+	if r.Tool == "DEFAULT" {
+		tool = "DEFAULT tool,"
+	}
+	fmt.Fprintf(b, "%s %s\n", s.bold.Sprint(r.Name), s.dim.Sprintf("(namespace %s, %s %s%s)", r.Namespace, tool, r.Mode, model))
 	fmt.Fprintf(b, "Status:     %s\n", s.StatusWord(r.Status))
 	fmt.Fprintf(b, "Condition:  %s\n", s.Condition(r))
 	var inst []string

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"io"
 	"net/http"
 	"testing"
@@ -17,9 +18,9 @@ func TestHarnessOpenSearchBulkLoad(t *testing.T) {
 	url := testenv.OpenSearchURL(t)
 	project := "p" + rand.String(6)
 	base := time.Date(2026, 11, 23, 23, 59, 0, 0, time.UTC)
-	var docs []testenv.LogDoc
+	var docs []fixtures.LogDoc
 	for i := 0; i < 300; i++ {
-		docs = append(docs, testenv.LogDoc{Timestamp: base.Add(time.Duration(i) * time.Second), Message: fmt.Sprintf("line %d", i),
+		docs = append(docs, fixtures.LogDoc{Timestamp: base.Add(time.Duration(i) * time.Second), Message: fmt.Sprintf("line %d", i),
 			Serving: "fraud", Component: []string{"predictor", "transformer"}[i%2], Container: "kserve-container",
 			ModelName: "fraud", ModelVersion: "1", ServingID: "11", Project: project, Host: "node-1"})
 	}

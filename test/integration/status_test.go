@@ -117,7 +117,7 @@ func TestStatusScenarios(t *testing.T) {
 		{"stopping: pods left after it is gone", fixtures.LeftBehind, "Stopping", "STOPPED/null/Stopping deployment",
 			[]string{"left behind", "kubectl delete pod"}},
 		{"DEFAULT tool running", fixtures.DefaultRunning, "Running", "READY/true/Deployment is ready",
-			[]string{"DEFAULT DEFAULT", "running and ready"}},
+			[]string{"DEFAULT tool, DEFAULT", "running and ready"}},
 		{"DEFAULT tool failed", fixtures.DefaultFailed, "Failed", "STARTED/false/Failed to run: predictor terminated unsuccessfully",
 			[]string{"crashes on start"}},
 	}

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"io"
 	"net/http"
 	"os"
 	"testing"
-	"time"
 )
 
 // OpenSearchURL is the test OpenSearch that `make test` starts (hack/opensearch.sh), from
@@ -25,39 +25,9 @@ func OpenSearchURL(t testing.TB) string {
 	return u
 }
 
-// LogDoc is a document as the Hopsworks serving pipeline (Filebeat + Logstash) writes it.
-type LogDoc struct {
-	Timestamp    time.Time
-	Message      string
-	Serving      string
-	Component    string
-	Container    string
-	ModelName    string
-	ModelVersion string
-	ServingID    string
-	Project      string
-	Host         string
-}
-
-// Source is the document body, with the pipeline's field names.
-func (d LogDoc) Source() map[string]any {
-	return map[string]any{
-		"@timestamp": d.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z"), "@version": "1",
-		"log_message": d.Message, "serving_name": d.Serving, "serving_component": d.Component,
-		"container_name": d.Container, "model_name": d.ModelName, "model_version": d.ModelVersion,
-		"serving_id": d.ServingID, "serving_tool": "kserve", "model-server": "python",
-		"project_name": d.Project, "project_id": "119", "host": d.Host,
-	}
-}
-
-// Index is the daily index the pipeline writes a document to: <project>_serving-YYYY.MM.dd.
-func (d LogDoc) Index() string {
-	return d.Project + "_serving-" + d.Timestamp.UTC().Format("2006.01.02")
-}
-
 // BulkLoad indexes docs with the _bulk API (no index template: dynamic mapping, as on a
 // Hopsworks cluster) and refreshes, in batches of 5,000.
-func BulkLoad(url string, docs []LogDoc) error {
+func BulkLoad(url string, docs []fixtures.LogDoc) error {
 	for start := 0; start < len(docs); start += 5000 {
 		end := min(start+5000, len(docs))
 		var b bytes.Buffer

@@ -68,8 +68,12 @@ func Assets() (string, error) {
 	return dir, nil
 }
 
-// Start starts a control plane, installs the CRD and the log server's node.
-func Start() (*Env, error) {
+// Start starts a control plane, installs the CRD and the log server's node, with logs in a
+// temporary folder.
+func Start() (*Env, error) { return StartWith("") }
+
+// StartWith is Start with the log server reading logRoot ("" for a temporary folder).
+func StartWith(logRoot string) (*Env, error) {
 	assets, err := Assets()
 	if err != nil {
 		return nil, err
@@ -100,7 +104,10 @@ func Start() (*Env, error) {
 		return nil, err
 	}
 
-	root := filepath.Join(dir, "logs")
+	root := logRoot
+	if root == "" {
+		root = filepath.Join(dir, "logs")
+	}
 	e.LogServer = logserver.New(root)
 	e.Logs = logserver.Writer{Root: root}
 	e.srv = httptest.NewTLSServer(e.LogServer)

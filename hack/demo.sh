@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# `make demo`: builds what it needs, starts the sandbox, creates a Hopsworks project
+# namespace with deployments in different states (with logs and OpenSearch history),
+# installs the plugin with krew from a locally built archive, and runs it through the real
+# kubectl. The sandbox stays up; `make sandbox-down` stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${TESTBIN:?run through make demo}" "${VERSION:=v0.1.0}"
+DIR=$PWD/.sandbox
+NS=demo
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '\n$ %s\n' "$*"; "$@" || echo "(exit code $?)"; }
+
+step "Build the control plane, OpenSearch and the plugin (cached after the first run)"
+hack/provision-test-env.sh "$TESTBIN"
+hack/opensearch.sh install
+host=$(go env GOOS)/$(go env GOARCH)
+VERSION=$VERSION LDFLAGS="-s -w -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Version=$VERSION -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  hack/dist.sh "$host"
+
+step "Start the sandbox"
+hack/sandbox.sh up
+export KUBECONFIG=$DIR/kubeconfig
+
+step "Create the project namespace '$NS' with its deployments, logs and history"
+if kubectl_out=$("$TESTBIN/kubectl" get ns "$NS" -o name 2>/dev/null) && [ -n "$kubectl_out" ]; then
+  echo "namespace $NS exists already: keeping it"
+else
+  bin/hopsdeploy-sandbox seed --dir "$DIR" --namespace "$NS" --opensearch "$(cat "$DIR/opensearch-url")"
+fi
+
+step "Install the plugin with krew, from the archive just built"
+export KREW_ROOT=$DIR/krew KREW_NO_UPGRADE_CHECK=1
+mkdir -p "$KREW_ROOT/index/default/plugins" "$DIR/krew-manifest"
+[ -d "$KREW_ROOT/index/default/.git" ] || git -C "$KREW_ROOT/index/default" init -q
+archive=dist/kubectl-hopsdeploy_${VERSION}_${host%/*}_${host#*/}.tar.gz
+VERSION=$VERSION RELEASE_URL=file://$PWD/dist hack/krew-manifest.sh "$DIR/krew-manifest/hopsdeploy.yaml"
+export PATH=$KREW_ROOT/bin:$TESTBIN:$PATH
+kubectl krew uninstall hopsdeploy >/dev/null 2>&1 || true
+kubectl krew install --manifest="$DIR/krew-manifest/hopsdeploy.yaml" --archive="$archive" </dev/null 2>&1 | grep -v 'Detected stdin'
+run kubectl plugin list
+
+step "Run the plugin through kubectl"
+run kubectl hopsdeploy version
+run kubectl hopsdeploy list -n $NS
+for d in fraud gpumodel irisinit churn recommend bigmodel slowloader idlemodel stopping legacypy; do
+  run kubectl hopsdeploy status $d -n $NS
+done
+run kubectl hopsdeploy status fraud -n $NS -o jsonpath='{.status} {.condition}{"\n"}'
+run kubectl hopsdeploy logs churn -n $NS --previous
+run kubectl hopsdeploy logs recommend -n $NS -c transformer --previous
+run kubectl hopsdeploy logs fraud -n $NS -c transformer
+run kubectl hopsdeploy logs fraud -n $NS -c all --container all --tail 2
+run kubectl hopsdeploy logs idlemodel -n $NS
+
+cat <<TXT
+
+== The sandbox is still running. To use it:
+  export KUBECONFIG=$DIR/kubeconfig KREW_ROOT=$KREW_ROOT PATH=$KREW_ROOT/bin:$TESTBIN:\$PATH
+  kubectl hopsdeploy list -n $NS
+  kubectl hopsdeploy logs fraud -n $NS -f      # then, elsewhere, append a line:
+  echo "\$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) hello" >> $DIR/logs/$NS/<pod>/kserve-container.log
+  OpenSearch with the history: $(cat "$DIR/opensearch-url")
+Stop it with: make sandbox-down
+TXT

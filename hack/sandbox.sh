@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The local sandbox: etcd, kube-apiserver and the log server (one Go process, in a process
+# group of its own), and OpenSearch, all on 127.0.0.1, in the background.
+#   sandbox.sh up     start (idempotent); writes .sandbox/kubeconfig
+#   sandbox.sh down   stop exactly those processes
+# Logs of the sandbox's containers are files: .sandbox/logs/<namespace>/<pod>/<container>.log
+# (and <container>.previous.log), one line each "<RFC3339Nano timestamp> <message>".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=$PWD/.sandbox
+OS_PORT=${SANDBOX_OPENSEARCH_PORT:-19260}
+: "${TESTBIN:?set TESTBIN (the Makefile does)}"
+log() { printf '[sandbox] %s\n' "$*" >&2; }
+
+up() {
+  mkdir -p "$DIR"
+  if [ -f "$DIR/sandbox.pid" ] && kill -0 "$(cat "$DIR/sandbox.pid")" 2>/dev/null && [ -f "$DIR/ready" ]; then
+    log "already running (pid $(cat "$DIR/sandbox.pid"))"
+  else
+    go build -o bin/hopsdeploy-sandbox ./test/sandbox
+    rm -f "$DIR/ready"
+    KUBEBUILDER_ASSETS=$TESTBIN setsid bin/hopsdeploy-sandbox up --dir "$DIR" >"$DIR/sandbox.log" 2>&1 </dev/null &
+    echo $! > "$DIR/sandbox.pid"
+    for _ in $(seq 120); do
+      [ -f "$DIR/ready" ] && break
+      kill -0 "$(cat "$DIR/sandbox.pid")" 2>/dev/null || { cat "$DIR/sandbox.log" >&2; log "the control plane did not start"; exit 1; }
+      sleep 0.5
+    done
+    [ -f "$DIR/ready" ] || { log "the control plane did not get ready in 60s"; exit 1; }
+    log "API server $(cat "$DIR/ready") (pid $(cat "$DIR/sandbox.pid"))"
+  fi
+  hack/opensearch.sh start "$DIR/opensearch" "$OS_PORT"
+  echo "http://127.0.0.1:$OS_PORT" > "$DIR/opensearch-url"
+  cat <<TXT
+
+The sandbox runs:
+  export KUBECONFIG=$DIR/kubeconfig
+  export PATH=$TESTBIN:$PWD/bin:\$PATH    # kubectl $K8S_VERSION and kubectl-hopsdeploy
+  kubectl get nodes,ns
+  OpenSearch: http://127.0.0.1:$OS_PORT
+  Container logs: write lines to $DIR/logs/<namespace>/<pod>/<container>.log
+Stop it with: make sandbox-down
+TXT
+}
+
+down() {
+  if [ -f "$DIR/sandbox.pid" ]; then
+    pid=$(cat "$DIR/sandbox.pid")
+    # The sandbox stops its etcd and API server on SIGTERM; the group kill catches any left.
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$DIR/sandbox.pid" "$DIR/ready"
+    log "control plane and log server stopped"
+  fi
+  hack/opensearch.sh stop "$DIR/opensearch"
+  left=$(pgrep -f "$DIR" || true)
+  if [ -n "$left" ]; then log "still running: $left"; exit 1; fi
+  log "nothing left running"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac

@@ -1,0 +1,127 @@
+// Command hopsdeploy-sandbox runs the local sandbox that `make sandbox` and `make demo` use:
+// the real etcd and kube-apiserver (through envtest), the KServe CRD, and the log server
+// behind a Node, which serves container logs from files:
+//
+//	<dir>/logs/<namespace>/<pod>/<container>.log           one line each: "<RFC3339Nano> <message>"
+//	<dir>/logs/<namespace>/<pod>/<container>.previous.log  the previous instance
+//
+// A line appended to a file while a client follows streams through. Demos, benchmarks and
+// other tools inject logs by writing these files.
+//
+//	hopsdeploy-sandbox up --dir .sandbox          runs until SIGTERM/SIGINT; writes <dir>/kubeconfig
+//	hopsdeploy-sandbox seed --dir .sandbox ...    creates the demo deployments, logs and history
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-sandbox up|seed [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "up":
+		err = up(os.Args[2:])
+	case "seed":
+		err = seed(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q: use up or seed", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func up(args []string) error {
+	fs := flag.NewFlagSet("up", flag.ExitOnError)
+	dir := fs.String("dir", ".sandbox", "sandbox folder")
+	_ = fs.Parse(args)
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	logs := filepath.Join(abs, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return err
+	}
+	e, err := testenv.StartWith(logs)
+	if err != nil {
+		return err
+	}
+	defer e.Stop()
+	b, err := os.ReadFile(e.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(abs, "kubeconfig"), b, 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(abs, "ready"), []byte(e.Config.Host+"\n"), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("sandbox API server %s, logs under %s\n", e.Config.Host, logs)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+	os.Remove(filepath.Join(abs, "ready"))
+	return nil
+}
+
+func seed(args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ExitOnError)
+	dir := fs.String("dir", ".sandbox", "sandbox folder")
+	ns := fs.String("namespace", "demo", "project namespace to create the deployments in")
+	osURL := fs.String("opensearch", "", "OpenSearch URL for history documents (optional)")
+	_ = fs.Parse(args)
+	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(*dir, "kubeconfig"))
+	if err != nil {
+		return err
+	}
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := fixtures.EnsureNamespace(ctx, kc, *ns, map[string]string{"hopsworks.ai/project": *ns}); err != nil {
+		return err
+	}
+	w := logserver.Writer{Root: filepath.Join(*dir, "logs")}
+	demo := fixtures.Demo(*ns)
+	for _, name := range fixtures.Names(demo) {
+		if err := fixtures.Apply(ctx, kc, dc, w, demo[name]); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Printf("created deployment %s/%s\n", *ns, name)
+	}
+	if *osURL != "" {
+		docs := fixtures.History(*ns, time.Now())
+		if err := testenv.BulkLoad(*osURL, docs); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		fmt.Printf("loaded %d history documents into %s\n", len(docs), docs[0].Project+"_serving-*")
+	}
+	return nil
+}
