@@ -51,12 +51,16 @@ run kubectl hopsdeploy logs churn -n $NS --previous
 run kubectl hopsdeploy logs recommend -n $NS -c transformer --previous
 run kubectl hopsdeploy logs fraud -n $NS -c transformer
 run kubectl hopsdeploy logs fraud -n $NS -c all --container all --tail 2
+export HOPSDEPLOY_OPENSEARCH_URL=$(cat "$DIR/opensearch-url")
 run kubectl hopsdeploy logs idlemodel -n $NS
+run kubectl hopsdeploy logs idlemodel -n $NS --since 100h --container all --tail 6 --timestamps
+run kubectl hopsdeploy logs churn -n $NS --since 30h --grep error
 
 cat <<TXT
 
 == The sandbox is still running. To use it:
   export KUBECONFIG=$DIR/kubeconfig KREW_ROOT=$KREW_ROOT PATH=$KREW_ROOT/bin:$TESTBIN:\$PATH
+  export HOPSDEPLOY_OPENSEARCH_URL=$(cat "$DIR/opensearch-url")
   kubectl hopsdeploy list -n $NS
   kubectl hopsdeploy logs fraud -n $NS -f      # then, elsewhere, append a line:
   echo "\$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) hello" >> $DIR/logs/$NS/<pod>/kserve-container.log

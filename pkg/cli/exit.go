@@ -14,15 +14,19 @@ const (
 	ExitUsage   = 2 // invalid flags or arguments
 	ExitTimeout = 3 // status --until: the timeout passed first
 	ExitFailed  = 4 // status --until ready: the deployment failed instead
-	// ExitHistory is a failure of OpenSearch (unreachable, refused, no index) while live logs,
-	// if any, were printed.
-	ExitHistory = 5
+	// OpenSearch failures, told apart; live logs, if any, were printed all the same.
+	ExitHistoryUnreachable = 5 // unreachable, timed out, or an error answer
+	ExitHistoryRefused     = 6 // 401 or 403
+	ExitHistoryTLS         = 7 // certificate not trusted, or not TLS
+	ExitHistoryNoIndex     = 8 // no index matches the pattern
 )
 
 // ExitError carries an exit code with an error.
 type ExitError struct {
 	Code int
 	Err  error
+	// Reported says the message was already printed; only the code remains to give.
+	Reported bool
 }
 
 func (e *ExitError) Error() string { return e.Err.Error() }
@@ -38,11 +42,14 @@ func Report(err error, errOut io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Reported {
+		return ee.Code
+	}
 	msg := strings.TrimSpace(err.Error())
 	msg = strings.ReplaceAll(msg, "\n", " ")
 	fmt.Fprintf(errOut, "error: %s\n", msg)
-	var ee *ExitError
-	if errors.As(err, &ee) {
+	if ee != nil {
 		return ee.Code
 	}
 	return ExitRuntime

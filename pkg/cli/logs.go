@@ -2,12 +2,16 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
@@ -35,7 +39,13 @@ type LogsOptions struct {
 	Output         string
 	Raw            bool
 	MaxLogRequests int
+	Source         string
+	Until          string
+	Grep           string
+	OpenSearch     history.Settings
 
+	until     time.Time
+	flagSet   func(string) bool
 	prefixSet bool
 	tailSet   bool
 	sinceTime time.Time
@@ -65,6 +75,7 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeDeployments(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.flagSet = cmd.Flags().Changed
 			o.prefixSet = cmd.Flags().Changed("prefix")
 			o.tailSet = cmd.Flags().Changed("tail")
 			if err := o.Validate(args); err != nil {
@@ -91,6 +102,16 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 	f.StringVarP(&o.Output, "output", "o", "", "output: raw (messages only) or json (one object per line)")
 	f.BoolVar(&o.Raw, "raw", false, "print log lines as they are, control sequences included, even on a terminal")
 	f.IntVar(&o.MaxLogRequests, "max-log-requests", 50, "most streams at once; more wait for a free slot")
+	f.StringVar(&o.Source, "source", "auto", "where logs come from: auto (live while pods cover the window, else OpenSearch history), live or history")
+	f.StringVar(&o.Until, "until", "", "history: only lines before this time (RFC3339) or this long ago (e.g. 1h)")
+	f.StringVar(&o.Grep, "grep", "", "only lines that match these words (an OpenSearch match query on history; a case-insensitive substring on live lines)")
+	f.StringVar(&o.OpenSearch.URL, "opensearch-url", "", "OpenSearch URL, may carry a path (env HOPSDEPLOY_OPENSEARCH_URL, or the config file)")
+	f.StringVar(&o.OpenSearch.User, "opensearch-user", "", "OpenSearch user; the password comes from HOPSDEPLOY_OPENSEARCH_PASSWORD or --opensearch-password-file, never a flag")
+	f.StringVar(&o.OpenSearch.PasswordFile, "opensearch-password-file", "", "file holding the OpenSearch password")
+	f.StringVar(&o.OpenSearch.CAFile, "opensearch-ca", "", "PEM file of the CA that signed OpenSearch's certificate")
+	f.BoolVar(&o.OpenSearch.InsecureSkipVerify, "opensearch-insecure-skip-verify", false, "do not verify OpenSearch's TLS certificate (insecure; only when you must)")
+	f.StringVar(&o.OpenSearch.Index, "index", "", "OpenSearch index pattern (default <project>_serving-*, the project being the namespace with - turned into _)")
+	_ = cmd.RegisterFlagCompletionFunc("source", cobra.FixedCompletions([]string{"auto", "live", "history"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("component", cobra.FixedCompletions([]string{"predictor", "transformer", "all"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("container", cobra.FixedCompletions([]string{"kserve-container", "storage-initializer", "queue-proxy", "agent", "inference-logger", "all"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"raw", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -138,7 +159,39 @@ func (o *LogsOptions) Validate(args []string) error {
 	if o.Previous && o.Follow {
 		return usageErr("--previous and --follow do not go together: a previous instance has ended")
 	}
+	switch o.Source {
+	case "auto", "live", "history":
+	default:
+		return usageErr("invalid --source %q: use auto, live or history", o.Source)
+	}
+	if o.Until != "" {
+		t, err := parseTimeOrAgo(o.Until)
+		if err != nil {
+			return usageErr("invalid --until %q: use RFC3339 (2026-11-25T10:00:00Z) or a duration ago (1h)", o.Until)
+		}
+		o.until = t
+		if o.Source == "live" {
+			return usageErr("--until reads history: it does not go with --source live")
+		}
+		if o.Follow {
+			return usageErr("--until and --follow do not go together: following has no end")
+		}
+	}
+	if o.Source == "history" && o.Previous {
+		return usageErr("--previous reads a live container: it does not go with --source history")
+	}
 	return nil
+}
+
+func parseTimeOrAgo(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return time.Time{}, fmt.Errorf("invalid time %q", s)
+	}
+	return time.Now().Add(-d), nil
 }
 
 // Complete reads the kubeconfig.
@@ -147,8 +200,38 @@ func (o *LogsOptions) Complete(ctx context.Context) error {
 	if o.clients, err = o.Clients(); err != nil {
 		return err
 	}
-	o.namespace, err = o.Namespace(ctx, o.clients)
-	return err
+	if o.namespace, err = o.Namespace(ctx, o.clients); err != nil {
+		return err
+	}
+	cfg, err := history.LoadConfig(history.ConfigPath())
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	raw, _ := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
+	kubeContext := raw.CurrentContext
+	if o.ConfigFlags.Context != nil && *o.ConfigFlags.Context != "" {
+		kubeContext = *o.ConfigFlags.Context
+	}
+	o.OpenSearch.Timeout = o.requestTimeout()
+	if o.OpenSearch, err = history.Resolve(cfg, kubeContext, os.Getenv, o.OpenSearch, o.flagSet); err != nil {
+		return usageErr("%v", err)
+	}
+	return nil
+}
+
+// requestTimeout applies --request-timeout to OpenSearch calls too.
+func (o *LogsOptions) requestTimeout() time.Duration {
+	if o.ConfigFlags.Timeout == nil {
+		return 0
+	}
+	d, err := time.ParseDuration(*o.ConfigFlags.Timeout)
+	if err != nil {
+		if n, err2 := strconv.Atoi(*o.ConfigFlags.Timeout); err2 == nil {
+			return time.Duration(n) * time.Second
+		}
+		return 0
+	}
+	return d
 }
 
 // Run resolves the deployment, checks the component and containers against it, and streams.
@@ -192,10 +275,10 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	color, _ := term.UseColor(o.Color, o.Streams.Out)
 	prefix := o.Prefix
 	if !o.prefixSet {
-		prefix = streams > 1 || o.Follow && (len(containers) != 1 || o.Pod == "")
+		prefix = streams > 1 || o.Follow && (len(containers) != 1 || o.Pod == "") || len(pods) == 0
 	}
 	sink := logs.NewSink(o.Streams.Out, logs.SinkOptions{Format: o.Output, Prefix: prefix, Timestamps: o.Timestamps, Color: color,
-		Sanitize: !o.Raw && term.IsTerminal(o.Streams.Out)})
+		Sanitize: !o.Raw && term.IsTerminal(o.Streams.Out), Grep: o.Grep})
 	engine := &logs.Engine{Kube: o.clients.Kube, Namespace: o.namespace, Deployment: o.Name,
 		LabelSelector: labels.Set{state.LabelName: o.Name}.String(), Selection: sel, Options: o.podLogOptions(),
 		Following: o.Follow, MaxRequests: o.MaxLogRequests, Sink: sink, ErrOut: o.Streams.ErrOut}
@@ -203,23 +286,149 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		engine.LabelSelector = labels.Set{state.LabelISVC: snap.ISVC.GetName()}.String()
 	}
 
-	if len(pods) == 0 {
-		fmt.Fprintf(o.Streams.ErrOut, "no live logs for %s %s: %s\n", o.Name, o.Component, whyNoPods(report))
-		if !o.Follow {
-			return nil
+	plan := o.plan(report, pods)
+	var histErr error
+	if plan.history {
+		fmt.Fprintf(o.Streams.ErrOut, "source: %s\n", plan.why)
+		histErr = o.readHistory(ctx, sink, sel.Containers, tool, plan)
+		if histErr != nil {
+			fmt.Fprintf(o.Streams.ErrOut, "error: %s\n", oneLine(histErr))
+		}
+	} else if len(pods) == 0 {
+		fmt.Fprintf(o.Streams.ErrOut, "no live logs for %s %s: %s\n", o.Name, o.Component, plan.why)
+	}
+	if plan.live {
+		if o.Follow {
+			err = engine.Follow(ctx)
+		} else if err = engine.Run(ctx, pods); err == nil && engine.Errors() > 0 && sink.Lines() == 0 && histErr == nil {
+			err = fmt.Errorf("no stream could be read (%d failed, see above)", engine.Errors())
 		}
 	}
-	if o.Follow {
-		return engine.Follow(ctx)
+	if ferr := sink.Flush(); err == nil {
+		err = ferr
 	}
-	if err := engine.Run(ctx, pods); err != nil {
+	if err == nil && histErr != nil {
+		return &ExitError{Code: historyExitCode(histErr), Err: histErr, Reported: true}
+	}
+	return err
+}
+
+// sourcePlan says which sources a run reads, and why (one line on stderr).
+type sourcePlan struct {
+	history, live bool
+	from, until   time.Time // the history window; until is exclusive
+	why           string
+}
+
+// plan applies --source: auto reads live logs while pods exist and cover the window, history
+// when there are none (idle, stopped, stopping) and for the part of the window before the
+// oldest pod started.
+func (o *LogsOptions) plan(r *diagnose.Report, pods []corev1.Pod) sourcePlan {
+	from := o.windowStart()
+	switch {
+	case o.Source == "live":
+		return sourcePlan{live: true, why: whyNoPods(r)}
+	case o.Source == "history":
+		return sourcePlan{history: true, from: from, until: o.until, live: o.Follow, why: "history (--source history)"}
+	case !o.until.IsZero():
+		return sourcePlan{history: true, from: from, until: o.until, why: "history (--until asks for a past window)"}
+	case o.Previous:
+		return sourcePlan{live: true, why: whyNoPods(r)}
+	}
+	if len(pods) == 0 {
+		why := whyNoPods(r)
+		if o.OpenSearch.URL == "" {
+			return sourcePlan{live: o.Follow, why: why + " (set --opensearch-url to read it)"}
+		}
+		return sourcePlan{history: true, from: from, live: o.Follow, why: "history from OpenSearch: " + why}
+	}
+	oldest := pods[0].CreationTimestamp.Time
+	for _, p := range pods {
+		if p.CreationTimestamp.Time.Before(oldest) {
+			oldest = p.CreationTimestamp.Time
+		}
+	}
+	if !from.IsZero() && from.Before(oldest) && o.OpenSearch.URL != "" {
+		return sourcePlan{history: true, live: true, from: from, until: oldest,
+			why: fmt.Sprintf("history before %s (when the oldest pod started), live after", oldest.UTC().Format(time.RFC3339))}
+	}
+	return sourcePlan{live: true}
+}
+
+func (o *LogsOptions) windowStart() time.Time {
+	switch {
+	case o.Since > 0:
+		return time.Now().Add(-o.Since)
+	case !o.sinceTime.IsZero():
+		return o.sinceTime
+	}
+	return time.Time{}
+}
+
+// readHistory prints the history part of a run.
+func (o *LogsOptions) readHistory(ctx context.Context, sink *logs.Sink, containers map[string]bool, tool state.Tool, p sourcePlan) error {
+	if o.OpenSearch.URL == "" {
+		return &history.Error{Kind: history.Failed, Msg: "no OpenSearch to read history from: pass --opensearch-url, set HOPSDEPLOY_OPENSEARCH_URL, or add it to " + history.ConfigPath()}
+	}
+	r, err := history.NewReader(o.OpenSearch)
+	if err != nil {
 		return err
 	}
-	if n := engine.Errors(); n > 0 && sink.Lines() == 0 {
-		return fmt.Errorf("no stream could be read (%d failed, see above)", n)
+	q := history.Query{Index: o.OpenSearch.Index, Deployment: o.Name, Since: p.from, Until: p.until, Grep: o.Grep}
+	if q.Index == "" {
+		q.Index = history.IndexPattern(o.namespace)
 	}
-	return nil
+	// The pipeline writes serving_component and container_name for KServe only.
+	if o.Component != "all" && tool != state.ToolDefault {
+		q.Components = []string{o.Component}
+	}
+	if tool != state.ToolDefault {
+		for c := range containers {
+			q.Containers = append(q.Containers, c)
+		}
+	}
+	write := func(h history.Line) error {
+		return sink.Write(&logs.Line{Timestamp: h.Timestamp, RawTS: h.RawTS, Namespace: o.namespace, Deployment: o.Name, Pod: h.Pod,
+			Host: h.Host, Component: h.Component, Container: h.Container, Message: []byte(h.Message), Source: "history"}, false)
+	}
+	tail := o.Tail
+	if !o.tailSet {
+		tail = 10
+		if !p.from.IsZero() {
+			tail = -1
+		}
+	}
+	if tail >= 0 {
+		lines, err := r.Tail(ctx, q, int(tail))
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if err := write(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return r.Stream(ctx, q, write)
 }
+
+func historyExitCode(err error) int {
+	var he *history.Error
+	if errors.As(err, &he) {
+		switch he.Kind {
+		case history.Refused:
+			return ExitHistoryRefused
+		case history.TLSFailure:
+			return ExitHistoryTLS
+		case history.NoIndex:
+			return ExitHistoryNoIndex
+		}
+	}
+	return ExitHistoryUnreachable
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ") }
 
 // containers resolves --container against the pods' containers.
 func (o *LogsOptions) containers(tool state.Tool, pods []corev1.Pod) (map[string]bool, error) {

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
 
 	// Cloud auth providers (OIDC, exec...) for kubeconfigs that use them.
@@ -91,6 +93,10 @@ container, the events, the root cause and the next step), and their logs.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	g.ConfigFlags.AddFlags(root.PersistentFlags())
+	// -v as kubectl has it: client-go's request logging (klog), for debugging.
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
 	root.PersistentFlags().StringVar(&g.Project, "project", "", "Hopsworks project: use its namespace (labelled hopsworks.ai/project, or the name made DNS-safe)")
 	root.PersistentFlags().StringVar(&g.Color, "color", "auto", "colour output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))

@@ -2,10 +2,12 @@ package logs
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +49,9 @@ type SinkOptions struct {
 	Timestamps bool
 	Color      bool
 	Sanitize   bool // neutralise control sequences (on a terminal, unless --raw)
+	// Grep keeps only live lines that contain it, ignoring case (history lines are filtered
+	// by OpenSearch's match query).
+	Grep string
 }
 
 // Sink writes lines to an output, each in one piece, from many goroutines.
@@ -84,6 +89,9 @@ func stableColor(name string) *color.Color {
 // Write writes one line; flush asks for the output to be flushed now (follow mode, when the
 // stream has nothing more buffered).
 func (s *Sink) Write(l *Line, flush bool) error {
+	if s.opts.Grep != "" && l.Source != "history" && !bytes.Contains(bytes.ToLower(l.Message), []byte(strings.ToLower(s.opts.Grep))) {
+		return nil
+	}
 	buf := s.format(l)
 	s.mu.Lock()
 	defer s.mu.Unlock()

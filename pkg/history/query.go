@@ -1,0 +1,112 @@
+// Package history reads a deployment's past logs from OpenSearch, where the Hopsworks
+// serving pipeline (Filebeat + Logstash) ships every container's lines: index
+// <project>_serving-YYYY.MM.dd, fields @timestamp, log_message, serving_name,
+// serving_component, container_name, host... (spec §4). Queries are structured JSON built
+// from Go values, never strings glued together, so names and filters holding quotes,
+// wildcards or JSON are matched literally.
+package history
+
+import (
+	"strings"
+	"time"
+)
+
+// Query selects history lines.
+type Query struct {
+	Index      string   // index pattern, e.g. demo_serving-*
+	Deployment string   // serving_name
+	Components []string // predictor, transformer; empty = all
+	Containers []string // container names; empty = all
+	Since      time.Time
+	Until      time.Time // exclusive
+	Grep       string    // a match query on the message
+}
+
+// IndexPattern is the serving index pattern of a namespace: the project name is the
+// namespace with "-" turned into "_".
+func IndexPattern(namespace string) string {
+	return strings.ReplaceAll(namespace, "-", "_") + "_serving-*"
+}
+
+// Fields are the field names an index uses. Newer pipelines spell the component and the
+// timestamp otherwise; the reader reads the mapping once to pick them.
+type Fields struct {
+	Time       string   // @timestamp or timestamp
+	Message    string   // log_message
+	Name       string   // serving_name.keyword
+	Components []string // serving_component.keyword and/or component.keyword
+	Container  string   // container_name.keyword
+	Host       string   // host
+	Pod        string   // a pod name field, where the index has one
+}
+
+// DefaultFields are the Hopsworks chef pipeline's fields under dynamic mapping.
+var DefaultFields = Fields{
+	Time: "@timestamp", Message: "log_message", Name: "serving_name.keyword",
+	Components: []string{"serving_component.keyword", "component.keyword"},
+	Container:  "container_name.keyword", Host: "host",
+}
+
+// Body builds the search body: filters on keyword fields, a time range, an optional match
+// query, sorted by time with the document id as the tie-breaker.
+func (q Query) Body(f Fields, size int, desc bool, searchAfter []any) map[string]any {
+	filter := []any{term(f.Name, q.Deployment)}
+	if len(q.Components) > 0 {
+		var should []any
+		for _, cf := range f.Components {
+			should = append(should, terms(cf, q.Components))
+		}
+		filter = append(filter, map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}})
+	}
+	if len(q.Containers) > 0 {
+		filter = append(filter, terms(f.Container, q.Containers))
+	}
+	rng := map[string]any{"format": "strict_date_optional_time_nanos"}
+	if !q.Since.IsZero() {
+		rng["gte"] = q.Since.UTC().Format(time.RFC3339Nano)
+	}
+	if !q.Until.IsZero() {
+		rng["lt"] = q.Until.UTC().Format(time.RFC3339Nano)
+	}
+	if len(rng) > 1 {
+		filter = append(filter, map[string]any{"range": map[string]any{f.Time: rng}})
+	}
+	boolQ := map[string]any{"filter": filter}
+	if q.Grep != "" {
+		boolQ["must"] = []any{map[string]any{"match": map[string]any{f.Message: map[string]any{"query": q.Grep, "operator": "and"}}}}
+	}
+	order := "asc"
+	if desc {
+		order = "desc"
+	}
+	body := map[string]any{
+		"size":             size,
+		"track_total_hits": false,
+		"query":            map[string]any{"bool": boolQ},
+		"sort": []any{
+			map[string]any{f.Time: map[string]any{"order": order, "unmapped_type": "date"}},
+			map[string]any{"_id": map[string]any{"order": order}},
+		},
+		"_source": sourceFields(f),
+	}
+	if len(searchAfter) > 0 {
+		body["search_after"] = searchAfter
+	}
+	return body
+}
+
+func sourceFields(f Fields) []string {
+	out := []string{f.Time, f.Message, "container_name", "serving_component", "component", "host", "serving_name"}
+	if f.Pod != "" {
+		out = append(out, strings.TrimSuffix(f.Pod, ".keyword"))
+	}
+	return out
+}
+
+func term(field, value string) map[string]any {
+	return map[string]any{"term": map[string]any{field: value}}
+}
+
+func terms(field string, values []string) map[string]any {
+	return map[string]any{"terms": map[string]any{field: values}}
+}

@@ -1,0 +1,66 @@
+package history
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestQueryBodyIsStructured(t *testing.T) {
+	q := Query{Deployment: `a"b*`, Components: []string{"predictor"}, Containers: []string{"kserve-container"},
+		Since: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 25, 11, 0, 0, 5, time.UTC), Grep: `{"x":1}`}
+	b, err := json.Marshal(q.Body(DefaultFields, 100, true, []any{1.0, "id"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{
+		`{"term":{"serving_name.keyword":"a\"b*"}}`,
+		`{"terms":{"serving_component.keyword":["predictor"]}},{"terms":{"component.keyword":["predictor"]}}`,
+		`"minimum_should_match":1`,
+		`{"terms":{"container_name.keyword":["kserve-container"]}}`,
+		`"gte":"2026-11-25T10:00:00Z"`, `"lt":"2026-11-25T11:00:00.000000005Z"`,
+		`{"match":{"log_message":{"operator":"and","query":"{\"x\":1}"}}}`,
+		`"sort":[{"@timestamp":{"order":"desc","unmapped_type":"date"}},{"_id":{"order":"desc"}}]`,
+		`"search_after":[1,"id"]`, `"size":100`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("body lacks %s:\n%s", want, s)
+		}
+	}
+	if IndexPattern("my-project") != "my_project_serving-*" {
+		t.Error(IndexPattern("my-project"))
+	}
+}
+
+func TestResolvePrecedence(t *testing.T) {
+	cfg, err := ParseConfig([]byte("opensearch:\n  url: http://default\n  user: d\ncontexts:\n  prod:\n    opensearch:\n      url: http://prod\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOPSDEPLOY_OPENSEARCH_USER": "envuser", "HOPSDEPLOY_OPENSEARCH_PASSWORD": "pw"}
+	get := func(k string) string { return env[k] }
+	none := func(string) bool { return false }
+	s, err := Resolve(cfg, "prod", get, Settings{}, none)
+	if err != nil || s.URL != "http://prod" || s.User != "envuser" || s.Password != "pw" {
+		t.Errorf("context over default, env over file: %+v %v", s, err)
+	}
+	s, _ = Resolve(cfg, "dev", get, Settings{URL: "http://flag"}, func(f string) bool { return f == "opensearch-url" })
+	if s.URL != "http://flag" {
+		t.Errorf("flag over all: %s", s.URL)
+	}
+	if _, err := ParseConfig([]byte("opensearch:\n  password: x\n"), "c.yaml"); err == nil {
+		t.Error("a password inside the config file must be refused")
+	}
+	if _, err := Resolve(nil, "", func(string) string { return "" }, Settings{PasswordFile: "/nonexistent"}, func(f string) bool { return f == "opensearch-password-file" }); err == nil ||
+		!strings.Contains(err.Error(), "cannot read the OpenSearch password file /nonexistent") {
+		t.Errorf("missing password file: %v", err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	if got := redactURL("https://alice:secret@os.example.com:9200/path"); strings.Contains(got, "secret") || got != "https://os.example.com:9200/path" {
+		t.Error(got)
+	}
+}

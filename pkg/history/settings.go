@@ -1,0 +1,175 @@
+package history
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Settings say how to reach OpenSearch. Secrets come from the environment or files, never
+// from a flag value, and never appear in output or errors.
+type Settings struct {
+	URL                string
+	User               string
+	Password           string `json:"-"`
+	PasswordFile       string
+	CAFile             string
+	InsecureSkipVerify bool
+	Token              string `json:"-"` // bearer token
+	TokenFile          string
+	APIKey             string `json:"-"`
+	Index              string
+	Timeout            time.Duration
+}
+
+// fileSettings is the config file's opensearch block.
+type fileSettings struct {
+	URL                string `json:"url,omitempty"`
+	User               string `json:"user,omitempty"`
+	PasswordFile       string `json:"passwordFile,omitempty"`
+	CA                 string `json:"ca,omitempty"`
+	InsecureSkipVerify *bool  `json:"insecureSkipVerify,omitempty"`
+	TokenFile          string `json:"tokenFile,omitempty"`
+	Index              string `json:"index,omitempty"`
+}
+
+// ConfigFile is ~/.config/hopsdeploy/config.yaml: defaults, and per kube context overrides.
+//
+//	opensearch: {url: https://os.example.com:9200, user: alice, passwordFile: ~/.config/hopsdeploy/os-pass, ca: /etc/ssl/hops-ca.pem}
+//	contexts:
+//	  prod: {opensearch: {url: https://os.prod.example.com}}
+type ConfigFile struct {
+	OpenSearch fileSettings `json:"opensearch,omitempty"`
+	Contexts   map[string]struct {
+		OpenSearch fileSettings `json:"opensearch,omitempty"`
+	} `json:"contexts,omitempty"`
+}
+
+// ConfigPath is $HOPSDEPLOY_CONFIG, else $XDG_CONFIG_HOME/hopsdeploy/config.yaml, else
+// ~/.config/hopsdeploy/config.yaml.
+func ConfigPath() string {
+	if p := os.Getenv("HOPSDEPLOY_CONFIG"); p != "" {
+		return p
+	}
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "hopsdeploy", "config.yaml")
+}
+
+// LoadConfig reads a config file; a missing file is an empty config.
+func LoadConfig(path string) (*ConfigFile, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return &ConfigFile{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(b, path)
+}
+
+// ParseConfig parses a config file's content, refusing unknown keys.
+func ParseConfig(b []byte, path string) (*ConfigFile, error) {
+	c := &ConfigFile{}
+	if err := yaml.UnmarshalStrict(b, c); err != nil {
+		return nil, fmt.Errorf("config file %s: %v", path, err)
+	}
+	return c, nil
+}
+
+func (f fileSettings) apply(s *Settings) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&s.URL, f.URL)
+	set(&s.User, f.User)
+	set(&s.PasswordFile, expand(f.PasswordFile))
+	set(&s.CAFile, expand(f.CA))
+	set(&s.TokenFile, expand(f.TokenFile))
+	set(&s.Index, f.Index)
+	if f.InsecureSkipVerify != nil {
+		s.InsecureSkipVerify = *f.InsecureSkipVerify
+	}
+}
+
+func expand(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		home, _ := os.UserHomeDir()
+		return filepath.Join(home, p[2:])
+	}
+	return p
+}
+
+// Resolve merges, from weakest to strongest: the config file (defaults, then the kube
+// context's block), the environment (HOPSDEPLOY_OPENSEARCH_*), then the flags; and reads
+// the password and token files.
+func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags Settings, flagSet func(string) bool) (Settings, error) {
+	var s Settings
+	if cfg != nil {
+		cfg.OpenSearch.apply(&s)
+		if c, ok := cfg.Contexts[kubeContext]; ok {
+			c.OpenSearch.apply(&s)
+		}
+	}
+	for name, dst := range map[string]*string{"URL": &s.URL, "USER": &s.User, "PASSWORD": &s.Password, "PASSWORD_FILE": &s.PasswordFile,
+		"CA": &s.CAFile, "TOKEN": &s.Token, "TOKEN_FILE": &s.TokenFile, "API_KEY": &s.APIKey, "INDEX": &s.Index} {
+		if v := env("HOPSDEPLOY_OPENSEARCH_" + name); v != "" {
+			*dst = v
+		}
+	}
+	if v := env("HOPSDEPLOY_OPENSEARCH_INSECURE_SKIP_VERIFY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, fmt.Errorf("invalid HOPSDEPLOY_OPENSEARCH_INSECURE_SKIP_VERIFY %q: use true or false", v)
+		}
+		s.InsecureSkipVerify = b
+	}
+	if flagSet("opensearch-url") {
+		s.URL = flags.URL
+	}
+	if flagSet("opensearch-user") {
+		s.User = flags.User
+	}
+	if flagSet("opensearch-password-file") {
+		s.PasswordFile = flags.PasswordFile
+	}
+	if flagSet("opensearch-ca") {
+		s.CAFile = flags.CAFile
+	}
+	if flagSet("opensearch-insecure-skip-verify") {
+		s.InsecureSkipVerify = flags.InsecureSkipVerify
+	}
+	if flagSet("index") {
+		s.Index = flags.Index
+	}
+	s.Timeout = flags.Timeout
+	read := func(path, what string) (string, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("cannot read the OpenSearch %s file %s: %v", what, path, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	var err error
+	if s.PasswordFile != "" && s.Password == "" || flagSet("opensearch-password-file") {
+		if s.Password, err = read(s.PasswordFile, "password"); err != nil {
+			return s, err
+		}
+	}
+	if s.TokenFile != "" && s.Token == "" {
+		if s.Token, err = read(s.TokenFile, "token"); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}

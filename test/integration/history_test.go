@@ -1,0 +1,336 @@
+package integration
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+)
+
+// historyDocs builds days of realistic documents for a deployment: predictor and
+// transformer, three containers, two hosts, several lines sharing a timestamp.
+func historyDocs(project, name string, end time.Time) []fixtures.LogDoc {
+	var docs []fixtures.LogDoc
+	add := func(ts time.Time, comp, cont, host, msg string) {
+		docs = append(docs, fixtures.LogDoc{Timestamp: ts, Message: msg, Serving: name, Component: comp, Container: cont,
+			ModelName: name, ModelVersion: "1", ServingID: "7", Project: project, Host: host})
+	}
+	for d := 2; d >= 0; d-- {
+		day := end.Add(-time.Duration(d) * 24 * time.Hour)
+		add(day.Add(-time.Hour), "predictor", "storage-initializer", "worker-1", fmt.Sprintf("day%d download done", d))
+		for i := 0; i < 10; i++ {
+			ts := day.Add(-time.Duration(50-i) * time.Minute)
+			add(ts, "predictor", "kserve-container", "worker-1", fmt.Sprintf("day%d predict %d", d, i))
+			add(ts, "predictor", "kserve-container", "worker-1", fmt.Sprintf("day%d access %d", d, i)) // same timestamp
+			add(ts, "transformer", "kserve-container", "worker-2", fmt.Sprintf("day%d transform %d", d, i))
+			add(ts, "predictor", "queue-proxy", "worker-1", fmt.Sprintf("day%d queue %d", d, i))
+		}
+	}
+	// Another deployment in the same index, never to be returned.
+	docs = append(docs, fixtures.LogDoc{Timestamp: end.Add(-time.Minute), Message: "other deployment", Serving: name + "x", Component: "predictor",
+		Container: "kserve-container", Project: project, Host: "worker-1"})
+	return docs
+}
+
+func messages(t *testing.T, out string) []string {
+	var ms []string
+	for _, l := range lines(out) {
+		var m map[string]string
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("json line %q: %v", l, err)
+		}
+		ms = append(ms, m["message"])
+	}
+	return ms
+}
+
+func TestHistoryIdleDeployment(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	sc := fixtures.Idle(ns, "sleepy")
+	sc.Serving.Transformer = true
+	e.Apply(t, sc)
+	end := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	if err := testenv.BulkLoad(osURL, historyDocs(strings.ReplaceAll(ns, "-", "_"), "sleepy", end)); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}
+
+	// Auto: no pods, so history; the newest 10 lines of predictor kserve-container, in time order.
+	r := pluginEnv(t, env, "logs", "sleepy", "-n", ns, "-o", "json").must(t)
+	contains(t, "stderr", r.err, "source: history from OpenSearch: the deployment is Idle")
+	got := messages(t, r.out)
+	want := []string{"day0 predict 5", "day0 access 5", "day0 predict 6", "day0 access 6", "day0 predict 7", "day0 access 7", "day0 predict 8", "day0 access 8", "day0 predict 9", "day0 access 9"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		// Lines sharing a timestamp come in a stable order (the id breaks ties), either way round.
+		if len(got) != 10 || !strings.HasSuffix(got[9], " 9") || !strings.HasPrefix(got[0], "day0 ") {
+			t.Errorf("tail 10:\n got %q\nwant %q", got, want)
+		}
+	}
+	var first map[string]string
+	_ = json.Unmarshal([]byte(lines(r.out)[0]), &first)
+	if first["source"] != "history" || first["host"] != "worker-1" || first["container"] != "kserve-container" || first["component"] != "predictor" {
+		t.Errorf("history JSON line: %v", first)
+	}
+
+	// Filters: the transformer; every container; one container; grep; since and until.
+	if got := messages(t, pluginEnv(t, env, "logs", "sleepy", "-n", ns, "-c", "transformer", "--tail", "3", "-o", "json").must(t).out); strings.Join(got, "|") != "day0 transform 7|day0 transform 8|day0 transform 9" {
+		t.Errorf("transformer tail 3: %q", got)
+	}
+	if got := messages(t, pluginEnv(t, env, "logs", "sleepy", "-n", ns, "--container", "storage-initializer", "--since", "100h", "-o", "json").must(t).out); strings.Join(got, "|") != "day2 download done|day1 download done|day0 download done" {
+		t.Errorf("storage-initializer over 3 days: %q", got)
+	}
+	all := lines(pluginEnv(t, env, "logs", "sleepy", "-n", ns, "-c", "all", "--container", "all", "--since", "100h").must(t).out)
+	if len(all) != 3*(1+40) {
+		t.Errorf("every component and container over 3 days: %d lines, want 123", len(all))
+	}
+	contains(t, "prefixed history lines", strings.Join(all, "\n"), "history:worker-2 kserve-container day0 transform 9", "history:worker-1 queue-proxy day1 queue 3")
+	if got := messages(t, pluginEnv(t, env, "logs", "sleepy", "-n", ns, "--grep", "access 7", "--since", "100h", "-o", "json").must(t).out); len(got) != 3 {
+		t.Errorf("grep: %q", got)
+	}
+	since := end.Add(-24*time.Hour - 45*time.Minute).UTC().Format(time.RFC3339)
+	until := end.Add(-24*time.Hour - 43*time.Minute).UTC().Format(time.RFC3339)
+	if got := messages(t, pluginEnv(t, env, "logs", "sleepy", "-n", ns, "--since-time", since, "--until", until, "-o", "json").must(t).out); strings.Join(got, "|") != "day1 predict 5|day1 access 5|day1 predict 6|day1 access 6" &&
+		strings.Join(got, "|") != "day1 access 5|day1 predict 5|day1 access 6|day1 predict 6" {
+		t.Errorf("since-time/until window: %q", got)
+	}
+}
+
+// Paging past 10,000 hits with search_after in a point in time, with many equal timestamps
+// across page boundaries: every line once, in order.
+func TestHistoryPagingPast10000(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.Idle(ns, "bulk"))
+	project := strings.ReplaceAll(ns, "-", "_")
+	base := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
+	var docs []fixtures.LogDoc
+	for i := 0; i < 12345; i++ {
+		ts := base.Add(time.Duration(i/150) * time.Second) // 150 lines share each timestamp
+		docs = append(docs, fixtures.LogDoc{Timestamp: ts, Message: fmt.Sprintf("n%05d", i), Serving: "bulk", Component: "predictor",
+			Container: "kserve-container", Project: project, Host: "worker-1"})
+	}
+	if err := testenv.BulkLoad(osURL, docs); err != nil {
+		t.Fatal(err)
+	}
+	r := pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}, "logs", "bulk", "-n", ns, "--since", "4h", "-o", "raw").must(t)
+	got := lines(r.out)
+	if len(got) != 12345 {
+		t.Fatalf("got %d lines, want 12345", len(got))
+	}
+	seen := map[string]bool{}
+	for i, l := range got {
+		if seen[l] {
+			t.Fatalf("line %q twice", l)
+		}
+		seen[l] = true
+		// Lines sharing a timestamp come in id order; across timestamps, in time order.
+		var n, prev int
+		fmt.Sscanf(l, "n%d", &n)
+		if i > 0 {
+			fmt.Sscanf(got[i-1], "n%d", &prev)
+			if n/150 < prev/150 {
+				t.Fatalf("out of order at %d: %q after %q", i, l, got[i-1])
+			}
+		}
+	}
+	// The newest 10,500 lines (more than one search can return) in time order.
+	tail := lines(pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}, "logs", "bulk", "-n", ns, "--tail", "10500", "-o", "raw").must(t).out)
+	if len(tail) != 10500 || tail[len(tail)-1][:4] != "n122" && tail[len(tail)-1][:4] != "n123" {
+		t.Errorf("tail 10500: %d lines, last %q", len(tail), tail[len(tail)-1])
+	}
+}
+
+// History before the oldest pod, then live lines, with no gap and no duplicate.
+func TestHistoryStitchedWithLive(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	sc := fixtures.PredictorCrashLoop(ns, "stitch")
+	sc.Logs = nil
+	e.Apply(t, sc)
+	pod := sc.PodNames()[0]
+	now := time.Now()
+	// Lines of the instances that ran before this pod existed are only in OpenSearch.
+	var docs []fixtures.LogDoc
+	for i := 0; i < 5; i++ {
+		docs = append(docs, fixtures.LogDoc{Timestamp: now.Add(-time.Duration(90-i) * time.Minute), Message: fmt.Sprintf("old instance %d", i),
+			Serving: "stitch", Component: "predictor", Container: "kserve-container", Project: strings.ReplaceAll(ns, "-", "_"), Host: "worker-9"})
+	}
+	if err := testenv.BulkLoad(osURL, docs); err != nil {
+		t.Fatal(err)
+	}
+	_ = e.Logs.Append(ns, pod, "kserve-container", now.Add(time.Second), "live 0", "live 1")
+	r := pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}, "logs", "stitch", "-n", ns, "--since", "2h", "-o", "raw").must(t)
+	if got := strings.Join(lines(r.out), "|"); got != "old instance 0|old instance 1|old instance 2|old instance 3|old instance 4|live 0|live 1" {
+		t.Errorf("stitched: %q", got)
+	}
+	contains(t, "stderr", r.err, "source: history before", "live after")
+	// OpenSearch down: a clear line, the live logs all the same, and a distinct exit code.
+	r = pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=http://127.0.0.1:1"}, "logs", "stitch", "-n", ns, "--since", "2h", "-o", "raw")
+	if r.code != 5 || !strings.Contains(r.err, "OpenSearch at http://127.0.0.1:1 is unreachable") || !strings.Contains(r.out, "live 1") {
+		t.Errorf("unreachable: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
+	// No index for the pattern: exit 8.
+	r = pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}, "logs", "stitch", "-n", ns, "--source", "history", "--index", "nosuchproject_serving-*")
+	if r.code != 8 || !strings.Contains(r.err, "no OpenSearch index matches nosuchproject_serving-*") {
+		t.Errorf("no index: exit %d, err %q", r.code, r.err)
+	}
+}
+
+// Names and filters holding quotes, wildcards or JSON are matched literally.
+func TestHistoryLiteralMatching(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.Idle(ns, "lit"))
+	p := strings.ReplaceAll(ns, "-", "_")
+	ts := time.Now().Add(-time.Hour)
+	docs := []fixtures.LogDoc{
+		{Timestamp: ts, Message: "the real one", Serving: "lit", Component: "predictor", Container: "kserve-container", Project: p},
+		{Timestamp: ts, Message: "a star", Serving: "l*", Component: "predictor", Container: "kserve-container", Project: p},
+		{Timestamp: ts, Message: "json", Serving: `lit"},{"match_all":{}}`, Component: "predictor", Container: "kserve-container", Project: p},
+	}
+	if err := testenv.BulkLoad(osURL, docs); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}
+	if got := pluginEnv(t, env, "logs", "lit", "-n", ns, "-o", "raw").must(t).out; got != "the real one\n" {
+		t.Errorf("literal name: %q", got)
+	}
+	if got := pluginEnv(t, env, "logs", "lit", "-n", ns, "-o", "raw", "--grep", `"}},{"match_all":{}}`).must(t).out; got != "" {
+		t.Errorf("a JSON-looking grep matched: %q", got)
+	}
+}
+
+// Basic auth and TLS through a reverse proxy with a CA of the test's own (the test
+// distribution has no security plugin): right, wrong password, unknown CA, skip-verify.
+func TestHistoryAuthAndTLS(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.Idle(ns, "secure"))
+	p := strings.ReplaceAll(ns, "-", "_")
+	if err := testenv.BulkLoad(osURL, []fixtures.LogDoc{{Timestamp: time.Now().Add(-time.Hour), Message: "behind the proxy", Serving: "secure",
+		Component: "predictor", Container: "kserve-container", Project: p}}); err != nil {
+		t.Fatal(err)
+	}
+	const user, password = "alice", "s3cr3t-Pa55word"
+	caPEM, srv := tlsProxy(t, osURL, user, password)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	pwFile := filepath.Join(dir, "password")
+	_ = os.WriteFile(ca, caPEM, 0o600)
+	_ = os.WriteFile(pwFile, []byte(password+"\n"), 0o600)
+	proxyURL := srv.URL + "/opensearch/" // a URL with a path, as behind an ingress
+
+	ok := pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_PASSWORD=" + password}, "logs", "secure", "-n", ns, "-o", "raw",
+		"--opensearch-url", proxyURL, "--opensearch-user", user, "--opensearch-ca", ca).must(t)
+	if ok.out != "behind the proxy\n" {
+		t.Errorf("through the proxy: %q", ok.out)
+	}
+	pluginEnv(t, nil, "logs", "secure", "-n", ns, "--opensearch-url", proxyURL, "--opensearch-user", user, "--opensearch-ca", ca, "--opensearch-password-file", pwFile).must(t)
+
+	bad := pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_PASSWORD=wrong-" + password}, "logs", "secure", "-n", ns,
+		"--opensearch-url", proxyURL, "--opensearch-user", user, "--opensearch-ca", ca, "-v", "9")
+	if bad.code != 6 || !strings.Contains(bad.err, "refused the credentials (401)") {
+		t.Errorf("wrong password: exit %d, %q", bad.code, bad.err)
+	}
+	untrusted := pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_PASSWORD=" + password}, "logs", "secure", "-n", ns, "--opensearch-url", proxyURL, "--opensearch-user", user)
+	if untrusted.code != 7 || !strings.Contains(untrusted.err, "signed by an unknown authority") || !strings.Contains(untrusted.err, "--opensearch-ca") {
+		t.Errorf("unknown CA: exit %d, %q", untrusted.code, untrusted.err)
+	}
+	pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_PASSWORD=" + password}, "logs", "secure", "-n", ns, "--opensearch-url", proxyURL, "--opensearch-user", user,
+		"--opensearch-insecure-skip-verify").must(t)
+	for _, r := range []result{ok, bad, untrusted} {
+		if strings.Contains(r.out+r.err, password) {
+			t.Errorf("the password appears in the output")
+		}
+	}
+	// There is no flag for a password value.
+	if r := plugin(t, "logs", "secure", "-n", ns, "--opensearch-password", password); r.code != 2 {
+		t.Errorf("--opensearch-password should not exist: exit %d", r.code)
+	}
+
+	// The same settings from the config file, per kube context.
+	cfg := filepath.Join(dir, "config.yaml")
+	_ = os.WriteFile(cfg, []byte(fmt.Sprintf("opensearch:\n  url: http://127.0.0.1:1\ncontexts:\n  %s:\n    opensearch:\n      url: %s\n      user: %s\n      passwordFile: %s\n      ca: %s\n",
+		currentContext(t), proxyURL, user, pwFile, ca)), 0o600)
+	viaFile := pluginEnv(t, []string{"HOPSDEPLOY_CONFIG=" + cfg}, "logs", "secure", "-n", ns, "-o", "raw").must(t)
+	if viaFile.out != "behind the proxy\n" {
+		t.Errorf("config file: %q", viaFile.out)
+	}
+	_ = os.WriteFile(cfg, []byte("opensearch:\n  password: inline\n"), 0o600)
+	if r := pluginEnv(t, []string{"HOPSDEPLOY_CONFIG=" + cfg}, "logs", "secure", "-n", ns); r.code != 2 || !strings.Contains(r.err, `unknown field "password"`) {
+		t.Errorf("a password inside the config file: exit %d %q", r.code, r.err)
+	}
+}
+
+func currentContext(t *testing.T) string {
+	b, err := os.ReadFile(testenv.Get(t).Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "current-context:") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "current-context:"))
+		}
+	}
+	t.Fatal("no current-context")
+	return ""
+}
+
+// tlsProxy is a TLS reverse proxy in front of OpenSearch, under /opensearch/, with basic
+// auth, its certificate signed by a CA made here.
+func tlsProxy(t *testing.T, target, user, password string) ([]byte, *httptest.Server) {
+	t.Helper()
+	caKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	caTpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hopsdeploy test CA"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, _ := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, _ := x509.CreateCertificate(rand.Reader, tpl, caCert, &key.PublicKey, caKey)
+	u, _ := url.Parse(target)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="OpenSearch"`)
+			http.Error(w, `{"error":"unauthorized","status":401}`, http.StatusUnauthorized)
+			return
+		}
+		if !strings.HasPrefix(r.URL.Path, "/opensearch/") {
+			http.NotFound(w, r)
+			return
+		}
+		r.URL.Path = strings.TrimPrefix(r.URL.Path, "/opensearch")
+		r.Header.Del("Authorization")
+		proxy.ServeHTTP(w, r)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), srv
+}
