@@ -16,7 +16,8 @@ export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION TESTBIN
 MODULE  := github.com/hopsdeploy/kubectl-hopsdeploy
 VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+# The commit's date, not the build's, so that a commit builds the same archives again.
+DATE    ?= $(shell git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION) -X $(MODULE)/pkg/version.Commit=$(COMMIT) -X $(MODULE)/pkg/version.Date=$(DATE)
 
 # The OpenSearch that `make test` starts for the test run.

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 : "${VERSION:?}"
 OUT=${1:-plugins/hopsdeploy.yaml}
 BASE=${RELEASE_URL:-https://github.com/hopsdeploy/kubectl-hopsdeploy/releases/download/$VERSION}
-sha() { awk -v f="$1" '$2==f {print $1}' dist/checksums.txt; }
+DIST=${DIST:-dist}
+sha() { awk -v f="$1" '$2==f {print $1}' "$DIST/checksums.txt"; }
 mkdir -p "$(dirname "$OUT")"
 {
   sed -n '/^apiVersion/,/^  platforms:/p' krew.yaml | sed "s/{{ .TagName }}/$VERSION/g"
@@ -25,7 +26,7 @@ mkdir -p "$(dirname "$OUT")"
         os: $os
         arch: $arch
     uri: $BASE/$f
-    sha256: $s
+    sha256: "$s"
     files:
     - from: $bin
       to: .
