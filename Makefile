@@ -76,6 +76,22 @@ krew-manifest: dist testbin ## plugins/hopsdeploy.yaml from the built archives, 
 	VERSION=$(VERSION) hack/krew-manifest.sh
 	$(TESTBIN)/validate-krew-manifest -manifest plugins/hopsdeploy.yaml -skip-install
 
+STERN ?= $(CACHE)/bin/stern-$(STERN_VERSION)
+export STERN
+
+$(STERN):
+	mkdir -p $(CACHE)/bin && GOBIN=$(CACHE)/bin go install github.com/stern/stern@$(STERN_VERSION) && mv $(CACHE)/bin/stern $(STERN)
+
+.PHONY: bench bench-logs bench-history bench-status
+bench: build testbin opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run
+	hack/bench.sh status logs history
+bench-logs: build testbin opensearch $(STERN) ## live logs: the plugin against kubectl logs and stern
+	hack/bench.sh logs
+bench-history: build testbin opensearch $(STERN) ## history export: the plugin against a bare search_after loop
+	hack/bench.sh history
+bench-status: build testbin opensearch $(STERN) ## status against the equivalent kubectl get
+	hack/bench.sh status
+
 .PHONY: clean
 clean:
 	rm -rf bin dist

@@ -79,6 +79,12 @@ func TestLogsPodsAndContainers(t *testing.T) {
 		t.Errorf("--limit-bytes 8: %q", got)
 	}
 
+	// Past --max-log-requests the plugin warns and keeps going with a bounded pool.
+	bounded := pluginEnv(t, nil, "logs", "fraud", "-n", ns, "-c", "all", "--container", "all", "--tail", "-1", "--max-log-requests", "1")
+	if bounded.code != 0 || !strings.Contains(bounded.err, "warning: 10 streams exceed --max-log-requests=1: the others wait for a free slot") || len(lines(bounded.out)) != len(lines(all)) {
+		t.Errorf("bounded pool: exit %d, %d lines (want %d), stderr %q", bounded.code, len(lines(bounded.out)), len(lines(all)), bounded.err)
+	}
+
 	// JSON lines.
 	js := lines(plugin(t, "logs", "fraud", "-n", ns, "-c", "all", "--tail", "1", "-o", "json").must(t).out)
 	if len(js) != 2 {
@@ -318,6 +324,23 @@ func TestLogsUntrustedLines(t *testing.T) {
 	got := lines(out)
 	if len(got) != 3 || got[0] != long || got[1] != "bad \xff\xfe utf8" || got[2] != "\x1b[2J\x1b]0;owned\x07escape" {
 		t.Errorf("raw output changed lines: %d lines, first %d bytes", len(got), len(got[0]))
+	}
+	// On a terminal (a pty through script(1)) control sequences are neutralised, unless --raw.
+	tty := func(extra ...string) string {
+		cmdline := strings.Join(append([]string{testenv.PluginBin, "logs", "weird", "-n", ns, "--tail", "1"}, extra...), " ")
+		cmd := exec.Command("script", "-qec", cmdline, "/dev/null")
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+e.Kubeconfig, "NO_COLOR=1")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("script: %v", err)
+		}
+		return string(out)
+	}
+	if out := tty(); !strings.Contains(out, `\x1b[2J\x1b]0;owned\x07escape`) || strings.Contains(out, "\x1b[2J") {
+		t.Errorf("terminal output not neutralised: %q", out)
+	}
+	if out := tty("--raw"); !strings.Contains(out, "\x1b[2J\x1b]0;owned\x07escape") {
+		t.Errorf("--raw changed the line: %q", out)
 	}
 	js := lines(plugin(t, "logs", "weird", "-n", ns, "-o", "json").must(t).out)
 	for _, l := range js {

@@ -1,0 +1,353 @@
+// Command hopsdeploy-bench measures the plugin side by side with its peers in one run, on the
+// sandbox, and prints one table of medians, ratios and peak memory. `make bench` runs it.
+//
+//	hopsdeploy-bench logs     N pods x M lines read through the API server: a raw parallel
+//	                          read, kubectl logs, stern, and kubectl-hopsdeploy logs
+//	hopsdeploy-bench history  exporting L history lines: a bare search_after loop against
+//	                          kubectl-hopsdeploy logs --source history
+//	hopsdeploy-bench status   kubectl get isvc,pods,events against kubectl-hopsdeploy status
+//
+// Runs alternate (A B C A B C ...) so that drift hits every command alike.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+var (
+	dir     = flag.String("dir", ".sandbox", "sandbox folder")
+	testbin = flag.String("testbin", os.Getenv("TESTBIN"), "folder of kubectl")
+	plugin  = flag.String("plugin", "bin/kubectl-hopsdeploy", "the plugin binary")
+	stern   = flag.String("stern", "", "the stern binary (logs)")
+	runs    = flag.Int("runs", 5, "runs of each command")
+	pods    = flag.Int("pods", 10, "logs: pods")
+	lines   = flag.Int("lines", 100000, "logs: lines per pod")
+	docs    = flag.Int("docs", 1000000, "history: documents")
+)
+
+// sample is one run of one command.
+type sample struct {
+	wall, cpu time.Duration
+	rss       int64 // KiB, the largest process of the run
+}
+
+// job is a command line (or several run in parallel) measured as one run.
+type job struct {
+	name string
+	cmds [][]string
+	fn   func() error // instead of commands: measured in-process (wall only)
+}
+
+func main() {
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] logs|history|status")
+		os.Exit(2)
+	}
+	var err error
+	switch flag.Arg(0) {
+	case "logs":
+		err = benchLogs()
+	case "history":
+		err = benchHistory()
+	case "status":
+		err = benchStatus()
+	default:
+		err = fmt.Errorf("unknown benchmark %q", flag.Arg(0))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func clients() (kubernetes.Interface, dynamic.Interface, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(*dir, "kubeconfig"))
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.QPS, cfg.Burst = 500, 1000
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	return kc, dc, err
+}
+
+func kubectl() string { return filepath.Join(*testbin, "kubectl") }
+
+func env() []string {
+	return append(os.Environ(), "KUBECONFIG="+filepath.Join(*dir, "kubeconfig"), "NO_COLOR=1")
+}
+
+// runOnce runs a job's commands in parallel with output to /dev/null.
+func runOnce(j job) (sample, error) {
+	start := time.Now()
+	if j.fn != nil {
+		err := j.fn()
+		return sample{wall: time.Since(start)}, err
+	}
+	devnull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	defer devnull.Close()
+	var mu sync.Mutex
+	var s sample
+	var wg sync.WaitGroup
+	errs := make(chan error, len(j.cmds))
+	for _, c := range j.cmds {
+		wg.Add(1)
+		go func(c []string) {
+			defer wg.Done()
+			cmd := exec.Command(c[0], c[1:]...)
+			cmd.Env = env()
+			var stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = devnull, &stderr
+			if err := cmd.Run(); err != nil {
+				errs <- fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, stderr.String())
+				return
+			}
+			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			mu.Lock()
+			s.cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			s.rss = max(s.rss, ru.Maxrss)
+			mu.Unlock()
+		}(c)
+	}
+	wg.Wait()
+	s.wall = time.Since(start)
+	close(errs)
+	return s, <-errs
+}
+
+// measure runs the jobs in turn, runs times, and prints medians and ratios to the first.
+func measure(title string, jobs []job, extra func(name string, s sample) string) error {
+	results := make([][]sample, len(jobs))
+	for _, j := range jobs { // one warm-up each
+		if _, err := runOnce(j); err != nil {
+			return err
+		}
+	}
+	for r := 0; r < *runs; r++ {
+		for i, j := range jobs {
+			s, err := runOnce(j)
+			if err != nil {
+				return err
+			}
+			results[i] = append(results[i], s)
+		}
+	}
+	fmt.Printf("\n%s (median of %d runs)\n", title, *runs)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "command\twall\tratio\tCPU\tpeak memory\t")
+	base := median(results[0], func(s sample) time.Duration { return s.wall })
+	for i, j := range jobs {
+		w := median(results[i], func(s sample) time.Duration { return s.wall })
+		c := median(results[i], func(s sample) time.Duration { return s.cpu })
+		var rss int64
+		for _, s := range results[i] {
+			rss = max(rss, s.rss)
+		}
+		mem := "-"
+		if rss > 0 {
+			mem = fmt.Sprintf("%d MiB", rss/1024)
+		}
+		cpu := "-"
+		if c > 0 {
+			cpu = c.Round(10 * time.Millisecond).String()
+		}
+		note := ""
+		if extra != nil {
+			note = extra(j.name, sample{wall: w})
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%s\n", j.name, w.Round(time.Millisecond), float64(w)/float64(base), cpu, mem, note)
+	}
+	return tw.Flush()
+}
+
+func median(ss []sample, f func(sample) time.Duration) time.Duration {
+	v := make([]time.Duration, len(ss))
+	for i, s := range ss {
+		v[i] = f(s)
+	}
+	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	return v[len(v)/2]
+}
+
+// benchLogs seeds N pods with M lines each and reads them all with each tool.
+func benchLogs() error {
+	kc, dc, err := clients()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	ns := "bench-logs"
+	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "bench", Namespace: ns, ID: 900, Standard: true}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
+	for i := 0; i < *pods; i++ {
+		sc.Pods = append(sc.Pods, fixtures.PodSpec{Component: "predictor", Suffix: fmt.Sprintf("b%04d", i)})
+	}
+	w := logserver.Writer{Root: filepath.Join(*dir, "logs")}
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		if err := fixtures.Apply(ctx, kc, dc, w, sc); err != nil {
+			return err
+		}
+		base := time.Now().Add(-time.Hour)
+		for _, p := range sc.PodNames() {
+			var b strings.Builder
+			for i := 0; i < *lines; i++ {
+				ts := base.Add(time.Duration(i) * time.Millisecond).UTC().Format(time.RFC3339Nano)
+				fmt.Fprintf(&b, "%s INFO:root:request %d handled in 12ms model=fraud version=3 status=200\n", ts, i)
+			}
+			path := logserver.Path(w.Root, ns, p, "kserve-container", false)
+			_ = os.MkdirAll(filepath.Dir(path), 0o755)
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	sel := "serving.hops.works/name=bench"
+	var raw [][]string
+	for _, p := range sc.PodNames() {
+		raw = append(raw, []string{kubectl(), "get", "--raw", fmt.Sprintf("/api/v1/namespaces/%s/pods/%s/log?container=kserve-container", ns, p)})
+	}
+	n := fmt.Sprint(*pods)
+	jobs := []job{
+		{name: "raw: parallel kubectl get --raw .../log", cmds: raw},
+		{name: "kubectl logs -l --prefix", cmds: [][]string{{kubectl(), "logs", "-n", ns, "-l", sel, "-c", "kserve-container", "--prefix", "--max-log-requests", n, "--tail=-1"}}},
+	}
+	if *stern != "" {
+		jobs = append(jobs, job{name: "stern --no-follow", cmds: [][]string{{*stern, "-n", ns, "-l", sel, "-c", "kserve-container", "--no-follow", "--max-log-requests", n, "--since", "48h", "--color", "never"}}})
+	}
+	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}}})
+	total := *pods * *lines
+	return measure(fmt.Sprintf("Reading %d lines from %d pods through the API server", total, *pods), jobs, func(_ string, s sample) string {
+		return fmt.Sprintf("%.0f lines/s", float64(total)/s.wall.Seconds())
+	})
+}
+
+// benchHistory loads L documents and exports them with a bare loop and with the plugin.
+func benchHistory() error {
+	kc, dc, err := clients()
+	if err != nil {
+		return err
+	}
+	osURL, err := os.ReadFile(filepath.Join(*dir, "opensearch-url"))
+	if err != nil {
+		return err
+	}
+	url := strings.TrimSpace(string(osURL))
+	ctx := context.Background()
+	ns := "bench-history"
+	project := "bench_history"
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 901}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
+		if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, sc); err != nil {
+			return err
+		}
+		base := time.Now().Add(-48 * time.Hour)
+		batch := make([]fixtures.LogDoc, 0, 20000)
+		for i := 0; i < *docs; i++ {
+			batch = append(batch, fixtures.LogDoc{Timestamp: base.Add(time.Duration(i) * 100 * time.Millisecond), Serving: "hist", Component: "predictor",
+				Container: "kserve-container", Project: project, Host: "worker-1", Message: fmt.Sprintf("INFO:root:request %d handled in 12ms model=fraud version=3 status=200", i)})
+			if len(batch) == cap(batch) || i == *docs-1 {
+				if err := testenv.BulkLoad(url, batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+	}
+	bare := func() error { return bareLoop(url, project+"_serving-*", *docs) }
+	jobs := []job{
+		{name: "bare search_after loop (reads pages only)", fn: bare},
+		{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", url}}},
+	}
+	return measure(fmt.Sprintf("Exporting %d history lines from OpenSearch", *docs), jobs, func(_ string, s sample) string {
+		return fmt.Sprintf("%.0f lines/s", float64(*docs)/s.wall.Seconds())
+	})
+}
+
+// bareLoop pages through every document with search_after (same page size and sort as the
+// plugin) and only reads the pages.
+func bareLoop(url, index string, want int) error {
+	var after []any
+	n := 0
+	for {
+		body := map[string]any{"size": 2000, "query": map[string]any{"term": map[string]any{"serving_name.keyword": "hist"}},
+			"sort": []any{map[string]any{"@timestamp": "asc"}, map[string]any{"_id": "asc"}}, "track_total_hits": false}
+		if after != nil {
+			body["search_after"] = after
+		}
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(url+"/"+index+"/_search", "application/json", bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		var out struct {
+			Hits struct {
+				Hits []struct {
+					Sort []any `json:"sort"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		h := out.Hits.Hits
+		n += len(h)
+		if len(h) < 2000 {
+			if n != want {
+				return fmt.Errorf("bare loop read %d documents, want %d", n, want)
+			}
+			return nil
+		}
+		after = h[len(h)-1].Sort
+	}
+}
+
+// benchStatus compares one status with the equivalent kubectl get.
+func benchStatus() error {
+	kc, dc, err := clients()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	ns := "bench-status"
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, fixtures.PredictorCrashLoop(ns, "churn")); err != nil {
+			return err
+		}
+	}
+	jobs := []job{
+		{name: "kubectl version --client (process start)", cmds: [][]string{{kubectl(), "version", "--client"}}},
+		{name: "kubectl get isvc,pods,events -l", cmds: [][]string{{kubectl(), "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}},
+		{name: "kubectl hopsdeploy status (with diagnosis and log lines)", cmds: [][]string{{*plugin, "status", "churn", "-n", ns}}},
+		{name: "kubectl hopsdeploy status -o json", cmds: [][]string{{*plugin, "status", "churn", "-n", ns, "-o", "json"}}},
+	}
+	return measure("Status of one deployment", jobs, nil)
+}
