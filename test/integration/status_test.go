@@ -116,7 +116,11 @@ func TestStatusScenarios(t *testing.T) {
 			[]string{"Being stopped", "being deleted"}},
 		{"stopping: pods left after it is gone", fixtures.LeftBehind, "Stopping", "STOPPED/null/Stopping deployment",
 			[]string{"left behind", "kubectl delete pod"}},
-		{"Standard mode running", func(ns, n string) fixtures.Scenario { sc := fixtures.Running(ns, n); sc.Serving.Standard = true; return sc },
+		{"Standard mode running", func(ns, n string) fixtures.Scenario {
+			sc := fixtures.Running(ns, n)
+			sc.Serving.Standard = true
+			return sc
+		},
 			"Running", "READY/true/Deployment is ready", []string{"KServe Standard", "running and ready"}},
 		{"DEFAULT tool running", fixtures.DefaultRunning, "Running", "READY/true/Deployment is ready",
 			[]string{"DEFAULT tool, DEFAULT", "running and ready"}},
