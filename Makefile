@@ -92,6 +92,13 @@ bench-history: build testbin opensearch $(STERN) ## history export: the plugin a
 bench-status: build testbin opensearch $(STERN) ## status against the equivalent kubectl get
 	hack/bench.sh status
 
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (their seed corpora run in make test)
+	@for t in "pkg/cli FuzzParseTimeOrAgo" "pkg/logs FuzzSplitTimestamp" "pkg/logs FuzzReadLine" \
+	  "pkg/history FuzzFieldsFromMappings" "pkg/history FuzzLineFromSource" "pkg/history FuzzParseConfig"; do \
+	  set -- $$t; echo "== $$2"; go test ./$$1 -run '^$$' -fuzz "^$$2$$" -fuzztime $(FUZZTIME) || exit 1; done
+
 .PHONY: clean
 clean:
 	rm -rf bin dist

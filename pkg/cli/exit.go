@@ -2,7 +2,9 @@ package cli
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/spf13/cobra"
 	"io"
 	"strings"
 )
@@ -37,6 +39,16 @@ func usageErr(format string, a ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
 }
 
+// maxArgs is cobra.MaximumNArgs with the error as a usage error.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.MaximumNArgs(n)(cmd, args); err != nil {
+			return usageErr("%v: see %s --help", err, cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
 // Report prints err on one line and returns the exit code for it.
 func Report(err error, errOut io.Writer) int {
 	if err == nil {
@@ -51,6 +63,9 @@ func Report(err error, errOut io.Writer) int {
 	fmt.Fprintf(errOut, "error: %s\n", msg)
 	if ee != nil {
 		return ee.Code
+	}
+	if strings.HasPrefix(msg, "unknown command") {
+		return ExitUsage
 	}
 	return ExitRuntime
 }

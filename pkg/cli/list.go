@@ -30,7 +30,7 @@ func newListCommand(g *Globals) *cobra.Command {
   kubectl hopsdeploy list -A --status Failed,Starting
   kubectl hopsdeploy list --project my_project -o wide
   kubectl hopsdeploy list -A -o json`,
-		Args: cobra.NoArgs,
+		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err

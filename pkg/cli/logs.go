@@ -72,7 +72,7 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
   kubectl hopsdeploy logs fraud -c all --container all --since 15m --timestamps
   kubectl hopsdeploy logs fraud --container storage-initializer --previous
   kubectl hopsdeploy logs fraud -f -o json | jq -r .message`,
-		Args:              cobra.MaximumNArgs(1),
+		Args:              maxArgs(1),
 		ValidArgsFunction: completeDeployments(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.flagSet = cmd.Flags().Changed

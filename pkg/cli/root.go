@@ -117,7 +117,7 @@ func newVersionCommand(g *Globals) *cobra.Command {
 		Use:     "version",
 		Short:   "Print the plugin's version, commit and build date",
 		Example: "  kubectl hopsdeploy version\n  kubectl hopsdeploy version -o json",
-		Args:    cobra.NoArgs,
+		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := version.Get()
 			switch output {

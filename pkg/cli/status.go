@@ -52,13 +52,17 @@ Exit codes: 0 ok; 1 error (not found, forbidden, unreachable); 2 invalid flags; 
   # Watch the start sequence, and wait until ready (for scripts)
   kubectl hopsdeploy status fraud --watch
   kubectl hopsdeploy status fraud --until ready --timeout 5m`,
-		Args:              cobra.MaximumNArgs(1),
+		Args:              maxArgs(1),
 		ValidArgsFunction: completeDeployments(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd.Context(), args); err != nil {
+			if len(args) == 0 {
+				return usageErr("status needs a deployment NAME: kubectl hopsdeploy status NAME (list them with kubectl hopsdeploy list)")
+			}
+			o.Name = args[0]
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			if err := o.Validate(); err != nil {
+			if err := o.Complete(cmd.Context()); err != nil {
 				return err
 			}
 			return o.Run(cmd.Context())
@@ -73,12 +77,8 @@ Exit codes: 0 ok; 1 error (not found, forbidden, unreachable); 2 invalid flags; 
 	return cmd
 }
 
-// Complete fills the options from the arguments and the kubeconfig.
-func (o *StatusOptions) Complete(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageErr("status needs a deployment NAME: kubectl hopsdeploy status NAME (list them with kubectl hopsdeploy list)")
-	}
-	o.Name = args[0]
+// Complete fills the options from the kubeconfig.
+func (o *StatusOptions) Complete(ctx context.Context) error {
 	var err error
 	if o.style, err = o.Style(); err != nil {
 		return err

@@ -197,15 +197,28 @@ func (r *Reader) Fields(ctx context.Context, index string) (Fields, error) {
 	if len(resp.GetIndices()) == 0 {
 		return Fields{}, r.classify(errors.New("no index"), 404, index)
 	}
-	props := map[string]string{} // field path -> type, keyword sub-fields as "<f>.keyword"
+	var raw []json.RawMessage
 	for _, m := range resp.GetIndices() {
+		raw = append(raw, m.Mappings)
+	}
+	f := FieldsFromMappings(raw)
+	r.fields[index] = f
+	return f, nil
+}
+
+// FieldsFromMappings picks the field names from indices' mappings (the "mappings" objects of
+// GET <index>/_mapping): @timestamp or timestamp, keyword sub-fields or keyword fields, and the
+// component and pod fields where they exist.
+func FieldsFromMappings(mappings []json.RawMessage) Fields {
+	props := map[string]string{} // field path -> type, keyword sub-fields as "<f>.keyword"
+	for _, m := range mappings {
 		var mp struct {
 			Properties map[string]struct {
 				Type   string                     `json:"type"`
 				Fields map[string]json.RawMessage `json:"fields"`
 			} `json:"properties"`
 		}
-		_ = json.Unmarshal(m.Mappings, &mp)
+		_ = json.Unmarshal(m, &mp)
 		for name, p := range mp.Properties {
 			props[name] = p.Type
 			if _, ok := p.Fields["keyword"]; ok {
@@ -240,8 +253,7 @@ func (r *Reader) Fields(ctx context.Context, index string) (Fields, error) {
 			f.Pod = kw(p)
 		}
 	}
-	r.fields[index] = f
-	return f, nil
+	return f
 }
 
 type source map[string]any
@@ -251,9 +263,12 @@ func (s source) str(k string) string {
 	return v
 }
 
-func (r *Reader) toLine(f Fields, h opensearchapi.SearchHit) Line {
+func (r *Reader) toLine(f Fields, h opensearchapi.SearchHit) Line { return LineFromSource(f, h.Source) }
+
+// LineFromSource decodes a hit's _source; fields of unexpected types read as empty.
+func LineFromSource(f Fields, src json.RawMessage) Line {
 	var s source
-	_ = json.Unmarshal(h.Source, &s)
+	_ = json.Unmarshal(src, &s)
 	raw := s.str(f.Time)
 	ts, _ := time.Parse(time.RFC3339Nano, raw)
 	comp := s.str("serving_component")

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// Every flag's invalid values, with the exact error and exit code each gets. Flag checks run
+// before any API call, so no cluster is needed.
+func TestInvalidFlags(t *testing.T) {
+	t.Setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+	t.Setenv("HOPSDEPLOY_CONFIG", "/nonexistent/config.yaml")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"status"}, "status needs a deployment NAME: kubectl hopsdeploy status NAME (list them with kubectl hopsdeploy list)"},
+		{[]string{"status", "a", "b"}, `accepts at most 1 arg(s), received 2`},
+		{[]string{"status", "x", "--until", "soon"}, `invalid --until "soon": use ready, stopped or failed`},
+		{[]string{"status", "x", "--until", "ready", "--timeout", "-1s"}, "invalid --timeout -1s: it must not be negative"},
+		{[]string{"status", "x", "--timeout", "10s"}, "--timeout goes with --until"},
+		{[]string{"status", "x", "--timeout", "ten"}, `invalid argument "ten" for "--timeout" flag: time: invalid duration "ten"`},
+		{[]string{"status", "x", "--log-lines", "-1"}, "invalid --log-lines -1: it must not be negative"},
+		{[]string{"status", "x", "-o", "xml"}, `invalid -o "xml": use one of json, yaml, kyaml, name, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file`},
+		{[]string{"status", "x", "--color", "pink"}, `invalid --color "pink": use auto, always or never`},
+		{[]string{"status", "x", "--watch=maybe"}, `invalid argument "maybe" for "-w, --watch" flag: strconv.ParseBool: parsing "maybe": invalid syntax`},
+		{[]string{"list", "--status", "sleepy"}, `invalid --status "sleepy": use Creating, Created, Starting, Failed, Running, Idle, Updating, Stopping, Stopped`},
+		{[]string{"list", "-l", "a=b=c"}, `invalid -l "a=b=c"`},
+		{[]string{"list", "-o", "csv"}, `invalid -o "csv": use wide or one of json`},
+		{[]string{"list", "-A", "--project", "p"}, "--project and -A both choose namespaces: give one of them"},
+		{[]string{"logs"}, "logs needs a deployment NAME"},
+		{[]string{"logs", "x", "-c", "explainer"}, `invalid --component "explainer": use predictor, transformer or all`},
+		{[]string{"logs", "x", "--tail", "-2"}, "invalid --tail -2: give a number of lines, 0 or more, or -1 for all"},
+		{[]string{"logs", "x", "--tail", "many"}, `invalid argument "many" for "--tail" flag`},
+		{[]string{"logs", "x", "--since", "-5m"}, "invalid --since -5m0s: it must be positive, e.g. 10m"},
+		{[]string{"logs", "x", "--since", "5"}, `invalid argument "5" for "--since" flag: time: missing unit in duration "5"`},
+		{[]string{"logs", "x", "--since", "5m", "--since-time", "2026-11-25T10:00:00Z"}, "--since and --since-time both set where to start: give one of them"},
+		{[]string{"logs", "x", "--since-time", "yesterday"}, `invalid --since-time "yesterday": use RFC3339, e.g. 2026-11-25T10:00:00Z`},
+		{[]string{"logs", "x", "--limit-bytes", "-1"}, "invalid --limit-bytes -1: it must be positive"},
+		{[]string{"logs", "x", "--max-log-requests", "0"}, "invalid --max-log-requests 0: it must be at least 1"},
+		{[]string{"logs", "x", "-o", "xml"}, `invalid -o "xml": use raw or json`},
+		{[]string{"logs", "x", "-f", "--previous"}, "--previous and --follow do not go together: a previous instance has ended"},
+		{[]string{"logs", "x", "--source", "disk"}, `invalid --source "disk": use auto, live or history`},
+		{[]string{"logs", "x", "--until", "whenever"}, `invalid --until "whenever": use RFC3339 (2026-11-25T10:00:00Z) or a duration ago (1h)`},
+		{[]string{"logs", "x", "--until", "1h", "--source", "live"}, "--until reads history: it does not go with --source live"},
+		{[]string{"logs", "x", "--until", "1h", "-f"}, "--until and --follow do not go together: following has no end"},
+		{[]string{"logs", "x", "--source", "history", "--previous"}, "--previous reads a live container: it does not go with --source history"},
+		{[]string{"logs", "x", "--opensearch-password", "p"}, "unknown flag: --opensearch-password"},
+		{[]string{"version", "-o", "xml"}, `invalid -o "xml": use json or yaml`},
+		{[]string{"nosuch"}, `unknown command "nosuch" for "hopsdeploy"`},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			root := NewRootCommand(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut})
+			root.SetArgs(tc.args)
+			code := Report(root.Execute(), &errOut)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d", code, ExitUsage)
+			}
+			msg := errOut.String()
+			if !strings.HasPrefix(msg, "error: ") || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") != 1 {
+				t.Errorf("stderr %q\nwant one line with %q", msg, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,39 @@
+package history
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// OpenSearch answers are untrusted input: no mapping or hit may crash the reader.
+func FuzzFieldsFromMappings(f *testing.F) {
+	f.Add([]byte(`{"properties":{"@timestamp":{"type":"date"},"serving_component":{"type":"text","fields":{"keyword":{"type":"keyword","ignore_above":256}}}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := FieldsFromMappings([]json.RawMessage{b, b})
+		if got.Time == "" || got.Name == "" || len(got.Components) == 0 {
+			t.Fatalf("incomplete fields %+v", got)
+		}
+	})
+}
+
+func FuzzLineFromSource(f *testing.F) {
+	f.Add([]byte(`{"@timestamp":"2026-11-25T10:00:00.123Z","log_message":"hello","serving_component":"predictor","container_name":"kserve-container","host":"w1"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l := LineFromSource(DefaultFields, b)
+		if !l.Timestamp.IsZero() && l.RawTS == "" {
+			t.Fatalf("a timestamp without its text: %+v", l)
+		}
+	})
+}
+
+// The config file is user input: it parses or fails with an error, never a crash, and never
+// holds a password.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("opensearch:\n  url: https://os:9200\n  user: alice\ncontexts:\n  prod:\n    opensearch: {url: https://prod}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig(b, "fuzz.yaml")
+		if err == nil && c == nil {
+			t.Fatal("nil config without error")
+		}
+	})
+}
