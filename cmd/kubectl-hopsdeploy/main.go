@@ -4,6 +4,7 @@ package main
 import (
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cli"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -16,6 +17,14 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(48 << 20)
 	}
+	// For developers: HOPSDEPLOY_CPUPROFILE=FILE writes a CPU profile of the run.
+	if path := os.Getenv("HOPSDEPLOY_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	os.Exit(cli.Execute(cli.NewRootCommand(streams), os.Stderr))
+	code := cli.Execute(cli.NewRootCommand(streams), os.Stderr)
+	pprof.StopCPUProfile()
+	os.Exit(code)
 }

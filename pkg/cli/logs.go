@@ -387,9 +387,20 @@ func (o *LogsOptions) readHistory(ctx context.Context, sink *logs.Sink, containe
 			q.Containers = append(q.Containers, c)
 		}
 	}
+	var printed int
+	var last string
 	write := func(h history.Line) error {
+		printed, last = printed+1, h.RawTS
 		return sink.Write(&logs.Line{Timestamp: h.Timestamp, RawTS: h.RawTS, Namespace: o.namespace, Deployment: o.Name, Pod: h.Pod,
 			Host: h.Host, Component: h.Component, Container: h.Container, Message: []byte(h.Message), Source: "history"}, false)
+	}
+	// A failure after some lines marks the output as partial, and says where it stopped.
+	partial := func(err error) error {
+		var he *history.Error
+		if err == nil || printed == 0 || !errors.As(err, &he) {
+			return err
+		}
+		return &history.Error{Kind: he.Kind, Msg: fmt.Sprintf("%s; the history output is partial: %d lines printed, the last at %s", he.Msg, printed, last)}
 	}
 	tail := o.Tail
 	if !o.tailSet {
@@ -401,7 +412,7 @@ func (o *LogsOptions) readHistory(ctx context.Context, sink *logs.Sink, containe
 	if tail >= 0 {
 		lines, err := r.Tail(ctx, q, int(tail))
 		if err != nil {
-			return err
+			return partial(err)
 		}
 		for _, l := range lines {
 			if err := write(l); err != nil {
@@ -410,7 +421,7 @@ func (o *LogsOptions) readHistory(ctx context.Context, sink *logs.Sink, containe
 		}
 		return nil
 	}
-	return r.Stream(ctx, q, write)
+	return partial(r.Stream(ctx, q, write))
 }
 
 func historyExitCode(err error) int {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -92,7 +93,9 @@ func NewReader(s Settings) (*Reader, error) {
 	c, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
 		Addresses: []string{strings.TrimRight(s.URL, "/")}, Username: s.User, Password: s.Password, Header: header,
 		Transport: tr, DiscoverNodesOnStart: &off, HealthCheckMaxRetries: -1,
-		RetryOnStatus: []int{429, 502, 503, 504}, MaxRetries: 3, EnableRetryOnTimeout: true, RequestTimeout: timeout,
+		// 429 and 503 answers are retried with backoff; a timeout is not, so that
+		// --request-timeout bounds what the user waits.
+		RetryOnStatus: []int{429, 502, 503, 504}, MaxRetries: 3, RequestTimeout: timeout,
 		RetryBackoff: func(attempt int) time.Duration { return time.Duration(200*(1<<attempt)) * time.Millisecond },
 	}})
 	if err != nil {
@@ -132,6 +135,8 @@ func (r *Reader) classify(err error, status int, index string) error {
 		return &Error{Kind: Refused, Msg: fmt.Sprintf("OpenSearch at %s forbids reading %s (403): the user needs read on %s", r.url, index, index)}
 	case status == 404:
 		return &Error{Kind: NoIndex, Msg: fmt.Sprintf("no OpenSearch index matches %s at %s: no history for this project (it is kept 7 days); use --index to name another", index, r.url)}
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "connection reset") || strings.HasSuffix(err.Error(), ": EOF"):
+		return &Error{Kind: Unreachable, Msg: fmt.Sprintf("OpenSearch at %s is unreachable: it closed the connection", r.url)}
 	case errors.As(err, &ue) || isNetErr(err) || errors.Is(err, context.DeadlineExceeded):
 		return &Error{Kind: Unreachable, Msg: fmt.Sprintf("OpenSearch at %s is unreachable: %s", r.url, netCause(err))}
 	}
@@ -256,34 +261,53 @@ func FieldsFromMappings(mappings []json.RawMessage) Fields {
 	return f
 }
 
-type source map[string]any
-
-func (s source) str(k string) string {
-	v, _ := s[k].(string)
-	return v
+// hitSource is a hit's _source. A struct, not a map: decoding is the client's main cost on
+// a large export, and it competes with OpenSearch for the same cores.
+type hitSource struct {
+	AtTimestamp      string `json:"@timestamp"`
+	Timestamp        string `json:"timestamp"`
+	Message          string `json:"log_message"`
+	ServingComponent string `json:"serving_component"`
+	Component        string `json:"component"`
+	Container        string `json:"container_name"`
+	Host             string `json:"host"`
+	PodName          string `json:"pod_name"`
+	Pod              string `json:"pod"`
 }
-
-func (r *Reader) toLine(f Fields, h opensearchapi.SearchHit) Line { return LineFromSource(f, h.Source) }
 
 // LineFromSource decodes a hit's _source; fields of unexpected types read as empty.
 func LineFromSource(f Fields, src json.RawMessage) Line {
-	var s source
+	var s hitSource
 	_ = json.Unmarshal(src, &s)
-	raw := s.str(f.Time)
-	ts, _ := time.Parse(time.RFC3339Nano, raw)
-	comp := s.str("serving_component")
-	if comp == "" {
-		comp = s.str("component")
+	return lineOf(f, s)
+}
+
+func lineOf(f Fields, s hitSource) Line {
+	raw := s.AtTimestamp
+	if f.Time == "timestamp" {
+		raw = s.Timestamp
 	}
-	l := Line{Timestamp: ts, RawTS: raw, Message: s.str(f.Message), Component: comp, Container: s.str("container_name"), Host: s.str("host")}
+	ts, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		raw = ""
+	}
+	comp := s.ServingComponent
+	if comp == "" {
+		comp = s.Component
+	}
+	l := Line{Timestamp: ts, RawTS: raw, Message: s.Message, Component: comp, Container: s.Container, Host: s.Host}
 	if f.Pod != "" {
-		l.Pod = s.str(strings.TrimSuffix(f.Pod, ".keyword"))
+		l.Pod = s.PodName
+		if l.Pod == "" {
+			l.Pod = s.Pod
+		}
 	}
 	return l
 }
 
 // Stream calls fn for every matching line in time order, page by page (a point in time where
-// the server has them, else plain search_after), holding one page in memory at a time.
+// the server has them, else plain search_after). The next page is fetched while fn consumes
+// the current one; at most two pages are in memory, whatever the number of hits.
 func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error {
 	f, err := r.Fields(ctx, q.Index)
 	if err != nil {
@@ -291,22 +315,40 @@ func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error
 	}
 	pit := r.openPIT(ctx, q.Index)
 	defer r.closePIT(pit)
-	var after []any
-	for {
-		hits, next, err := r.page(ctx, q, f, pit, r.PageSize, false, after)
-		if err != nil {
-			return err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type page struct {
+		hits []hit
+		err  error
+	}
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		var after []any
+		for {
+			hits, next, err := r.page(ctx, q, f, pit, r.PageSize, false, after)
+			select {
+			case pages <- page{hits, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(hits) < r.PageSize {
+				return
+			}
+			after = next
 		}
-		for _, h := range hits {
-			if err := fn(r.toLine(f, h)); err != nil {
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
+		}
+		for _, h := range p.hits {
+			if err := fn(lineOf(f, h.Source)); err != nil {
 				return err
 			}
 		}
-		if len(hits) < r.PageSize {
-			return nil
-		}
-		after = next
 	}
+	return ctx.Err()
 }
 
 // Tail returns the newest n lines in time order.
@@ -324,7 +366,7 @@ func (r *Reader) Tail(ctx context.Context, q Query, n int) ([]Line, error) {
 			return nil, err
 		}
 		for _, h := range hits {
-			out = append(out, r.toLine(f, h))
+			out = append(out, lineOf(f, h.Source))
 		}
 		if len(hits) < size {
 			break
@@ -337,9 +379,17 @@ func (r *Reader) Tail(ctx context.Context, q Query, n int) ([]Line, error) {
 	return out, nil
 }
 
-func (r *Reader) page(ctx context.Context, q Query, f Fields, pit string, size int, desc bool, after []any) ([]opensearchapi.SearchHit, []any, error) {
+// hit is a search hit as the reader needs it: its source and its sort values.
+type hit struct {
+	Source hitSource `json:"_source"`
+	Sort   []any     `json:"sort"`
+}
+
+// page runs one search. It decodes the answer in one pass straight into hits, rather than
+// through the client's generic response type and then each source again.
+func (r *Reader) page(ctx context.Context, q Query, f Fields, pit string, size int, desc bool, after []any) ([]hit, []any, error) {
 	body := q.Body(f, size, desc, after)
-	req := &opensearchapi.SearchReq{Indices: []string{q.Index}}
+	req := opensearchapi.SearchReq{Indices: []string{q.Index}}
 	if pit != "" {
 		body["pit"] = map[string]any{"id": pit, "keep_alive": "2m"}
 		req.Indices = nil
@@ -348,11 +398,28 @@ func (r *Reader) page(ctx context.Context, q Query, f Fields, pit string, size i
 		req.Params.AllowNoIndices = &t
 	}
 	req.Body = opensearchutil.NewJSONReader(body)
-	resp, err := r.client.Search(ctx, req)
+	httpReq, err := req.GetRequest(http.MethodPost)
 	if err != nil {
-		return nil, nil, r.classify(err, statusOf(resp), q.Index)
+		return nil, nil, r.classify(err, 0, q.Index)
 	}
-	hits := resp.Hits.Hits
+	resp, err := r.client.Client.Perform(httpReq.WithContext(ctx))
+	if err != nil {
+		return nil, nil, r.classify(err, 0, q.Index)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		perr := opensearch.ParseError(&opensearch.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body})
+		return nil, nil, r.classify(perr, resp.StatusCode, q.Index)
+	}
+	var out struct {
+		Hits struct {
+			Hits []hit `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, nil, r.classify(fmt.Errorf("decode the search answer: %w", err), resp.StatusCode, q.Index)
+	}
+	hits := out.Hits.Hits
 	var next []any
 	if len(hits) > 0 {
 		next = hits[len(hits)-1].Sort

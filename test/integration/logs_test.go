@@ -168,12 +168,18 @@ type follower struct {
 }
 
 func follow(t *testing.T, args ...string) *follower {
+	return startFollower(t, nil, append([]string{"logs"}, args...))
+}
+
+// startFollower runs the plugin with args in the background (env entries override the
+// defaults) and collects its output.
+func startFollower(t *testing.T, env []string, args []string) *follower {
 	t.Helper()
 	e := testenv.Get(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &follower{cancel: cancel}
-	f.cmd = exec.CommandContext(ctx, testenv.PluginBin, append([]string{"logs"}, args...)...)
-	f.cmd.Env = append(os.Environ(), "KUBECONFIG="+e.Kubeconfig, "NO_COLOR=1")
+	f.cmd = exec.CommandContext(ctx, testenv.PluginBin, args...)
+	f.cmd.Env = append(append(os.Environ(), "KUBECONFIG="+e.Kubeconfig, "NO_COLOR=1"), env...)
 	so, _ := f.cmd.StdoutPipe()
 	se, _ := f.cmd.StderrPipe()
 	if err := f.cmd.Start(); err != nil {
