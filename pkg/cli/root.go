@@ -41,6 +41,11 @@ func (g *Globals) Clients() (*cluster.Clients, error) {
 		return nil, fmt.Errorf("no usable kubeconfig: %w (set --kubeconfig or KUBECONFIG)", err)
 	}
 	cfg.WarningHandler = nil
+	// client-go's default of 5 requests/s (burst 10) would take a minute to open 300 log
+	// streams; 50/s with a burst of 100 opens them in seconds and stays gentle on the server.
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	return cluster.NewClients(cfg)
 }
 

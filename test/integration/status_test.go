@@ -258,6 +258,34 @@ func TestStatusRBAC(t *testing.T) {
 	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "logs", "fraud", "-n", ns).must(t)
 }
 
+// With exactly the documented ClusterRole, list -A works; without it, it names what is missing.
+func TestListAllNamespacesRBAC(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.Running(ns, "fraud"))
+	user := "auditor-" + ns
+	kc, err := e.KubeconfigFor(user, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := pluginEnv(t, []string{"KUBECONFIG=" + kc}, "list", "-A")
+	if r.code != 1 || !strings.Contains(r.err, "forbidden: you cannot list") || !strings.Contains(r.err, "at cluster scope") {
+		t.Errorf("-A without rights: %d %q", r.code, r.err)
+	}
+	ctx := context.Background()
+	cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: MinimalRules}
+	if _, err := e.Kube.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: user},
+		Subjects: []rbacv1.Subject{{Kind: "User", Name: user, APIGroup: "rbac.authorization.k8s.io"}}}
+	if _, err := e.Kube.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "list -A as the auditor", pluginEnv(t, []string{"KUBECONFIG=" + kc}, "list", "-A").must(t).out, ns, "fraud")
+}
+
 // MinimalRules is the Role the README documents.
 var MinimalRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"serving.kserve.io"}, Resources: []string{"inferenceservices"}, Verbs: []string{"get", "list", "watch"}},

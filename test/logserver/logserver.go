@@ -54,6 +54,13 @@ func Path(root, ns, pod, container string, previous bool) string {
 	return filepath.Join(root, ns, pod, name)
 }
 
+// Active is how many streams are open.
+func (s *Server) Active() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.cancels)
+}
+
 // CutStreams ends every open stream at once, as a dropped connection would, and returns how
 // many it cut.
 func (s *Server) CutStreams() int {
