@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -40,6 +41,7 @@ type LogsOptions struct {
 	Raw            bool
 	MaxLogRequests int
 	Source         string
+	LastWords      bool
 	Until          string
 	Grep           string
 	OpenSearch     history.Settings
@@ -102,6 +104,7 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 	f.StringVarP(&o.Output, "output", "o", "", "output: raw (messages only) or json (one object per line)")
 	f.BoolVar(&o.Raw, "raw", false, "print log lines as they are, control sequences included, even on a terminal")
 	f.IntVar(&o.MaxLogRequests, "max-log-requests", 50, "most streams at once; more wait for a free slot")
+	f.BoolVar(&o.LastWords, "last-words", false, "for every container that ended abnormally (in the --since window), its exit reason and final lines: from its previous instance, or from OpenSearch once the pod is gone")
 	f.StringVar(&o.Source, "source", "auto", "where logs come from: auto (live while pods cover the window, else OpenSearch history), live or history")
 	f.StringVar(&o.Until, "until", "", "history: only lines before this time (RFC3339) or this long ago (e.g. 1h)")
 	f.StringVar(&o.Grep, "grep", "", "only lines that match these words (an OpenSearch match query on history; a case-insensitive substring on live lines)")
@@ -176,6 +179,9 @@ func (o *LogsOptions) Validate(args []string) error {
 		if o.Follow {
 			return usageErr("--until and --follow do not go together: following has no end")
 		}
+	}
+	if o.LastWords && (o.Follow || o.Previous) {
+		return usageErr("--last-words reads instances that ended: it does not go with --follow or --previous")
 	}
 	if o.Source == "history" && o.Previous {
 		return usageErr("--previous reads a live container: it does not go with --source history")
@@ -262,11 +268,17 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		}
 		return usageErr("pod %q is not an instance of %s %s: instances are %s", o.Pod, o.Name, o.Component, orNone(names))
 	}
+	if o.LastWords && len(o.Containers) == 0 {
+		o.Containers = []string{"all"} // every container that died, unless asked otherwise
+	}
 	containers, err := o.containers(tool, pods)
 	if err != nil {
 		return err
 	}
 	sel.Containers = containers
+	if o.LastWords {
+		return o.lastWords(ctx, snap, sel, pods)
+	}
 
 	streams := 0
 	for i := range pods {
@@ -311,6 +323,115 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		return &ExitError{Code: historyExitCode(histErr), Err: histErr, Reported: true}
 	}
 	return err
+}
+
+// death is a container instance that ended abnormally.
+type death struct {
+	Pod       string    `json:"pod"`
+	Container string    `json:"container"`
+	Reason    string    `json:"reason"`
+	ExitCode  int32     `json:"exit_code"`
+	Signal    string    `json:"signal,omitempty"`
+	At        time.Time `json:"finished_at"`
+	Instance  string    `json:"instance"` // current or previous
+	Source    string    `json:"source"`   // live or history
+	Lines     []string  `json:"lines"`
+}
+
+// lastWords prints, for every container that ended abnormally in the window, its exit
+// reason and its final lines.
+func (o *LogsOptions) lastWords(ctx context.Context, snap *state.Snapshot, sel logs.Selection, pods []corev1.Pod) error {
+	n := o.Tail
+	if !o.tailSet || n < 0 {
+		n = 10
+	}
+	from := o.windowStart()
+	var deaths []death
+	for i := range pods {
+		p := &pods[i]
+		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+			if len(sel.Containers) > 0 && !sel.Containers[cs.Name] {
+				continue
+			}
+			for _, inst := range []struct {
+				t    *corev1.ContainerStateTerminated
+				prev bool
+			}{{cs.State.Terminated, false}, {cs.LastTerminationState.Terminated, true}} {
+				t := inst.t
+				if t == nil || (t.ExitCode == 0 && t.Reason != "OOMKilled") || (!from.IsZero() && t.FinishedAt.Time.Before(from)) {
+					continue
+				}
+				d := death{Pod: p.Name, Container: cs.Name, Reason: t.Reason, ExitCode: t.ExitCode, Signal: diagnose.SignalName(t.ExitCode, t.Signal),
+					At: t.FinishedAt.Time, Instance: "current", Source: "live"}
+				if d.Reason == "" {
+					d.Reason = "Error"
+				}
+				if inst.prev {
+					d.Instance = "previous"
+				}
+				lines, err := o.clients.TailLog(ctx, o.namespace, p.Name, cs.Name, inst.prev, n)
+				if err != nil {
+					lines = []string{"(log not available: " + oneLine(err) + ")"}
+				}
+				d.Lines = lines
+				deaths = append(deaths, d)
+			}
+		}
+	}
+	if len(pods) == 0 {
+		// The pods are gone: OpenSearch still has their last lines, but no exit reason.
+		if o.OpenSearch.URL == "" {
+			fmt.Fprintf(o.Streams.ErrOut, "no pods of %s %s left to read: set --opensearch-url for their last lines from history\n", o.Name, o.Component)
+			return nil
+		}
+		r, err := history.NewReader(o.OpenSearch)
+		if err != nil {
+			return err
+		}
+		q := history.Query{Index: history.IndexPattern(o.namespace), Deployment: o.Name, Since: from}
+		if o.OpenSearch.Index != "" {
+			q.Index = o.OpenSearch.Index
+		}
+		if o.Component != "all" {
+			q.Components = []string{o.Component}
+		}
+		for c := range sel.Containers {
+			q.Containers = append(q.Containers, c)
+		}
+		lines, err := r.Tail(ctx, q, int(n))
+		if err != nil {
+			return &ExitError{Code: historyExitCode(err), Err: err}
+		}
+		d := death{Pod: "(gone)", Container: strings.Join(q.Containers, ","), Reason: "unknown (OpenSearch keeps no exit reason)", Instance: "last", Source: "history"}
+		for _, l := range lines {
+			d.Lines = append(d.Lines, l.Message)
+			d.At = l.Timestamp
+		}
+		deaths = append(deaths, d)
+	}
+	if len(deaths) == 0 {
+		fmt.Fprintf(o.Streams.ErrOut, "no container of %s %s ended abnormally in the window\n", o.Name, o.Component)
+		return nil
+	}
+	for _, d := range deaths {
+		if o.Output == "json" {
+			b, _ := json.Marshal(d)
+			fmt.Fprintln(o.Streams.Out, string(b))
+			continue
+		}
+		sig := ""
+		if d.Signal != "" {
+			sig = ", " + d.Signal
+		}
+		fmt.Fprintf(o.Streams.Out, "== %s %s: %s (exit %d%s) at %s, %s instance ==\n", d.Pod, d.Container, d.Reason, d.ExitCode, sig, d.At.UTC().Format(time.RFC3339), d.Instance)
+		for _, l := range d.Lines {
+			if !o.Raw && term.IsTerminal(o.Streams.Out) {
+				l = term.Sanitize(l)
+			}
+			fmt.Fprintln(o.Streams.Out, l)
+		}
+	}
+	return nil
 }
 
 // sourcePlan says which sources a run reads, and why (one line on stderr).

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
@@ -29,6 +31,7 @@ type StatusOptions struct {
 	Until      string
 	Timeout    time.Duration
 	LogLines   int64
+	FromBundle string
 
 	namespace string
 	clients   *cluster.Clients
@@ -55,6 +58,9 @@ Exit codes: 0 ok; 1 error (not found, forbidden, unreachable); 2 invalid flags; 
 		Args:              maxArgs(1),
 		ValidArgsFunction: completeDeployments(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.FromBundle != "" {
+				return o.runFromBundle()
+			}
 			if len(args) == 0 {
 				return usageErr("status needs a deployment NAME: kubectl hopsdeploy status NAME (list them with kubectl hopsdeploy list)")
 			}
@@ -73,6 +79,7 @@ Exit codes: 0 ok; 1 error (not found, forbidden, unreachable); 2 invalid flags; 
 	cmd.Flags().StringVar(&o.Until, "until", "", "wait until the deployment is ready (Running or Idle), stopped or failed, then exit (see exit codes)")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "with --until: give up after this long (exit code 3); 0 waits forever")
 	cmd.Flags().Int64Var(&o.LogLines, "log-lines", 10, "how many log lines the diagnosis quotes")
+	cmd.Flags().StringVar(&o.FromBundle, "from-bundle", "", "read a support bundle (kubectl hopsdeploy bundle) instead of the cluster")
 	_ = cmd.RegisterFlagCompletionFunc("until", cobra.FixedCompletions([]string{"ready", "stopped", "failed"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -88,6 +95,30 @@ func (o *StatusOptions) Complete(ctx context.Context) error {
 	}
 	o.namespace, err = o.Namespace(ctx, o.clients)
 	return err
+}
+
+// runFromBundle shows a bundle's status offline, derived as the live command derives it.
+func (o *StatusOptions) runFromBundle() error {
+	if o.Watch || o.Until != "" {
+		return usageErr("--from-bundle reads a snapshot: it does not go with --watch or --until")
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	f, err := os.Open(o.FromBundle)
+	if err != nil {
+		return fmt.Errorf("open the bundle: %w", err)
+	}
+	defer f.Close()
+	b, err := bundle.Read(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.FromBundle, err)
+	}
+	if o.style, err = o.Style(); err != nil {
+		return err
+	}
+	o.style.Now = b.Objects.Taken
+	return o.print(reportFromBundle(b))
 }
 
 // Validate checks the flags.

@@ -30,6 +30,8 @@ type Clients struct {
 	Kube kubernetes.Interface
 	Dyn  dynamic.Interface
 	Host string
+	// AllEvents makes Gather read every event type, not only warnings (for timelines).
+	AllEvents bool
 }
 
 // NewClients builds the clients from a REST config.
@@ -83,7 +85,11 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	})
 	var events []corev1.Event
 	g.Go(func() error {
-		l, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+		sel := "type=Warning"
+		if c.AllEvents {
+			sel = ""
+		}
+		l, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: sel})
 		if err != nil {
 			return wrap(err, "list", "events", ns, c.Host)
 		}
@@ -226,9 +232,18 @@ func (c *Clients) Names(ctx context.Context, ns string) ([]string, error) {
 
 // TailLog returns the last n lines of a container's log (its previous instance if asked).
 func (c *Clients) TailLog(ctx context.Context, ns, pod, container string, previous bool, n int64) ([]string, error) {
+	return c.tailLog(ctx, ns, pod, container, previous, n, false)
+}
+
+// TailLogStamped is TailLog with each line's timestamp in front.
+func (c *Clients) TailLogStamped(ctx context.Context, ns, pod, container string, previous bool, n int64) ([]string, error) {
+	return c.tailLog(ctx, ns, pod, container, previous, n, true)
+}
+
+func (c *Clients) tailLog(ctx context.Context, ns, pod, container string, previous bool, n int64, stamped bool) ([]string, error) {
 	limit := int64(64 * 1024)
 	// Stream, not DoRaw: it keeps the kubelet's plain-text reason in the error.
-	rc, err := c.Kube.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit}).Stream(ctx)
+	rc, err := c.Kube.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit, Timestamps: stamped}).Stream(ctx)
 	if err != nil {
 		return nil, wrap(err, "get", "pods/log", ns, c.Host)
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	corev1 "k8s.io/api/core/v1"
@@ -48,6 +49,7 @@ func Diagnose(s *state.Snapshot, r *Report) *Diagnosis {
 		return fmt.Sprintf("kubectl hopsdeploy logs %s -n %s%s", name, ns, extra)
 	}
 	for _, rule := range []func() *Diagnosis{
+		func() *Diagnosis { return rolloutDeadline(s, r) },
 		func() *Diagnosis { return unschedulable(pods, r, ns) },
 		func() *Diagnosis { return imagePull(pods, r, ns) },
 		func() *Diagnosis { return storageInit(pods, logsCmd) },
@@ -59,6 +61,25 @@ func Diagnose(s *state.Snapshot, r *Report) *Diagnosis {
 		}
 	}
 	return byStatus(s, r, in, logsCmd)
+}
+
+// rolloutDeadline: a Standard-mode (RawDeployment) rollout that passed its progress deadline,
+// which KServe reports on the InferenceService.
+func rolloutDeadline(s *state.Snapshot, r *Report) *Diagnosis {
+	if r.InferenceService == nil {
+		return nil
+	}
+	for _, c := range r.InferenceService.Conditions {
+		if c.Status == "False" && (c.Reason == "ProgressDeadlineExceeded" || strings.Contains(c.Message, "ProgressDeadlineExceeded") || strings.Contains(c.Message, "exceeded its progress deadline")) {
+			return &Diagnosis{
+				Cause:    fmt.Sprintf("The Standard-mode rollout of %s passed its progress deadline: the new pods did not become available in time.", s.Name),
+				Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
+				Next: fmt.Sprintf("see why the new pods are not available: kubectl hopsdeploy why %s -n %s; the rollout: kubectl rollout status deployment/%s-predictor -n %s",
+					s.Name, s.Namespace, s.Name, s.Namespace),
+			}
+		}
+	}
+	return nil
 }
 
 var insufficient = regexp.MustCompile(`Insufficient ([A-Za-z0-9./_-]+)`)
@@ -118,7 +139,12 @@ func imagePull(pods []podCtx, r *Report, ns string) *Diagnosis {
 			joined := strings.Join(ev, " ")
 			switch {
 			case strings.Contains(joined, "401") || strings.Contains(joined, "403") || strings.Contains(joined, "nauthorized") || strings.Contains(joined, "denied"):
-				d.Cause += " The registry refuses the credentials: the pull secret is missing or wrong."
+				if len(p.pod.Spec.ImagePullSecrets) == 0 {
+					d.Cause += " The registry refuses anonymous pulls and the pod has no imagePullSecrets: the pull secret is missing."
+					d.Evidence = append(d.Evidence, fmt.Sprintf("pod %s has no spec.imagePullSecrets (nor does its service account's, as far as the pod shows)", p.pod.Name))
+				} else {
+					d.Cause += " The registry refuses the credentials: the pull secret is wrong or expired."
+				}
 				d.Next = fmt.Sprintf("check the pod's pull secrets: kubectl get pod %s -n %s -o jsonpath='{.spec.imagePullSecrets}' and the secret's registry", p.pod.Name, ns)
 			case strings.Contains(joined, "not found") || strings.Contains(joined, "manifest unknown"):
 				d.Cause += " The image or tag does not exist."
@@ -197,6 +223,10 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 				d.Cause = fmt.Sprintf("The %s's %s is killed by its liveness probe (exit 137, SIGKILL, not OOMKilled): the probe gives up after about %ds, before the model has loaded.", p.component, cs.Name, budget)
 				d.Evidence = append(d.Evidence, fmt.Sprintf("liveness probe budget: initialDelaySeconds %d + failureThreshold %d x periodSeconds %d = %ds",
 					pr.InitialDelaySeconds, pr.FailureThreshold, max(pr.PeriodSeconds, 1), budget))
+				if !t.StartedAt.IsZero() && !t.FinishedAt.IsZero() {
+					d.Evidence = append(d.Evidence, fmt.Sprintf("the last instance ran %s before it was killed (started %s, killed %s)",
+						t.FinishedAt.Sub(t.StartedAt.Time).Round(time.Second), t.StartedAt.UTC().Format("15:04:05Z"), t.FinishedAt.UTC().Format("15:04:05Z")))
+				}
 				d.Evidence = append(d.Evidence, eventsFor(r, p.pod.Name, "Unhealthy", "Killing")...)
 				d.Next = "give the model time to load: raise the probe's initialDelaySeconds or add a startupProbe to the predictor; " + logsCmd(" --previous") + " shows how far loading got"
 			default:
@@ -266,10 +296,18 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 	}
 	if r.InferenceService != nil && len(in.Pods) > 0 {
 		for _, c := range r.InferenceService.Conditions {
-			if (c.Type == "IngressReady" || c.Type == "RoutesReady" || c.Type == "PredictorRouteReady") && c.Status == "False" {
-				return &Diagnosis{Cause: "The pods run but KServe's route is not ready: " + c.Type + " is False.",
+			if c.Status != "False" {
+				continue
+			}
+			switch c.Type {
+			case "IngressReady", "RoutesReady", "PredictorRouteReady", "TransformerRouteReady":
+				return &Diagnosis{Cause: "The pods run but the Knative route is not ready: " + c.Type + " is False, so requests cannot reach the model.",
 					Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
-					Next:     fmt.Sprintf("check the Knative route: kubectl get ksvc,route -n %s | grep %s", s.Namespace, s.Name)}
+					Next:     fmt.Sprintf("check the Knative route and ingress: kubectl get ksvc,route,ingresses.networking.internal.knative.dev -n %s | grep %s", s.Namespace, s.Name)}
+			case "PredictorConfigurationReady", "TransformerConfigurationReady", "LatestDeploymentReady":
+				return &Diagnosis{Cause: "The latest Knative revision is not ready: " + c.Type + " is False.",
+					Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
+					Next:     fmt.Sprintf("check the revisions: kubectl get revisions -n %s -l serving.kserve.io/inferenceservice=%s", s.Namespace, s.Name)}
 			}
 		}
 	}

@@ -1,0 +1,229 @@
+package integration
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+	corev1 "k8s.io/api/core/v1"
+)
+
+type whyJSON struct {
+	Status      string `json:"status"`
+	FailingStep string `json:"failing_step"`
+	Steps       []struct {
+		Name, State, Detail string
+	} `json:"steps"`
+	Diagnosis struct {
+		Healthy  bool     `json:"healthy"`
+		Cause    string   `json:"cause"`
+		Evidence []string `json:"evidence"`
+		Next     string   `json:"next"`
+	} `json:"diagnosis"`
+	LogSource string   `json:"log_source"`
+	Traceback []string `json:"traceback"`
+}
+
+// Each rule of `why` on a realistic scenario: the step that fails, the cause, the evidence.
+func TestWhyRules(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	cpuMem := func(ns, n string) fixtures.Scenario {
+		sc := fixtures.GPUUnschedulable(ns, n)
+		sc.Pods[0].State = fixtures.PodState{Unschedulable: "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory."}
+		return sc
+	}
+	tests := []struct {
+		name     string
+		scenario func(ns, name string) fixtures.Scenario
+		step     string
+		want     []string // in the cause, the evidence or the next step
+	}{
+		{"GPU no node has", fixtures.GPUUnschedulable, "SCHEDULED", []string{"no node has enough nvidia.com/gpu", "nvidia.com/gpu=1"}},
+		{"CPU and memory no node has", cpuMem, "SCHEDULED", []string{"no node has enough cpu, memory"}},
+		{"image pull, pull secret missing", fixtures.ImagePull, "STARTED", []string{"cannot be pulled", "the pull secret is missing", "no spec.imagePullSecrets"}},
+		{"model path not found", fixtures.StorageInitFailing, "INITIALIZED", []string{"cannot download the model", "path does not exist", "FileNotFoundError"}},
+		{"model download refused", fixtures.StorageInitDenied, "INITIALIZED", []string{"refused access (credentials)", "PermissionError"}},
+		{"disk full", fixtures.StorageInitDiskFull, "INITIALIZED", []string{"The disk is full", "No space left on device"}},
+		{"OOM-killed while loading", fixtures.OOMKilled, "STARTED", []string{"OOM-killed", "memory limit of 2Gi", "raise the predictor's memory"}},
+		{"crash loop in the predictor script", fixtures.PredictorCrashLoop, "STARTED", []string{"crashes on start", "ModuleNotFoundError: No module named 'xgboost'"}},
+		{"crash loop in the transformer script", fixtures.TransformerCrashLoop, "STARTED", []string{"transformer's kserve-container", "-c transformer"}},
+		{"probe kills the model before it loads", fixtures.LivenessKilled, "STARTED", []string{"killed by its liveness probe", "= 40s", "ran 20s before it was killed", "startupProbe"}},
+		{"Knative route not ready", fixtures.RouteNotReady, "", []string{"route is not ready", "IngressReady=False"}},
+		{"scale to zero is not a failure", fixtures.Idle, "", []string{"Scaled to zero", "not a failure"}},
+		{"Standard rollout past its deadline", fixtures.StandardDeadline, "READY", []string{"passed its progress deadline", "ProgressDeadlineExceeded", "kubectl rollout status"}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("why%d", i)
+			sc := tc.scenario(ns, name)
+			sc.Serving.ID = 500 + i
+			e.Apply(t, sc)
+			r := plugin(t, "why", name, "-n", ns, "-o", "json").must(t)
+			var w whyJSON
+			if err := json.Unmarshal([]byte(r.out), &w); err != nil {
+				t.Fatalf("why -o json: %v\n%s", err, r.out)
+			}
+			if tc.step != "" && w.FailingStep != tc.step {
+				t.Errorf("failing step %q, want %q (steps %+v)", w.FailingStep, tc.step, w.Steps)
+			}
+			all := w.Diagnosis.Cause + "\n" + strings.Join(w.Diagnosis.Evidence, "\n") + "\n" + w.Diagnosis.Next
+			contains(t, "why", all, tc.want...)
+			human := plugin(t, "why", name, "-n", ns).must(t).out
+			contains(t, "human why", human, "START SEQUENCE", "CAUSE", "EVIDENCE", "NEXT STEP")
+			if t.Failed() {
+				t.Log(human)
+			}
+		})
+	}
+}
+
+func TestWhyTracebackAndHistory(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.PredictorCrashLoop(ns, "churn"))
+	var w whyJSON
+	if err := json.Unmarshal([]byte(plugin(t, "why", "churn", "-n", ns, "-o", "json").must(t).out), &w); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Traceback) != 6 || w.Traceback[0] != "Traceback (most recent call last):" || w.Traceback[5] != "ModuleNotFoundError: No module named 'xgboost'" || w.LogSource != "previous instance" {
+		t.Errorf("traceback %q from %q", w.Traceback, w.LogSource)
+	}
+	contains(t, "human", plugin(t, "why", "churn", "-n", ns).must(t).out, "PYTHON TRACEBACK", "  | ModuleNotFoundError")
+
+	// The pods are gone: the last lines come from OpenSearch.
+	e.Apply(t, fixtures.Idle(ns, "gone"))
+	if err := testenv.BulkLoad(osURL, []fixtures.LogDoc{{Timestamp: time.Now().Add(-time.Hour), Message: "last words before scale-down", Serving: "gone",
+		Component: "predictor", Container: "kserve-container", Project: strings.ReplaceAll(ns, "-", "_")}}); err != nil {
+		t.Fatal(err)
+	}
+	r := pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}, "why", "gone", "-n", ns).must(t)
+	contains(t, "why from history", r.out, "LAST LINES of kserve-container (OpenSearch (the pods are gone))", "last words before scale-down", "scaled to zero")
+}
+
+func TestTimeline(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	sc := e.Apply(t, fixtures.LivenessKilled(ns, "slow"))
+	pod := sc.PodNames()[0]
+	var tl struct {
+		Entries []struct {
+			Time                 time.Time
+			Kind, Object, What string
+		} `json:"entries"`
+	}
+	if err := json.Unmarshal([]byte(plugin(t, "timeline", "slow", "-n", ns, "--logs", "-o", "json").must(t).out), &tl); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	var whats []string
+	for i, en := range tl.Entries {
+		kinds[en.Kind] = true
+		whats = append(whats, en.Object+" "+en.What)
+		if i > 0 && en.Time.Before(tl.Entries[i-1].Time) {
+			t.Fatalf("out of order at %d", i)
+		}
+	}
+	for _, k := range []string{"object", "condition", "pod", "container", "event", "log"} {
+		if !kinds[k] {
+			t.Errorf("no %s entry", k)
+		}
+	}
+	joined := strings.Join(whats, "\n")
+	contains(t, "timeline", joined, "pod/"+pod+"/kserve-container terminated: Error, exit 137 (SIGKILL)", "Normal Killing: Container kserve-container failed liveness probe",
+		"Warning Unhealthy", "pod/"+pod+"/kserve-container (previous) INFO:root:Loading tokenizer", "Ready=False")
+	contains(t, "human timeline", plugin(t, "timeline", "slow", "-n", ns).must(t).out, "TIME", "KIND", "OBJECT", "WHAT")
+}
+
+func TestLastWords(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	sc := e.Apply(t, fixtures.OOMKilled(ns, "big"))
+	r := plugin(t, "logs", "big", "-n", ns, "--last-words").must(t)
+	contains(t, "last words", r.out, "== "+sc.PodNames()[0]+" kserve-container: OOMKilled (exit 137, SIGKILL) at ", "previous instance ==", "Reading model.joblib (3.1 GiB)")
+	sc = e.Apply(t, fixtures.StorageInitFailing(ns, "init"))
+	contains(t, "init last words", plugin(t, "logs", "init", "-n", ns, "--last-words").must(t).out, "storage-initializer: Error (exit 1)", "FileNotFoundError")
+	e.Apply(t, fixtures.Running(ns, "fine"))
+	if r := plugin(t, "logs", "fine", "-n", ns, "--last-words").must(t); r.out != "" || !strings.Contains(r.err, "no container of fine predictor ended abnormally") {
+		t.Errorf("healthy: %q %q", r.out, r.err)
+	}
+	// Out of the --since window: not shown (the fixture's crash was a minute ago).
+	if r := plugin(t, "logs", "big", "-n", ns, "--last-words", "--since", "10s").must(t); r.out != "" {
+		t.Errorf("outside the window: %q", r.out)
+	}
+	// The pods are gone: their last lines from OpenSearch.
+	e.Apply(t, fixtures.Idle(ns, "away"))
+	_ = testenv.BulkLoad(osURL, []fixtures.LogDoc{{Timestamp: time.Now().Add(-time.Hour), Message: "MemoryError", Serving: "away", Component: "predictor",
+		Container: "kserve-container", Project: strings.ReplaceAll(ns, "-", "_")}})
+	contains(t, "history last words", pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}, "logs", "away", "-n", ns, "--last-words").must(t).out, "MemoryError", "OpenSearch keeps no exit reason")
+}
+
+// The bundle round-trips: status --from-bundle gives the same status and diagnosis as the
+// live command did; environment values are redacted.
+func TestBundleRoundTrip(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	dir := t.TempDir()
+	for i, scf := range []func(ns, name string) fixtures.Scenario{fixtures.PredictorCrashLoop, fixtures.GPUUnschedulable, fixtures.StorageInitFailing, fixtures.Running, fixtures.LivenessKilled} {
+		name := fmt.Sprintf("b%d", i)
+		sc := scf(ns, name)
+		sc.Serving.ID = 700 + i
+		e.Apply(t, sc)
+		if i == 0 { // a pod with a secret in its environment
+			p := sc.Serving.Pod(fixtures.PodSpec{Component: "predictor", Suffix: "s3cr3", State: fixtures.PodState{}})
+			p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "AWS_SECRET_ACCESS_KEY", Value: "hunter2-very-secret"}}
+			if err := fixtures.CreatePod(context.Background(), e.Kube, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		live := plugin(t, "status", name, "-n", ns, "-o", "json").must(t).out
+		file := filepath.Join(dir, name+".tar.gz")
+		contains(t, "bundle", plugin(t, "bundle", name, "-n", ns, "-f", file).must(t).out, "wrote "+file)
+		// Offline: no cluster at all.
+		offline := pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "status", "--from-bundle", file, "-o", "json").must(t).out
+		var a, b map[string]any
+		_ = json.Unmarshal([]byte(live), &a)
+		_ = json.Unmarshal([]byte(offline), &b)
+		for _, k := range []string{"status", "condition", "diagnosis", "available_instances", "available_transformer_instances", "components", "events", "revision", "deployed"} {
+			if !reflect.DeepEqual(a[k], b[k]) {
+				t.Errorf("%s: %s differs:\nlive    %v\nbundle  %v", name, k, a[k], b[k])
+			}
+		}
+		pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "status", "--from-bundle", file).must(t)
+		if i == 0 {
+			f, _ := os.Open(file)
+			gz, _ := gzip.NewReader(f)
+			tr := tar.NewReader(gz)
+			var names []string
+			for {
+				h, err := tr.Next()
+				if err != nil {
+					break
+				}
+				names = append(names, h.Name)
+				data, _ := io.ReadAll(tr)
+				if strings.Contains(string(data), "hunter2") {
+					t.Errorf("%s holds the secret", h.Name)
+				}
+			}
+			f.Close()
+			contains(t, "bundle files", strings.Join(names, " "), "README.txt", "bundle.json", "report.json", "logs/"+sc.PodNames()[0]+"/kserve-container.previous.log")
+		}
+	}
+	if r := plugin(t, "status", "--from-bundle", filepath.Join(dir, "nope.tar.gz")); r.code != 1 || !strings.Contains(r.err, "open the bundle") {
+		t.Errorf("missing bundle: %d %q", r.code, r.err)
+	}
+}
