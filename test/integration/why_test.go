@@ -120,7 +120,7 @@ func TestTimeline(t *testing.T) {
 	pod := sc.PodNames()[0]
 	var tl struct {
 		Entries []struct {
-			Time                 time.Time
+			Time               time.Time
 			Kind, Object, What string
 		} `json:"entries"`
 	}
