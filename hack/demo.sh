@@ -68,13 +68,6 @@ cat <<TXT
 == The sandbox is still running. To use it:
   export KUBECONFIG=$DIR/kubeconfig KREW_ROOT=$KREW_ROOT PATH=$KREW_ROOT/bin:$TESTBIN:\$PATH
   export HOPSDEPLOY_OPENSEARCH_URL=$(cat "$DIR/opensearch-url")
-for d in gpumodel irisinit churn bigmodel slowloader idlemodel; do
-  run kubectl hopsdeploy why $d -n $NS
-done
-run kubectl hopsdeploy timeline slowloader -n $NS --logs
-run kubectl hopsdeploy logs bigmodel -n $NS --last-words
-run kubectl hopsdeploy bundle churn -n $NS -f "$DIR/churn-bundle.tar.gz"
-run env KUBECONFIG=/nonexistent kubectl hopsdeploy status --from-bundle "$DIR/churn-bundle.tar.gz"
   kubectl hopsdeploy list -n $NS
   kubectl hopsdeploy logs fraud -n $NS -f      # then, elsewhere, append a line:
   echo "\$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) hello" >> $DIR/logs/$NS/<pod>/kserve-container.log

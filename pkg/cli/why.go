@@ -230,9 +230,13 @@ func printWhy(g *Globals, w *whyReport, statusWord func(string) string) {
 	for _, c := range w.Containers {
 		fmt.Fprintf(out, "  - container %s\n", term.Sanitize(c))
 	}
+	shown := strings.Join(d.Evidence, "\n")
 	for i, e := range w.Events {
 		if i == 5 {
 			break
+		}
+		if strings.Contains(shown, e.Message) {
+			continue // already quoted above
 		}
 		fmt.Fprintf(out, "  - event %s x%d on %s: %s\n", e.Reason, e.Count, e.Object, term.Sanitize(e.Message))
 	}
