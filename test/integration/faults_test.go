@@ -106,6 +106,10 @@ func (f *faultyOpenSearch) start(t *testing.T, target string) string {
 		if strings.HasSuffix(r.URL.Path, "/_search") {
 			n := f.searches.Add(1)
 			if n <= f.fail503 {
+				if n%2 == 1 { // alternate 429 and 503
+					http.Error(w, `{"error":{"type":"too_many_requests","reason":"slow down"},"status":429}`, http.StatusTooManyRequests)
+					return
+				}
 				http.Error(w, `{"error":{"type":"unavailable","reason":"busy"},"status":503}`, http.StatusServiceUnavailable)
 				return
 			}
@@ -149,11 +153,11 @@ func TestFaultOpenSearch(t *testing.T) {
 		t.Errorf("stopped mid-export: exit %d, %d lines, %q", r.code, len(lines(r.out)), r.err)
 	}
 
-	// 503 answers are retried with backoff, and the export completes.
+	// 429 and 503 answers are retried with backoff, and the export completes.
 	busy := &faultyOpenSearch{fail503: 2}
 	r = plugin(t, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", busy.start(t, osURL))
 	if r.code != 0 || len(lines(r.out)) != 5000 || busy.searches.Load() < 5 {
-		t.Errorf("503 twice: exit %d, %d lines, %d searches, %q", r.code, len(lines(r.out)), busy.searches.Load(), r.err)
+		t.Errorf("429 then 503: exit %d, %d lines, %d searches, %q", r.code, len(lines(r.out)), busy.searches.Load(), r.err)
 	}
 
 	// A slow OpenSearch: --request-timeout bounds the wait.

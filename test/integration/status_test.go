@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -256,6 +257,13 @@ func TestStatusRBAC(t *testing.T) {
 	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "status", "fraud", "-n", ns).must(t)
 	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "list", "-n", ns).must(t)
 	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "logs", "fraud", "-n", ns).must(t)
+	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "logs", "fraud", "-n", ns, "--last-words").must(t)
+	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "why", "fraud", "-n", ns).must(t)
+	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "timeline", "fraud", "-n", ns, "--logs").must(t)
+	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "bundle", "fraud", "-n", ns, "-f", filepath.Join(t.TempDir(), "b.tar.gz")).must(t)
+	pluginEnv(t, []string{"KUBECONFIG=" + kc}, "status", "fraud", "-n", ns, "--until", "ready", "--timeout", "10s").must(t)
+	f := startFollower(t, []string{"KUBECONFIG=" + kc}, []string{"logs", "fraud", "-n", ns, "-f", "--tail", "1"})
+	f.waitFor(t, false, "200 OK")
 }
 
 // With exactly the documented ClusterRole, list -A works; without it, it names what is missing.
