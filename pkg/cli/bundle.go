@@ -46,7 +46,7 @@ Read it anywhere, without the cluster: kubectl hopsdeploy status --from-bundle F
 			}
 			b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap), Logs: map[string][]string{}}
 			for _, p := range snap.Pods {
-				for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+				for _, cs := range state.ContainerStatuses(&p) {
 					if lines, err := c.TailLog(ctx, ns, p.Name, cs.Name, false, bundleLogLines); err == nil {
 						b.Logs[bundle.LogKey(p.Name, cs.Name, false)] = lines
 					}
@@ -86,18 +86,13 @@ Read it anywhere, without the cluster: kubectl hopsdeploy status --from-bundle F
 // bundleHistory reads the OpenSearch window around the last failure (10 minutes before it,
 // one after), or the last lines when nothing failed; nothing when OpenSearch is not set up.
 func bundleHistory(ctx context.Context, s *state.Snapshot) []string {
-	cfg, _ := history.LoadConfig(history.ConfigPath())
-	set, err := history.Resolve(cfg, "", os.Getenv, history.Settings{}, func(string) bool { return false })
-	if err != nil || set.URL == "" {
-		return nil
-	}
-	r, err := history.NewReader(set)
-	if err != nil {
+	r := envHistoryReader()
+	if r == nil {
 		return nil
 	}
 	var last time.Time
 	for _, p := range s.Pods {
-		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		for _, cs := range state.ContainerStatuses(&p) {
 			for _, t := range []*corev1.ContainerStateTerminated{cs.State.Terminated, cs.LastTerminationState.Terminated} {
 				if t != nil && t.ExitCode != 0 && t.FinishedAt.After(last) {
 					last = t.FinishedAt.Time

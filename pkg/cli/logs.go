@@ -349,7 +349,7 @@ func (o *LogsOptions) lastWords(ctx context.Context, snap *state.Snapshot, sel l
 	var deaths []death
 	for i := range pods {
 		p := &pods[i]
-		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		for _, cs := range state.ContainerStatuses(p) {
 			if len(sel.Containers) > 0 && !sel.Containers[cs.Name] {
 				continue
 			}

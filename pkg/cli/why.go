@@ -165,13 +165,8 @@ func explain(ctx context.Context, c *cluster.Clients, ns, name string, logLines 
 // lastHistoryLines reads the predictor's last lines from OpenSearch, configured by the
 // environment and the config file; failures leave the report without them.
 func lastHistoryLines(ctx context.Context, ns, name string, n int) []string {
-	cfg, _ := history.LoadConfig(history.ConfigPath())
-	s, err := history.Resolve(cfg, "", os.Getenv, history.Settings{}, func(string) bool { return false })
-	if err != nil || s.URL == "" {
-		return nil
-	}
-	r, err := history.NewReader(s)
-	if err != nil {
+	r := envHistoryReader()
+	if r == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -185,6 +180,21 @@ func lastHistoryLines(ctx context.Context, ns, name string, n int) []string {
 		out = append(out, l.Message)
 	}
 	return out
+}
+
+// envHistoryReader is an OpenSearch reader set up by the environment and the config file
+// alone (for commands without the OpenSearch flags), or nil when none is configured.
+func envHistoryReader() *history.Reader {
+	cfg, _ := history.LoadConfig(history.ConfigPath())
+	s, err := history.Resolve(cfg, "", os.Getenv, history.Settings{}, func(string) bool { return false })
+	if err != nil || s.URL == "" {
+		return nil
+	}
+	r, err := history.NewReader(s)
+	if err != nil {
+		return nil
+	}
+	return r
 }
 
 func containerLine(c diagnose.ContainerInfo) string {
@@ -311,7 +321,7 @@ func newTimelineCommand(g *Globals) *cobra.Command {
 func timelineLogs(ctx context.Context, c *cluster.Clients, snap *state.Snapshot, n int64) []diagnose.Entry {
 	var out []diagnose.Entry
 	for _, p := range snap.Pods {
-		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		for _, cs := range state.ContainerStatuses(&p) {
 			for _, prev := range []bool{false, true} {
 				if prev && cs.LastTerminationState.Terminated == nil {
 					continue

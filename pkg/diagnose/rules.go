@@ -124,7 +124,7 @@ func requests(p *corev1.Pod) string {
 
 func imagePull(pods []podCtx, r *Report, ns string) *Diagnosis {
 	for _, p := range pods {
-		for _, cs := range allStatuses(p.pod) {
+		for _, cs := range state.ContainerStatuses(p.pod) {
 			w := cs.State.Waiting
 			if w == nil || (w.Reason != "ImagePullBackOff" && w.Reason != "ErrImagePull" && w.Reason != "InvalidImageName" && w.Reason != "ErrImageNeverPull") {
 				continue
@@ -383,10 +383,6 @@ func eventsFor(r *Report, object string, reasons ...string) []string {
 		}
 	}
 	return out
-}
-
-func allStatuses(p *corev1.Pod) []corev1.ContainerStatus {
-	return append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...)
 }
 
 func containerSpec(p *corev1.Pod, name string) *corev1.Container {

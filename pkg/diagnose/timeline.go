@@ -52,7 +52,7 @@ func Timeline(s *state.Snapshot, extra []Entry) []Entry {
 			}
 			add(c.LastTransitionTime.Time, "condition", obj, what)
 		}
-		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		for _, cs := range state.ContainerStatuses(p) {
 			cobj := obj + "/" + cs.Name
 			if r := cs.State.Running; r != nil {
 				add(r.StartedAt.Time, "container", cobj, "started")

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -101,7 +102,7 @@ func (e *Engine) Run(ctx context.Context, pods []corev1.Pod) error {
 }
 
 func waitingReason(p *corev1.Pod, container string) string {
-	for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+	for _, cs := range state.ContainerStatuses(p) {
 		if cs.Name == container && cs.State.Waiting != nil && cs.State.Waiting.Reason != "" {
 			return "waiting: " + cs.State.Waiting.Reason
 		}
@@ -160,7 +161,7 @@ func (e *Engine) Follow(ctx context.Context) error {
 		mu.Lock()
 		defer mu.Unlock()
 		statuses := map[string]corev1.ContainerStatus{}
-		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		for _, cs := range state.ContainerStatuses(p) {
 			statuses[cs.Name] = cs
 		}
 		for _, t := range e.Selection.Targets(p) {

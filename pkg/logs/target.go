@@ -50,7 +50,7 @@ func (s Selection) Targets(p *corev1.Pod) []Target {
 		return nil
 	}
 	ids := map[string]string{}
-	for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+	for _, cs := range state.ContainerStatuses(p) {
 		ids[cs.Name] = ContainerID(cs)
 	}
 	var out []Target

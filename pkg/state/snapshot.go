@@ -145,3 +145,8 @@ func ParseISVC(u *unstructured.Unstructured) *ISVC {
 	}
 	return out
 }
+
+// ContainerStatuses lists a pod's init container statuses, then its containers'.
+func ContainerStatuses(p *corev1.Pod) []corev1.ContainerStatus {
+	return append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...)
+}
