@@ -9,6 +9,4 @@ if [ ! -f .sandbox/ready ]; then hack/sandbox.sh up >/dev/null; started=1; fi
 trap '[ -z "$started" ] || hack/sandbox.sh down >/dev/null' EXIT
 go build -o bin/hopsdeploy-bench ./test/bench
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
-for b in "$@"; do
-  bin/hopsdeploy-bench -testbin "$TESTBIN" -stern "$STERN" ${BENCH_FLAGS:-} "$b"
-done
+bin/hopsdeploy-bench -testbin "$TESTBIN" -stern "$STERN" ${BENCH_FLAGS:-} "$@"

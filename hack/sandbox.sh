@@ -35,7 +35,7 @@ up() {
 
 The sandbox runs:
   export KUBECONFIG=$DIR/kubeconfig
-  export PATH=$TESTBIN:$PWD/bin:\$PATH    # kubectl $K8S_VERSION and kubectl-hopsdeploy
+  export PATH=$TESTBIN:$PWD/bin:\$PATH    # kubectl ${K8S_VERSION:-} and kubectl-hopsdeploy
   kubectl get nodes,ns
   OpenSearch: http://127.0.0.1:$OS_PORT
   Container logs: write lines to $DIR/logs/<namespace>/<pod>/<container>.log

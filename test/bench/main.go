@@ -61,27 +61,37 @@ type job struct {
 	fn   func() error // instead of commands: measured in-process (wall only)
 }
 
+// row is one line of the final table.
+type row struct{ bench, command, wall, ratio, cpu, mem, note string }
+
+// table collects every benchmark's rows, printed as one table at the end.
+var table []row
+
 func main() {
 	flag.Parse()
-	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] logs|history|status")
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] status|logs|history...")
 		os.Exit(2)
 	}
-	var err error
-	switch flag.Arg(0) {
-	case "logs":
-		err = benchLogs()
-	case "history":
-		err = benchHistory()
-	case "status":
-		err = benchStatus()
-	default:
-		err = fmt.Errorf("unknown benchmark %q", flag.Arg(0))
+	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "status": benchStatus}
+	for _, name := range flag.Args() {
+		b, ok := benches[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "error: unknown benchmark %q\n", name)
+			os.Exit(2)
+		}
+		if err := b(); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
+	fmt.Printf("\nmedian of %d runs each; ratio: wall time against the first row of the same benchmark\n", *runs)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "benchmark\tcommand\twall\tratio\tCPU\tpeak memory\tthroughput")
+	for _, r := range table {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.bench, r.command, r.wall, r.ratio, r.cpu, r.mem, r.note)
 	}
+	_ = tw.Flush()
 }
 
 func clients() (kubernetes.Interface, dynamic.Interface, error) {
@@ -159,9 +169,7 @@ func measure(title string, jobs []job, extra func(name string, s sample) string)
 			results[i] = append(results[i], s)
 		}
 	}
-	fmt.Printf("\n%s (median of %d runs)\n", title, *runs)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "command\twall\tratio\tCPU\tpeak memory\t")
+	fmt.Fprintf(os.Stderr, "measured: %s\n", title)
 	base := median(results[0], func(s sample) time.Duration { return s.wall })
 	for i, j := range jobs {
 		w := median(results[i], func(s sample) time.Duration { return s.wall })
@@ -182,9 +190,9 @@ func measure(title string, jobs []job, extra func(name string, s sample) string)
 		if extra != nil {
 			note = extra(j.name, sample{wall: w})
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\t%s\t%s\n", j.name, w.Round(time.Millisecond), float64(w)/float64(base), cpu, mem, note)
+		table = append(table, row{title, j.name, w.Round(time.Millisecond).String(), fmt.Sprintf("%.2f", float64(w)/float64(base)), cpu, mem, note})
 	}
-	return tw.Flush()
+	return nil
 }
 
 func median(ss []sample, f func(sample) time.Duration) time.Duration {
