@@ -35,12 +35,7 @@ Read it anywhere, without the cluster: kubectl hopsdeploy status --from-bundle F
 				return usageErr("bundle needs a deployment NAME: kubectl hopsdeploy bundle NAME")
 			}
 			ctx := cmd.Context()
-			c, ns, err := g.clientsAndNamespace(ctx)
-			if err != nil {
-				return err
-			}
-			c.AllEvents = true
-			snap, err := c.Gather(ctx, ns, args[0])
+			c, ns, snap, err := g.gatherAllEvents(ctx, args[0])
 			if err != nil {
 				return err
 			}

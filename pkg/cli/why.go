@@ -96,6 +96,18 @@ func (g *Globals) clientsAndNamespace(ctx context.Context) (*cluster.Clients, st
 	return c, ns, err
 }
 
+// gatherAllEvents reads a deployment with events of every type (timelines and bundles want
+// the Normal ones too: Scheduled, Pulled, Started, Killing).
+func (g *Globals) gatherAllEvents(ctx context.Context, name string) (*cluster.Clients, string, *state.Snapshot, error) {
+	c, ns, err := g.clientsAndNamespace(ctx)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	c.AllEvents = true
+	snap, err := c.Gather(ctx, ns, name)
+	return c, ns, snap, err
+}
+
 // explain gathers the deployment and builds the why report.
 func explain(ctx context.Context, c *cluster.Clients, ns, name string, logLines int64) (*whyReport, error) {
 	snap, err := c.Gather(ctx, ns, name)
@@ -123,11 +135,15 @@ func explain(ctx context.Context, c *cluster.Clients, ns, name string, logLines 
 				w.Conditions = append(w.Conditions, fmt.Sprintf("pod %s %s=%s %s %s", p.Name, cd.Type, cd.Status, cd.Reason, cd.Message))
 			}
 		}
-		for _, ct := range diagnose.Build(&state.Snapshot{Namespace: ns, Name: name, Pods: []corev1.Pod{*p}, Now: snap.Now}).Components {
-			for _, pi := range ct.Pods {
-				for _, ci := range pi.Containers {
-					w.Containers = append(w.Containers, containerLine(ci))
-				}
+	}
+	// The report already describes every pod's containers.
+	for _, ct := range r.Components {
+		for _, pi := range ct.Pods {
+			if pod != "" && pi.Name != pod {
+				continue
+			}
+			for _, ci := range pi.Containers {
+				w.Containers = append(w.Containers, containerLine(ci))
 			}
 		}
 	}
@@ -284,12 +300,7 @@ func newTimelineCommand(g *Globals) *cobra.Command {
 				return usageErr("invalid -o %q: use json", output)
 			}
 			ctx := cmd.Context()
-			c, ns, err := g.clientsAndNamespace(ctx)
-			if err != nil {
-				return err
-			}
-			c.AllEvents = true
-			snap, err := c.Gather(ctx, ns, args[0])
+			c, ns, snap, err := g.gatherAllEvents(ctx, args[0])
 			if err != nil {
 				return err
 			}

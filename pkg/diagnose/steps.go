@@ -32,7 +32,7 @@ func Steps(s *state.Snapshot) (pod string, steps []Step) {
 	names := []string{"SCHEDULED", "INITIALIZED", "STARTED", "READY"}
 	if len(in.Pods) == 0 {
 		detail := "no pod exists"
-		if r := Build(s); r.Status == string(state.Idle) {
+		if state.Derive(in).Status == state.Idle {
 			detail = "no pod: scaled to zero, which is not a failure"
 		}
 		for i, n := range names {
