@@ -2,12 +2,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cli"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 )
 
 func main() {
@@ -21,6 +24,13 @@ func main() {
 	if path := os.Getenv("HOPSDEPLOY_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()
+		}
+	}
+	// client-go reports the errors it retries by itself (a watch dropped while the API server
+	// restarts) through klog: keep them for -v 2 and up, off the user's terminal otherwise.
+	utilruntime.ErrorHandlers[0] = func(ctx context.Context, err error, msg string, kv ...any) {
+		if klog.V(2).Enabled() {
+			klog.FromContext(ctx).Error(err, msg, kv...)
 		}
 	}
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -45,8 +46,8 @@ type Bundle struct {
 	Logs map[string][]string
 	// History is the OpenSearch window around the last failure, if it could be read.
 	History []string
-	// Report is the live command's report (status -o json), for comparison.
-	Report json.RawMessage
+	// ReportJSON is the live command's report (status -o json), for comparison.
+	ReportJSON json.RawMessage
 }
 
 // FromSnapshot takes a snapshot's objects, redacted.
@@ -150,7 +151,7 @@ func Write(w io.Writer, b *Bundle) error {
 		"logs/: the last lines of every container, current and previous instance. history.log: OpenSearch around the last failure.\n"+
 		"report.json: the live status. Read it offline: kubectl hopsdeploy status --from-bundle FILE\n",
 		b.Objects.Name, b.Objects.Namespace, b.Objects.Taken.UTC().Format(time.RFC3339))
-	files := map[string][]byte{"README.txt": []byte(readme), "bundle.json": objs, "report.json": b.Report}
+	files := map[string][]byte{"README.txt": []byte(readme), "bundle.json": objs, "report.json": b.ReportJSON}
 	if len(b.History) > 0 {
 		files["history.log"] = []byte(strings.Join(b.History, "\n") + "\n")
 	}
@@ -205,7 +206,7 @@ func Read(r io.Reader) (*Bundle, error) {
 			}
 			seen = true
 		case name == "report.json":
-			b.Report = data
+			b.ReportJSON = data
 		case name == "history.log":
 			b.History = splitLines(data)
 		case strings.HasPrefix(name, "logs/"):
@@ -232,4 +233,34 @@ func LogKey(pod, container string, previous bool) string {
 		return pod + "/" + container + ".previous.log"
 	}
 	return pod + "/" + container + ".log"
+}
+
+// Report derives the status and diagnosis from a bundle as status does live: the same
+// warning events, and the quoted log lines from the bundle's logs.
+func (b *Bundle) Report() *diagnose.Report {
+	snap := b.Objects.Snapshot()
+	var warnings []corev1.Event
+	for _, e := range snap.Events {
+		if e.Type == corev1.EventTypeWarning {
+			warnings = append(warnings, e)
+		}
+	}
+	snap.Events = warnings
+	r := diagnose.Build(snap)
+	r.Diagnosis = diagnose.Diagnose(snap, r)
+	if l := r.Diagnosis.Logs; l != nil {
+		lines := b.Logs[LogKey(l.Pod, l.Container, l.Previous)]
+		if len(lines) > 10 {
+			lines = lines[len(lines)-10:]
+		}
+		r.Diagnosis.AttachLogs(lines)
+	}
+	return r
+}
+
+// SetReport stores the bundle's report (status -o json) in it.
+func (b *Bundle) SetReport() error {
+	raw, err := json.MarshalIndent(b.Report(), "", "    ")
+	b.ReportJSON = raw
+	return err
 }

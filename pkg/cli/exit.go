@@ -2,11 +2,13 @@ package cli
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/spf13/cobra"
 	"io"
-	"strings"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes that scripts can rely on (documented in the README).
@@ -27,8 +29,6 @@ const (
 type ExitError struct {
 	Code int
 	Err  error
-	// Reported says the message was already printed; only the code remains to give.
-	Reported bool
 }
 
 func (e *ExitError) Error() string { return e.Err.Error() }
@@ -49,23 +49,37 @@ func maxArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-// Report prints err on one line and returns the exit code for it.
-func Report(err error, errOut io.Writer) int {
-	if err == nil {
-		return ExitOK
-	}
+// Code is the exit code of an error: the one place where errors become exit codes.
+func Code(err error) int {
 	var ee *ExitError
-	if errors.As(err, &ee) && ee.Reported {
+	var ue *logs.UsageError
+	var he *history.Error
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
 		return ee.Code
-	}
-	msg := strings.TrimSpace(err.Error())
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	fmt.Fprintf(errOut, "error: %s\n", msg)
-	if ee != nil {
-		return ee.Code
-	}
-	if strings.HasPrefix(msg, "unknown command") {
+	case errors.As(err, &ue):
 		return ExitUsage
+	case errors.As(err, &he):
+		switch he.Kind {
+		case history.Refused:
+			return ExitHistoryRefused
+		case history.TLSFailure:
+			return ExitHistoryTLS
+		case history.NoIndex:
+			return ExitHistoryNoIndex
+		}
+		return ExitHistoryUnreachable
 	}
 	return ExitRuntime
+}
+
+// Report prints err on one line (unless it was printed already) and returns its exit code.
+func Report(err error, errOut io.Writer) int {
+	var reported *logs.ReportedError
+	if err != nil && !errors.As(err, &reported) {
+		fmt.Fprintf(errOut, "error: %s\n", term.Sanitize(term.OneLine(err)))
+	}
+	return Code(err)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
@@ -31,12 +32,7 @@ func newListCommand(g *Globals) *cobra.Command {
   kubectl hopsdeploy list --project my_project -o wide
   kubectl hopsdeploy list -A -o json`,
 		Args: maxArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: run(o),
 	}
 	o.PrintFlags.AddFlags(cmd)
 	cmd.Flags().Lookup("output").Usage = "output format: wide, or one of " + strings.Join(o.PrintFlags.AllowedFormats(), ", ")
@@ -55,23 +51,32 @@ func statusNames() string {
 	return strings.Join(s, ", ")
 }
 
-// Validate checks the flags.
-func (o *ListOptions) Validate() error {
+// Complete puts the --status values in Hopsworks' spelling (any case is accepted).
+func (o *ListOptions) Complete(*cobra.Command, []string) error {
 	for i, s := range o.Statuses {
-		ok := false
 		for _, st := range state.AllStatuses {
 			if strings.EqualFold(s, string(st)) {
-				o.Statuses[i], ok = string(st), true
+				o.Statuses[i] = string(st)
 			}
 		}
-		if !ok {
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *ListOptions) Validate() error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	for _, s := range o.Statuses {
+		if !slices.Contains(state.AllStatuses, state.Status(s)) {
 			return usageErr("invalid --status %q: use %s", s, statusNames())
 		}
 	}
 	if _, err := labels.Parse(o.Selector); err != nil {
 		return usageErr("invalid -l %q: %v", o.Selector, err)
 	}
-	if f := formatName(*o.PrintFlags.OutputFormat); f != "" && f != "wide" && !contains(o.PrintFlags.AllowedFormats(), f) {
+	if f := formatName(*o.PrintFlags.OutputFormat); f != "" && f != "wide" && !slices.Contains(o.PrintFlags.AllowedFormats(), f) {
 		return usageErr("invalid -o %q: use wide or one of %s", f, strings.Join(o.PrintFlags.AllowedFormats(), ", "))
 	}
 	if o.AllNamespaces && o.Project != "" {
@@ -82,10 +87,7 @@ func (o *ListOptions) Validate() error {
 
 // Run lists the deployments.
 func (o *ListOptions) Run(ctx context.Context) error {
-	style, err := o.Style()
-	if err != nil {
-		return err
-	}
+	style := o.Style()
 	c, err := o.Clients()
 	if err != nil {
 		return err
@@ -103,7 +105,7 @@ func (o *ListOptions) Run(ctx context.Context) error {
 	rows := []printers.ListRow{}
 	for _, s := range snaps {
 		r := diagnose.Build(s)
-		if len(o.Statuses) > 0 && !contains(o.Statuses, r.Status) {
+		if len(o.Statuses) > 0 && !slices.Contains(o.Statuses, r.Status) {
 			continue
 		}
 		rows = append(rows, row(s, r))

@@ -8,11 +8,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version"
@@ -52,9 +56,6 @@ func (g *Globals) Clients() (*cluster.Clients, error) {
 // Namespace is the namespace to work in: --project's, else -n's, else the context's.
 func (g *Globals) Namespace(ctx context.Context, c *cluster.Clients) (string, error) {
 	if g.Project != "" {
-		if g.ConfigFlags.Namespace != nil && *g.ConfigFlags.Namespace != "" {
-			return "", usageErr("--project and -n/--namespace both name a namespace: give one of them")
-		}
 		return c.ProjectNamespace(ctx, g.Project)
 	}
 	ns, _, err := g.ConfigFlags.ToRawKubeConfigLoader().Namespace()
@@ -64,13 +65,109 @@ func (g *Globals) Namespace(ctx context.Context, c *cluster.Clients) (string, er
 	return ns, nil
 }
 
-// Style returns the human output style for the command's output stream.
-func (g *Globals) Style() (*printers.Style, error) {
-	on, err := term.UseColor(g.Color, g.Streams.Out)
-	if err != nil {
-		return nil, usageErr("%v", err)
+// validate checks the global flags, before any API call.
+func (g *Globals) validate() error {
+	if g.Project != "" && g.ConfigFlags.Namespace != nil && *g.ConfigFlags.Namespace != "" {
+		return usageErr("--project and -n/--namespace both name a namespace: give one of them")
 	}
-	return printers.NewStyle(on), nil
+	if _, err := term.UseColor(g.Color, g.Streams.Out); err != nil {
+		return usageErr("%v", err)
+	}
+	return nil
+}
+
+// clientsAndNamespace builds the clients and resolves the namespace: the start of every Run.
+func (g *Globals) clientsAndNamespace(ctx context.Context) (*cluster.Clients, string, error) {
+	c, err := g.Clients()
+	if err != nil {
+		return nil, "", err
+	}
+	ns, err := g.Namespace(ctx, c)
+	return c, ns, err
+}
+
+// Style returns the human output style for the command's output stream.
+func (g *Globals) Style() *printers.Style {
+	on, _ := term.UseColor(g.Color, g.Streams.Out) // checked by validate
+	return printers.NewStyle(on)
+}
+
+// kubeContext is the kube context in use: --context, else the kubeconfig's current one.
+func (g *Globals) kubeContext() string {
+	if g.ConfigFlags.Context != nil && *g.ConfigFlags.Context != "" {
+		return *g.ConfigFlags.Context
+	}
+	raw, _ := g.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
+	return raw.CurrentContext
+}
+
+// requestTimeout is --request-timeout, which bounds OpenSearch calls too.
+func (g *Globals) requestTimeout() time.Duration {
+	if g.ConfigFlags.Timeout == nil {
+		return 0
+	}
+	d, err := time.ParseDuration(*g.ConfigFlags.Timeout)
+	if err != nil {
+		if n, err2 := strconv.Atoi(*g.ConfigFlags.Timeout); err2 == nil {
+			return time.Duration(n) * time.Second
+		}
+		return 0
+	}
+	return d
+}
+
+// openSearchSettings resolves the OpenSearch settings, one way for every command that reads history:
+// flags (only logs has them; flagSet says which were given), then the environment, then the
+// config file's block for the kube context in use.
+func (g *Globals) openSearchSettings(flags history.Settings, flagSet func(string) bool) (history.Settings, error) {
+	cfg, err := history.LoadConfig(history.ConfigPath())
+	if err != nil {
+		return history.Settings{}, usageErr("%v", err)
+	}
+	if flagSet == nil {
+		flagSet = func(string) bool { return false }
+	}
+	flags.Timeout = g.requestTimeout()
+	s, err := history.Resolve(cfg, g.kubeContext(), os.Getenv, flags, flagSet)
+	if err != nil {
+		return s, usageErr("%v", err)
+	}
+	return s, nil
+}
+
+// historyOpener opens an OpenSearch reader on demand; nil when no OpenSearch is configured.
+func historyOpener(s history.Settings) func() (history.Source, error) {
+	if s.URL == "" {
+		return nil
+	}
+	return func() (history.Source, error) { return history.NewReader(s) }
+}
+
+// historyHint says how to point the plugin at OpenSearch.
+func historyHint() string {
+	return "pass --opensearch-url, set HOPSDEPLOY_OPENSEARCH_URL, or add it to " + history.ConfigPath()
+}
+
+// options is the shape of every command, as kubectl's: Complete reads the arguments and which
+// flags were set and works out effective values (no API call, no kubeconfig), Validate only
+// checks, Run builds the clients and acts.
+type options interface {
+	Complete(cmd *cobra.Command, args []string) error
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+// run is every command's RunE.
+func run(o options) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := o.Complete(cmd, args); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run(cmd.Context())
+	}
 }
 
 // NewRootCommand builds `kubectl hopsdeploy` and its subcommands.
@@ -92,6 +189,18 @@ container, the events, the root cause and the next step), and their logs.`,
   kubectl hopsdeploy logs fraud -c transformer --container all -f`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		// An unknown subcommand lands here: a usage error with cobra's suggestions.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			hint := ""
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				hint = ": did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usageErr("unknown command %q for %q%s (see %s --help)", args[0], cmd.CommandPath(), hint, cmd.CommandPath())
+		},
 	}
 	if strings.HasPrefix(filepath.Base(os.Args[0]), "kubectl-") {
 		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl hopsdeploy"}
@@ -116,35 +225,54 @@ container, the events, the root cause and the next step), and their logs.`,
 	return root
 }
 
+// VersionOptions are the options of `version`.
+type VersionOptions struct {
+	*Globals
+	Output string
+}
+
 func newVersionCommand(g *Globals) *cobra.Command {
-	var output string
+	o := &VersionOptions{Globals: g}
 	cmd := &cobra.Command{
 		Use:     "version",
 		Short:   "Print the plugin's version, commit and build date",
 		Example: "  kubectl hopsdeploy version\n  kubectl hopsdeploy version -o json",
 		Args:    maxArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := version.Get()
-			switch output {
-			case "":
-				fmt.Fprintf(g.Streams.Out, "hopsdeploy %s (commit %s, built %s, %s, %s)\n", v.Version, v.Commit, v.BuildDate, v.GoVersion, v.Platform)
-			case "json":
-				b, _ := json.MarshalIndent(v, "", "    ")
-				fmt.Fprintln(g.Streams.Out, string(b))
-			case "yaml":
-				b, _ := yaml.Marshal(v)
-				fmt.Fprint(g.Streams.Out, string(b))
-			default:
-				return usageErr("invalid -o %q: use json or yaml", output)
-			}
-			return nil
-		},
+		RunE:    run(o),
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json or yaml")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json or yaml")
 	return cmd
 }
 
+// Complete has nothing to work out.
+func (o *VersionOptions) Complete(*cobra.Command, []string) error { return nil }
+
+// Validate checks -o.
+func (o *VersionOptions) Validate() error {
+	switch o.Output {
+	case "", "json", "yaml":
+		return nil
+	}
+	return usageErr("invalid -o %q: use json or yaml", o.Output)
+}
+
+// Run prints the version.
+func (o *VersionOptions) Run(context.Context) error {
+	v := version.Get()
+	switch o.Output {
+	case "json":
+		b, _ := json.MarshalIndent(v, "", "    ")
+		fmt.Fprintln(o.Streams.Out, string(b))
+	case "yaml":
+		b, _ := yaml.Marshal(v)
+		fmt.Fprint(o.Streams.Out, string(b))
+	default:
+		fmt.Fprintf(o.Streams.Out, "hopsdeploy %s (commit %s, built %s, %s, %s)\n", v.Version, v.Commit, v.BuildDate, v.GoVersion, v.Platform)
+	}
+	return nil
+}
+
 // Execute runs the root command and returns the process exit code.
-func Execute(root *cobra.Command, errOut interface{ Write([]byte) (int, error) }) int {
+func Execute(root *cobra.Command, errOut io.Writer) int {
 	return Report(root.Execute(), errOut)
 }

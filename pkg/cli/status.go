@@ -5,21 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 )
 
 // StatusOptions are the options of `status`.
@@ -33,9 +30,9 @@ type StatusOptions struct {
 	LogLines   int64
 	FromBundle string
 
-	namespace string
-	clients   *cluster.Clients
-	style     *printers.Style
+	src   inspect.Sources
+	ns    string
+	style *printers.Style
 }
 
 func newStatusCommand(g *Globals) *cobra.Command {
@@ -57,22 +54,7 @@ Exit codes: 0 ok; 1 error (not found, forbidden, unreachable); 2 invalid flags; 
   kubectl hopsdeploy status fraud --until ready --timeout 5m`,
 		Args:              maxArgs(1),
 		ValidArgsFunction: completeDeployments(g),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.FromBundle != "" {
-				return o.runFromBundle()
-			}
-			if len(args) == 0 {
-				return usageErr("status needs a deployment NAME: kubectl hopsdeploy status NAME (list them with kubectl hopsdeploy list)")
-			}
-			o.Name = args[0]
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if err := o.Complete(cmd.Context()); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              run(o),
 	}
 	o.PrintFlags.AddFlags(cmd)
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "after the first view, print each change of status or condition, with a timestamp")
@@ -84,45 +66,23 @@ Exit codes: 0 ok; 1 error (not found, forbidden, unreachable); 2 invalid flags; 
 	return cmd
 }
 
-// Complete fills the options from the kubeconfig.
-func (o *StatusOptions) Complete(ctx context.Context) error {
-	var err error
-	if o.style, err = o.Style(); err != nil {
-		return err
+// Complete reads NAME.
+func (o *StatusOptions) Complete(_ *cobra.Command, args []string) error {
+	if len(args) == 0 && o.FromBundle == "" {
+		return usageErr("status needs a deployment NAME: kubectl hopsdeploy status NAME (list them with kubectl hopsdeploy list)")
 	}
-	if o.clients, err = o.Clients(); err != nil {
-		return err
+	if len(args) > 0 {
+		o.Name = args[0]
 	}
-	o.namespace, err = o.Namespace(ctx, o.clients)
-	return err
-}
-
-// runFromBundle shows a bundle's status offline, derived as the live command derives it.
-func (o *StatusOptions) runFromBundle() error {
-	if o.Watch || o.Until != "" {
-		return usageErr("--from-bundle reads a snapshot: it does not go with --watch or --until")
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	f, err := os.Open(o.FromBundle)
-	if err != nil {
-		return fmt.Errorf("open the bundle: %w", err)
-	}
-	defer f.Close()
-	b, err := bundle.Read(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.FromBundle, err)
-	}
-	if o.style, err = o.Style(); err != nil {
-		return err
-	}
-	o.style.Now = b.Objects.Taken
-	return o.print(reportFromBundle(b))
+	o.style = o.Style()
+	return nil
 }
 
 // Validate checks the flags.
 func (o *StatusOptions) Validate() error {
+	if err := o.validate(); err != nil {
+		return err
+	}
 	switch o.Until {
 	case "", "ready", "stopped", "failed":
 	default:
@@ -137,15 +97,26 @@ func (o *StatusOptions) Validate() error {
 	if o.LogLines < 0 {
 		return usageErr("invalid --log-lines %d: it must not be negative", o.LogLines)
 	}
-	if f := formatName(*o.PrintFlags.OutputFormat); f != "" && !contains(o.PrintFlags.AllowedFormats(), f) {
+	if f := formatName(*o.PrintFlags.OutputFormat); f != "" && !slices.Contains(o.PrintFlags.AllowedFormats(), f) {
 		return usageErr("invalid -o %q: use one of %s", f, strings.Join(o.PrintFlags.AllowedFormats(), ", "))
+	}
+	if o.FromBundle != "" && (o.Watch || o.Until != "") {
+		return usageErr("--from-bundle reads a snapshot: it does not go with --watch or --until")
 	}
 	return nil
 }
 
 // Run prints the status, and with --watch or --until keeps going.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	r, err := o.report(ctx, true)
+	if o.FromBundle != "" {
+		return o.runFromBundle()
+	}
+	c, ns, err := o.clientsAndNamespace(ctx)
+	if err != nil {
+		return err
+	}
+	o.src, o.ns = inspect.Sources{Cluster: c}, ns
+	r, err := inspect.Status(ctx, o.src, ns, o.Name, o.LogLines)
 	if o.Until == "" || !isNotFound(err) {
 		if err != nil {
 			return err
@@ -163,27 +134,24 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	return o.watch(ctx, r)
 }
 
+// runFromBundle shows a bundle's status offline, derived as the live command derives it.
+func (o *StatusOptions) runFromBundle() error {
+	f, err := os.Open(o.FromBundle)
+	if err != nil {
+		return fmt.Errorf("open the bundle: %w", err)
+	}
+	defer f.Close()
+	b, err := bundle.Read(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.FromBundle, err)
+	}
+	o.style.Now = b.Objects.Taken
+	return o.print(b.Report())
+}
+
 func isNotFound(err error) bool {
 	var nf *cluster.NotFoundError
 	return errors.As(err, &nf) && !nf.NamespaceGone
-}
-
-// report gathers and diagnoses the deployment; withLogs fetches the log lines it quotes.
-func (o *StatusOptions) report(ctx context.Context, withLogs bool) (*diagnose.Report, error) {
-	snap, err := o.clients.Gather(ctx, o.namespace, o.Name)
-	if err != nil {
-		return nil, err
-	}
-	r := diagnose.Build(snap)
-	r.Diagnosis = diagnose.Diagnose(snap, r)
-	if l := r.Diagnosis.Logs; withLogs && l != nil && o.LogLines > 0 {
-		lines, err := o.clients.TailLog(ctx, o.namespace, l.Pod, l.Container, l.Previous, o.LogLines)
-		if err != nil {
-			r.Diagnosis.Evidence = append(r.Diagnosis.Evidence, "could not read the log: "+err.Error())
-		}
-		r.Diagnosis.AttachLogs(lines)
-	}
-	return r, nil
 }
 
 func (o *StatusOptions) print(r *diagnose.Report) error {
@@ -239,47 +207,15 @@ func codeErr(code int, r *diagnose.Report) error {
 	return &ExitError{Code: code, Err: errors.New(msg)}
 }
 
-// watch re-reads the deployment whenever its InferenceService, Deployment or pods change
-// (watches that survive reconnects, plus a slow resync) and prints each change of status or
-// condition with a timestamp.
+// watch re-reads the deployment whenever its InferenceService, Deployment or pods change and
+// prints each change of status or condition with a timestamp.
 func (o *StatusOptions) watch(ctx context.Context, last *diagnose.Report) error {
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	changes := make(chan struct{}, 1)
-	notify := func() {
-		select {
-		case changes <- struct{}{}:
-		default:
-		}
-	}
-	ns := o.namespace
-	byName := labels.Set{state.LabelName: o.Name}.String()
-	startWatch := func(w func(metav1.ListOptions) (watch.Interface, error)) {
-		rw, err := watchtools.NewRetryWatcherWithContext(ctx, "1", &cache.ListWatch{WatchFunc: w})
-		if err != nil {
-			return
-		}
-		go func() {
-			defer rw.Stop()
-			for range rw.ResultChan() {
-				notify()
-			}
-		}()
-	}
-	startWatch(func(lo metav1.ListOptions) (watch.Interface, error) {
-		lo.LabelSelector = byName
-		return o.clients.Kube.CoreV1().Pods(ns).Watch(ctx, lo)
-	})
-	startWatch(func(lo metav1.ListOptions) (watch.Interface, error) {
-		return o.clients.Dyn.Resource(cluster.ISVCResource).Namespace(ns).Watch(ctx, lo)
-	})
-	startWatch(func(lo metav1.ListOptions) (watch.Interface, error) {
-		lo.LabelSelector = byName
-		return o.clients.Kube.AppsV1().Deployments(ns).Watch(ctx, lo)
-	})
+	changes := o.src.Cluster.WatchChanges(ctx, o.ns, o.Name)
 	resync := time.NewTicker(10 * time.Second)
 	defer resync.Stop()
 	key := func(r *diagnose.Report) string {
@@ -299,7 +235,7 @@ func (o *StatusOptions) watch(ctx context.Context, last *diagnose.Report) error 
 		case <-changes:
 		case <-resync.C:
 		}
-		r, err := o.report(ctx, false)
+		r, err := inspect.Status(ctx, o.src, o.ns, o.Name, 0)
 		if err != nil && !isNotFound(err) {
 			if ctx.Err() != nil {
 				continue
@@ -336,13 +272,4 @@ func (o *StatusOptions) printChange(r *diagnose.Report) {
 func formatName(o string) string {
 	name, _, _ := strings.Cut(o, "=")
 	return name
-}
-
-func contains(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
 }

@@ -50,6 +50,12 @@ type Line struct {
 	Pod       string
 }
 
+// Source reads history lines: a Reader, or a fake in unit tests.
+type Source interface {
+	Stream(ctx context.Context, q Query, fn func(Line) error) error
+	Tail(ctx context.Context, q Query, n int) ([]Line, error)
+}
+
 // Reader queries one OpenSearch.
 type Reader struct {
 	client   *opensearchapi.Client

@@ -2,7 +2,6 @@ package logs
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -10,17 +9,20 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 )
 
 // Engine streams the logs of a deployment's selected pods and containers.
 type Engine struct {
-	Kube       kubernetes.Interface
+	Kube kubernetes.Interface
+	// Open opens one stream; nil means the API server's pods/log through Kube.
+	Open       StreamOpener
 	Namespace  string
 	Deployment string
 	// LabelSelector finds the deployment's pods (for the follow watch).
@@ -43,13 +45,18 @@ func (e *Engine) Errors() int64 { return e.errs.Load() }
 
 func (e *Engine) onError(t Target, err error) {
 	e.errs.Add(1)
-	Notice(e.ErrOut, "%s %s: %s", t.Pod, t.Container, oneLine(err))
+	Notice(e.ErrOut, "%s %s: %s", t.Pod, t.Container, term.OneLine(err))
 }
 
-func oneLine(err error) string { return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ") }
+func (e *Engine) opener() StreamOpener {
+	if e.Open != nil {
+		return e.Open
+	}
+	return KubeStreams(e.Kube)
+}
 
 func (e *Engine) newTail(stop func() bool) *tail {
-	return &tail{kube: e.Kube, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
+	return &tail{open: e.opener(), sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
 }
 
 // slots bounds concurrent streams; past the bound it warns once and queues.
@@ -118,128 +125,192 @@ type stream struct {
 	ended    atomic.Bool // the instance terminated
 }
 
-// Follow streams pods and keeps going: a pod watch (resumed across reconnects) starts a
-// stream for every new pod and restarted container, ends streams of deleted pods, and says
-// on stderr when a container dies. It returns when ctx ends.
-func (e *Engine) Follow(ctx context.Context) error {
-	list, err := e.Kube.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: e.LabelSelector})
-	if err != nil {
-		return err
-	}
+// follower keeps one tail running per selected container instance while pods come and go.
+type follower struct {
+	e     *Engine
+	ctx   context.Context
+	slots slots
+	grace time.Duration
+
+	mu        sync.Mutex
+	running   map[string]*stream // target key -> the instance being streamed
+	announced map[string]string  // target key -> last termination ID announced
+	wg        sync.WaitGroup
+	total     atomic.Int64
+}
+
+func newFollower(ctx context.Context, e *Engine) *follower {
 	grace := e.Grace
 	if grace == 0 {
 		grace = 2 * time.Second
 	}
-	s := make(slots, max(e.MaxRequests, 1))
-	var mu sync.Mutex
-	running := map[string]*stream{}
-	announced := map[string]string{} // target key -> last termination ID announced
-	var wg sync.WaitGroup
-	var total atomic.Int64
+	return &follower{e: e, ctx: ctx, slots: make(slots, max(e.MaxRequests, 1)), grace: grace,
+		running: map[string]*stream{}, announced: map[string]string{}}
+}
 
-	start := func(t Target, fresh bool) {
-		sctx, cancel := context.WithCancel(ctx)
-		st := &stream{id: t.ContainerID, cancel: cancel}
-		running[t.Key()] = st
-		total.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer cancel()
-			if !e.acquire(sctx, s, int(total.Load())) {
-				return
-			}
-			defer func() { <-s }()
-			e.newTail(func() bool { return st.replaced.Load() || st.ended.Load() }).run(sctx, t, fresh)
-		}()
-	}
-	retire := func(st *stream) {
-		st.replaced.Store(true)
-		time.AfterFunc(grace, st.cancel)
-	}
-	update := func(p *corev1.Pod, initial bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		statuses := map[string]corev1.ContainerStatus{}
-		for _, cs := range state.ContainerStatuses(p) {
-			statuses[cs.Name] = cs
+// start runs a tail for t; fresh says every line of the instance is new (a new pod or a
+// restarted container), so the user's tail and since do not apply.
+func (f *follower) start(t Target, fresh bool) {
+	sctx, cancel := context.WithCancel(f.ctx)
+	st := &stream{id: t.ContainerID, cancel: cancel}
+	f.running[t.Key()] = st
+	f.total.Add(1)
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		defer cancel()
+		if !f.e.acquire(sctx, f.slots, int(f.total.Load())) {
+			return
 		}
-		for _, t := range e.Selection.Targets(p) {
-			cs := statuses[t.Container]
-			if id, text := Termination(cs); id != "" && announced[t.Key()] != id {
-				announced[t.Key()] = id
-				if !initial {
-					Notice(e.ErrOut, "- %s %s terminated: %s", t.Pod, t.Container, text)
-				}
-			}
-			if t.ContainerID == "" {
-				continue // not started: a later event brings its ID
-			}
-			cur := running[t.Key()]
-			if cur != nil && cur.id == t.ContainerID {
-				cur.ended.Store(cs.State.Terminated != nil)
-				continue
-			}
-			if cur != nil {
-				retire(cur)
-			}
+		defer func() { <-f.slots }()
+		f.e.newTail(func() bool { return st.replaced.Load() || st.ended.Load() }).run(sctx, t, fresh)
+	}()
+}
+
+// retire lets a replaced or deleted instance's stream drain for the grace period, then ends it.
+func (f *follower) retire(st *stream) {
+	st.replaced.Store(true)
+	time.AfterFunc(f.grace, st.cancel)
+}
+
+// update reconciles the streams with a pod's current containers; initial is the first list,
+// whose lines obey the user's tail and since.
+func (f *follower) update(p *corev1.Pod, initial bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	statuses := map[string]corev1.ContainerStatus{}
+	for _, cs := range state.ContainerStatuses(p) {
+		statuses[cs.Name] = cs
+	}
+	for _, t := range f.e.Selection.Targets(p) {
+		cs := statuses[t.Container]
+		if id, text := Termination(cs); id != "" && f.announced[t.Key()] != id {
+			f.announced[t.Key()] = id
 			if !initial {
-				Notice(e.ErrOut, "+ %s %s", t.Pod, t.Container)
-			}
-			start(t, !initial)
-		}
-	}
-	remove := func(p *corev1.Pod) {
-		mu.Lock()
-		defer mu.Unlock()
-		prefix := p.Namespace + "/" + p.Name + "/"
-		for k, st := range running {
-			if strings.HasPrefix(k, prefix) {
-				retire(st)
-				delete(running, k)
+				Notice(f.e.ErrOut, "- %s %s terminated: %s", t.Pod, t.Container, text)
 			}
 		}
+		if t.ContainerID == "" {
+			continue // not started: a later event brings its ID
+		}
+		cur := f.running[t.Key()]
+		if cur != nil && cur.id == t.ContainerID {
+			cur.ended.Store(cs.State.Terminated != nil)
+			continue
+		}
+		if cur != nil {
+			f.retire(cur)
+		}
+		if !initial {
+			Notice(f.e.ErrOut, "+ %s %s", t.Pod, t.Container)
+		}
+		f.start(t, !initial)
 	}
-	for i := range list.Items {
-		update(&list.Items[i], true)
+}
+
+// remove retires every stream of a deleted pod.
+func (f *follower) remove(p *corev1.Pod) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	prefix := p.Namespace + "/" + p.Name + "/"
+	for k, st := range f.running {
+		if strings.HasPrefix(k, prefix) {
+			f.retire(st)
+			delete(f.running, k)
+		}
 	}
-	rw, err := watchtools.NewRetryWatcherWithContext(ctx, list.ResourceVersion, &cache.ListWatch{
-		WatchFunc: func(o metav1.ListOptions) (watch.Interface, error) {
+}
+
+// Follow streams pods and keeps going: an informer on the deployment's pods (it lists, then
+// watches from the list's resource version, and lists again when a watch expires) starts a
+// stream for every new pod and restarted container, ends streams of deleted pods, and says on
+// stderr when a container dies. It returns when ctx ends.
+func (e *Engine) Follow(ctx context.Context) error {
+	f := newFollower(ctx, e)
+	pods := e.Kube.CoreV1().Pods(e.Namespace)
+	var synced atomic.Bool
+	listErr := make(chan error, 1)
+	var watchWarned atomic.Bool
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = e.LabelSelector
-			return e.Kube.CoreV1().Pods(e.Namespace).Watch(ctx, o)
-		},
-	})
-	if err != nil {
-		return err
-	}
-	defer rw.Stop()
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case ev, ok := <-rw.ResultChan():
-			if !ok {
-				break loop
-			}
-			p, isPod := ev.Object.(*corev1.Pod)
-			if !isPod {
-				if ev.Type == watch.Error {
-					Notice(e.ErrOut, "warning: pod watch: %v", fmt.Sprint(ev.Object))
+			l, err := pods.List(ctx, o)
+			if err != nil && !synced.Load() {
+				select {
+				case listErr <- err:
+				default:
 				}
-				continue
 			}
-			switch ev.Type {
-			case watch.Added, watch.Modified:
-				update(p, false)
-			case watch.Deleted:
+			return l, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = e.LabelSelector
+			w, err := pods.Watch(ctx, o)
+			switch {
+			case err == nil || ctx.Err() != nil:
+			case !synced.Load():
+				// The initial list may come through a watch (WatchList): its failure is the
+				// command's, as a failed list is.
+				select {
+				case listErr <- err:
+				default:
+				}
+			case watchWarned.CompareAndSwap(false, true):
+				Notice(e.ErrOut, "warning: pod watch: %s (retrying)", term.OneLine(err))
+			}
+			return w, err
+		},
+	}
+	_, informer := cache.NewInformerWithOptions(cache.InformerOptions{
+		ListerWatcher: cache.ToListWatcherWithWatchListSemantics(lw, e.Kube),
+		ObjectType:    &corev1.Pod{},
+		Handler: cache.ResourceEventHandlerDetailedFuncs{
+			AddFunc: func(obj any, initial bool) {
+				if p, ok := obj.(*corev1.Pod); ok {
+					f.update(p, initial && !synced.Load())
+				}
+			},
+			UpdateFunc: func(_, obj any) {
+				if p, ok := obj.(*corev1.Pod); ok {
+					f.update(p, false)
+				}
+			},
+			DeleteFunc: func(obj any) {
+				if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+					obj = d.Obj
+				}
+				p, ok := obj.(*corev1.Pod)
+				if !ok {
+					return
+				}
 				if e.Selection.Wants(p) {
 					Notice(e.ErrOut, "- %s deleted", p.Name)
 				}
-				remove(p)
-			}
+				f.remove(p)
+			},
+		},
+	})
+	ictx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	go func() { defer close(done); informer.RunWithContext(ictx) }()
+	// The first list must succeed (a forbidden or unreachable API is an error, as kubectl's is).
+	for !informer.HasSynced() {
+		select {
+		case err := <-listErr:
+			stop()
+			<-done
+			return err
+		case <-ctx.Done():
+			<-done
+			f.wg.Wait()
+			return e.Sink.Flush()
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	wg.Wait()
+	synced.Store(true)
+	<-ctx.Done()
+	<-done
+	f.wg.Wait()
 	return e.Sink.Flush()
 }

@@ -14,6 +14,18 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
+// StreamOpener opens the log stream of one pod's container: the seam between the engine and
+// the API server (kubectl's ConsumeRequestFn and stern's ConsumeRequest play the same part),
+// so that tests can feed, cut and count streams without a cluster.
+type StreamOpener func(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error)
+
+// KubeStreams opens streams through the API server's pods/log.
+func KubeStreams(kube kubernetes.Interface) StreamOpener {
+	return func(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+		return kube.CoreV1().Pods(namespace).GetLogs(pod, opts).Stream(ctx)
+	}
+}
+
 // Resume is where a dropped stream picks up: the last timestamp written and how many lines
 // carried exactly that timestamp. The kubelet's sinceTime has one-second precision, so a
 // resumed request starts at the top of that second and the lines already written are skipped.
@@ -53,7 +65,7 @@ func (r *Resume) mark(ts time.Time) {
 // tail streams one target until it ends; in follow mode it resumes a dropped stream until
 // stop says the instance is gone.
 type tail struct {
-	kube       kubernetes.Interface
+	open       StreamOpener
 	sink       *Sink
 	deployment string
 	opts       corev1.PodLogOptions // the user's options
@@ -118,7 +130,7 @@ func isTransient(err error) bool {
 
 // stream makes one request and writes its lines; it returns how many it wrote.
 func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions, res *Resume, stamped bool) (int, error) {
-	rc, err := tl.kube.CoreV1().Pods(t.Namespace).GetLogs(t.Pod, opts).Stream(ctx)
+	rc, err := tl.open(ctx, t.Namespace, t.Pod, opts)
 	if err != nil {
 		return 0, err
 	}

@@ -64,3 +64,8 @@ func Sanitize(s string) string {
 	}
 	return b.String()
 }
+
+// OneLine is an error's text on one line, for messages that must stay one line.
+func OneLine(err error) string {
+	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+}

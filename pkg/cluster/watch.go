@@ -1,0 +1,69 @@
+package cluster
+
+import (
+	"context"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+)
+
+// WatchChanges signals (coalesced) every change of a deployment's InferenceServices,
+// Deployments and pods until ctx ends. It uses informers: each lists, watches from the list's
+// resource version and lists again when a watch expires (410 Gone), so no change is missed
+// after a compaction or an API server restart.
+func (c *Clients) WatchChanges(ctx context.Context, ns, name string) <-chan struct{} {
+	changes := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case changes <- struct{}{}:
+		default:
+		}
+	}
+	byName := labels.Set{state.LabelName: name}.String()
+	handler := cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc:    func(any, bool) { notify() },
+		UpdateFunc: func(any, any) { notify() },
+		DeleteFunc: func(any) { notify() },
+	}
+	informer := func(client any, obj runtime.Object, list func(context.Context, metav1.ListOptions) (runtime.Object, error), w func(context.Context, metav1.ListOptions) (watch.Interface, error)) {
+		_, ctrl := cache.NewInformerWithOptions(cache.InformerOptions{
+			ListerWatcher: cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: w}, client),
+			ObjectType:    obj,
+			Handler:       handler,
+		})
+		go ctrl.RunWithContext(ctx)
+	}
+	pods := c.Kube.CoreV1().Pods(ns)
+	informer(c.Kube, &corev1.Pod{},
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = byName
+			return pods.List(ctx, o)
+		},
+		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = byName
+			return pods.Watch(ctx, o)
+		})
+	deps := c.Kube.AppsV1().Deployments(ns)
+	informer(c.Kube, &appsv1.Deployment{},
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = byName
+			return deps.List(ctx, o)
+		},
+		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = byName
+			return deps.Watch(ctx, o)
+		})
+	isvcs := c.Dyn.Resource(ISVCResource).Namespace(ns)
+	informer(c.Dyn, &unstructured.Unstructured{},
+		// Every InferenceService of the namespace: one that Hopsworks did not label is found by name.
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return isvcs.List(ctx, o) },
+		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return isvcs.Watch(ctx, o) })
+	return changes
+}

@@ -1,0 +1,207 @@
+package logs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// syncBuffer is a buffer that goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// eventually polls cond for up to five seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func newTestEngine(kube *fake.Clientset, f *fakeLogs, out, errOut *syncBuffer, follow bool, max int) *Engine {
+	tail := int64(-1)
+	opts := corev1.PodLogOptions{}
+	if tail >= 0 {
+		opts.TailLines = &tail
+	}
+	return &Engine{Kube: kube, Open: f.open, Namespace: "ns", Deployment: "fraud", LabelSelector: "serving.hops.works/name=fraud",
+		Selection: Selection{Containers: map[string]bool{"kserve-container": true}}, Options: opts, Following: follow,
+		MaxRequests: max, Sink: NewSink(out, SinkOptions{Prefix: true}), ErrOut: errOut, Grace: 20 * time.Millisecond}
+}
+
+// Without -f, every target is read once, never more than --max-log-requests at a time, and
+// the bound is announced once.
+func TestRunReadsEveryStreamWithinTheRequestBound(t *testing.T) {
+	f := newFakeLogs()
+	var pods []corev1.Pod
+	for i := range 12 {
+		name := fmt.Sprintf("fraud-predictor-%02d", i)
+		pods = append(pods, *testPod(name, "predictor", 0, "kserve-container"))
+		for j := range 50 {
+			f.append(name, "kserve-container", t0.Add(time.Duration(j)*time.Millisecond), fmt.Sprintf("line %d of %s", j, name))
+		}
+	}
+	var out, errOut syncBuffer
+	e := newTestEngine(fake.NewClientset(), f, &out, &errOut, false, 3)
+	if err := e.Run(context.Background(), pods); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(out.String(), "\n"); got != 600 {
+		t.Errorf("%d lines, want 600", got)
+	}
+	if p := f.peak.Load(); p > 3 {
+		t.Errorf("%d streams at once, bound 3", p)
+	}
+	if strings.Count(errOut.String(), "exceed --max-log-requests=3") != 1 {
+		t.Errorf("the bound is not announced once: %q", errOut.String())
+	}
+}
+
+// A stream cut in the middle of lines that share one timestamp (and one second) resumes from
+// the top of that second and prints every line once.
+func TestFollowResumesACutStreamWithoutLossOrDuplicate(t *testing.T) {
+	f := newFakeLogs()
+	pod := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	f.append(pod.Name, "kserve-container", t0, "a1", "a2", "a3") // three lines, one timestamp
+	kube := fake.NewClientset(pod)
+	var out, errOut syncBuffer
+	e := newTestEngine(kube, f, &out, &errOut, true, 10)
+	e.Sink = NewSink(&out, SinkOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Follow(ctx) }()
+	eventually(t, "the first lines", func() bool { return strings.Count(out.String(), "\n") == 3 })
+	f.cut()
+	eventually(t, "the first resume", func() bool { return f.opens.Load() == 2 })
+	f.append(pod.Name, "kserve-container", t0, "a4")
+	f.append(pod.Name, "kserve-container", t0.Add(500*time.Millisecond), "b1")
+	eventually(t, "the lines after the first cut", func() bool { return strings.Contains(out.String(), "b1") })
+	f.cut()
+	eventually(t, "the second resume", func() bool { return f.opens.Load() == 3 })
+	f.append(pod.Name, "kserve-container", t0.Add(2*time.Second), "c1")
+	eventually(t, "the lines after the cuts", func() bool { return strings.Contains(out.String(), "c1") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "a1\na2\na3\na4\nb1\nc1\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	if f.opens.Load() < 3 {
+		t.Errorf("%d requests: the cuts were not resumed; stderr %q; requests %+v", f.opens.Load(), errOut.String(), f.requests)
+	}
+	// The resumed requests ask from the top of the last second written, with timestamps.
+	for _, r := range f.requests[1:] {
+		if r.SinceTime == nil || !r.Timestamps || r.TailLines != nil {
+			t.Errorf("resume request %+v", r)
+		}
+	}
+}
+
+// With -f, a pod that appears is followed from its first line, a restarted container's new
+// instance too, and a deleted pod's streams end after the grace period.
+func TestFollowPicksUpNewPodsRestartsAndRetiresDeletedPods(t *testing.T) {
+	f := newFakeLogs()
+	a := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	f.append(a.Name, "kserve-container", t0, "a old 1", "a old 2")
+	kube := fake.NewClientset(a)
+	var out, errOut syncBuffer
+	e := newTestEngine(kube, f, &out, &errOut, true, 10)
+	tail := int64(1)
+	e.Options.TailLines = &tail // the user's --tail applies to the pods there at the start only
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error)
+	go func() { done <- e.Follow(ctx) }()
+	eventually(t, "pod a's stream", func() bool { return f.active.Load() == 1 })
+
+	b := testPod("fraud-predictor-b", "predictor", 0, "kserve-container")
+	f.append(a.Name, "kserve-container", t0.Add(time.Second), "a old 3")
+	f.append(b.Name, "kserve-container", t0, "b 1", "b 2")
+	if _, err := kube.CoreV1().Pods("ns").Create(ctx, b, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "pod b's lines", func() bool { return strings.Contains(out.String(), "b 2") })
+
+	// a's container restarts: a new instance (a new log), followed from its first line.
+	eventually(t, "pod a's later line", func() bool { return strings.Contains(out.String(), "a old 3") })
+	f.reset(a.Name, "kserve-container", fakeLine{t0.Add(2 * time.Second), "a new 1"})
+	a2 := testPod(a.Name, "predictor", 1, "kserve-container")
+	a2.Status.ContainerStatuses[0].LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", ContainerID: "containerd://fraud-predictor-a-kserve-container-0"}
+	if _, err := kube.CoreV1().Pods("ns").UpdateStatus(ctx, a2, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the restart notices", func() bool {
+		s := errOut.String()
+		return strings.Contains(s, "- fraud-predictor-a kserve-container terminated: Error (exit code 1)") && strings.Contains(s, "+ fraud-predictor-a kserve-container")
+	})
+
+	if err := kube.CoreV1().Pods("ns").Delete(ctx, b.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the deletion notice", func() bool { return strings.Contains(errOut.String(), "- fraud-predictor-b deleted") })
+	// b's stream and a's first instance are retired; a's new instance goes on.
+	eventually(t, "retired streams to end", func() bool { return f.active.Load() == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if strings.Contains(got, "a old 1") || !strings.Contains(got, "a old 2") {
+		t.Errorf("--tail 1 not applied to the first pod:\n%s", got)
+	}
+	if !strings.Contains(got, "fraud-predictor-a kserve-container a new 1") {
+		t.Errorf("the restarted instance is not read from its first line:\n%s", got)
+	}
+	if !strings.Contains(got, "fraud-predictor-b kserve-container b 1") {
+		t.Errorf("a new pod is not read from its first line:\n%s", got)
+	}
+	if !strings.Contains(errOut.String(), "+ fraud-predictor-b kserve-container") {
+		t.Errorf("no notice for the new pod: %q", errOut.String())
+	}
+}
+
+// A failing first list is the command's error, as kubectl's is.
+func TestFollowFailsWhenPodsCannotBeListed(t *testing.T) {
+	kube := fake.NewClientset()
+	kube.PrependReactor("list", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), "", fmt.Errorf("no"))
+	})
+	var out, errOut syncBuffer
+	e := newTestEngine(kube, newFakeLogs(), &out, &errOut, true, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.Follow(ctx); !apierrors.IsForbidden(err) {
+		t.Fatalf("err %v, want forbidden", err)
+	}
+}

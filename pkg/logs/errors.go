@@ -1,0 +1,18 @@
+package logs
+
+import "fmt"
+
+// UsageError is a request that cannot be served as asked (an unknown container or pod): the
+// user's to fix, told apart from runtime failures for the exit code.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// ReportedError is a failure already printed on the error stream, in its place among the
+// other lines (history failed, live logs went on): the caller only gives its exit code.
+type ReportedError struct{ Err error }
+
+func (e *ReportedError) Error() string { return e.Err.Error() }
+func (e *ReportedError) Unwrap() error { return e.Err }

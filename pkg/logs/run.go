@@ -1,0 +1,274 @@
+package logs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Run prints (or follows) the logs that c asks for, of the deployment in snap: it checks the
+// component and containers against the deployment, plans the sources (live, history, or
+// history then live), reads them into one Sink, and with LastWords prints the final lines of
+// every container instance that died instead. A history failure after live lines were printed
+// comes back as a ReportedError.
+func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error {
+	if src.Open == nil {
+		src.Open = KubeStreams(src.Kube)
+	}
+	tool := snap.Tool()
+	sel := Selection{Pod: c.Pod}
+	if c.Component != "all" {
+		if c.Component == state.ComponentTransform && (tool == state.ToolDefault || !snap.HasTransformer()) {
+			return fmt.Errorf("deployment %s has no transformer: use -c predictor (transformers exist only in KServe deployments that have one)", c.Deployment)
+		}
+		sel.Components = map[string]bool{c.Component: true}
+	}
+	var pods []corev1.Pod
+	for i := range snap.Pods {
+		if sel.Wants(&snap.Pods[i]) {
+			pods = append(pods, snap.Pods[i])
+		}
+	}
+	if c.Pod != "" && len(pods) == 0 {
+		var names []string
+		for _, p := range snap.Pods {
+			names = append(names, p.Name)
+		}
+		return usage("pod %q is not an instance of %s %s: instances are %s", c.Pod, c.Deployment, c.Component, orNone(names))
+	}
+	want := c.Containers
+	if c.LastWords && len(want) == 0 {
+		want = []string{"all"} // every container that died, unless asked otherwise
+	}
+	containers, err := resolveContainers(c, tool, pods, want)
+	if err != nil {
+		return err
+	}
+	sel.Containers = containers
+	if c.LastWords {
+		return lastWords(ctx, src, &c, sel, pods)
+	}
+
+	streams := 0
+	for i := range pods {
+		streams += len(sel.Targets(&pods[i]))
+	}
+	prefix := streams > 1 || c.Follow && (len(containers) != 1 || c.Pod == "") || len(pods) == 0
+	if c.Prefix != nil {
+		prefix = *c.Prefix
+	}
+	sink := NewSink(c.Out, SinkOptions{Format: c.Format, Prefix: prefix, Timestamps: c.Timestamps, Color: c.Color, Sanitize: c.Sanitize, Grep: c.Grep})
+	engine := &Engine{Kube: src.Kube, Open: src.Open, Namespace: c.Namespace, Deployment: c.Deployment,
+		LabelSelector: labels.Set{state.LabelName: c.Deployment}.String(), Selection: sel, Options: c.PodLogOptions(),
+		Following: c.Follow, MaxRequests: c.MaxRequests, Sink: sink, ErrOut: c.ErrOut}
+	if snap.ISVC != nil && snap.ISVC.GetLabels()[state.LabelName] == "" {
+		engine.LabelSelector = labels.Set{state.LabelISVC: snap.ISVC.GetName()}.String()
+	}
+
+	plan := PlanSources(&c, diagnose.Build(snap), pods, src.History != nil)
+	var histErr error
+	if plan.History {
+		Notice(c.ErrOut, "source: %s", plan.Why)
+		if histErr = readHistory(ctx, src, &c, sink, sel.Containers, tool, plan); histErr != nil {
+			Notice(c.ErrOut, "error: %s", term.OneLine(histErr))
+		}
+	} else if len(pods) == 0 {
+		Notice(c.ErrOut, "no live logs for %s %s: %s", c.Deployment, c.Component, plan.Why)
+	}
+	if plan.Live {
+		if c.Follow {
+			err = engine.Follow(ctx)
+		} else if err = engine.Run(ctx, pods); err == nil && engine.Errors() > 0 && sink.Lines() == 0 && histErr == nil {
+			err = fmt.Errorf("no stream could be read (%d failed, see above)", engine.Errors())
+		}
+	}
+	if ferr := sink.Flush(); err == nil {
+		err = ferr
+	}
+	if err == nil && histErr != nil {
+		return &ReportedError{Err: histErr}
+	}
+	return err
+}
+
+// resolveContainers checks the wanted containers against the pods' containers; nil means all.
+func resolveContainers(c Config, tool state.Tool, pods []corev1.Pod, want []string) (map[string]bool, error) {
+	valid := ContainerNames(pods)
+	if len(want) == 0 {
+		if tool == state.ToolDefault {
+			return nil, nil // the DEFAULT tool's pods have one container
+		}
+		want = []string{state.ContainerMain}
+	}
+	out := map[string]bool{}
+	for _, w := range want {
+		for _, name := range strings.Split(w, ",") {
+			if name == "all" {
+				return nil, nil
+			}
+			if len(pods) > 0 && !slices.Contains(valid, name) {
+				return nil, usage("unknown container %q in %s %s: valid containers are %s, or all", name, c.Deployment, c.Component, strings.Join(valid, ", "))
+			}
+			out[name] = true
+		}
+	}
+	return out, nil
+}
+
+// historyQuery is the query for the deployment's lines of the selected component and containers.
+func historyQuery(src Sources, c *Config, containers map[string]bool, tool state.Tool) history.Query {
+	q := history.Query{Index: src.HistoryIndex, Deployment: c.Deployment, Grep: c.Grep}
+	if q.Index == "" {
+		q.Index = history.IndexPattern(c.Namespace)
+	}
+	// The pipeline writes serving_component and container_name for KServe only.
+	if c.Component != "all" && tool != state.ToolDefault {
+		q.Components = []string{c.Component}
+	}
+	if tool != state.ToolDefault {
+		for name := range containers {
+			q.Containers = append(q.Containers, name)
+		}
+		slices.Sort(q.Containers)
+	}
+	return q
+}
+
+func noHistory(src Sources) error {
+	return &history.Error{Kind: history.Failed, Msg: "no OpenSearch to read history from: " + src.HistoryHint}
+}
+
+// readHistory prints the history part of a run.
+func readHistory(ctx context.Context, src Sources, c *Config, sink *Sink, containers map[string]bool, tool state.Tool, p SourcePlan) error {
+	if src.History == nil {
+		return noHistory(src)
+	}
+	r, err := src.History()
+	if err != nil {
+		return err
+	}
+	q := historyQuery(src, c, containers, tool)
+	q.Since, q.Until = p.From, p.Until
+	var printed int
+	var last string
+	write := func(h history.Line) error {
+		printed, last = printed+1, h.RawTS
+		return sink.Write(&Line{Timestamp: h.Timestamp, RawTS: h.RawTS, Namespace: c.Namespace, Deployment: c.Deployment, Pod: h.Pod,
+			Host: h.Host, Component: h.Component, Container: h.Container, Message: []byte(h.Message), Source: "history"}, false)
+	}
+	// A failure after some lines marks the output as partial, and says where it stopped.
+	partial := func(err error) error {
+		var he *history.Error
+		if err == nil || printed == 0 || !errors.As(err, &he) {
+			return err
+		}
+		return &history.Error{Kind: he.Kind, Msg: fmt.Sprintf("%s; the history output is partial: %d lines printed, the last at %s", he.Msg, printed, last)}
+	}
+	if c.Tail >= 0 {
+		lines, err := r.Tail(ctx, q, int(c.Tail))
+		if err != nil {
+			return partial(err)
+		}
+		for _, l := range lines {
+			if err := write(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return partial(r.Stream(ctx, q, write))
+}
+
+// lastWords prints, for every container that ended abnormally in the window, its exit reason
+// and its final lines: live from the instance, or from history once the pods are gone.
+func lastWords(ctx context.Context, src Sources, c *Config, sel Selection, pods []corev1.Pod) error {
+	n := c.Tail
+	if n < 0 {
+		n = 10
+	}
+	from := c.windowStart()
+	deaths := diagnose.Deaths(pods, sel.Containers, from)
+	for i := range deaths {
+		d := &deaths[i]
+		lines, err := TailLines(ctx, src.Open, c.Namespace, d.Pod, d.Container, d.Previous(), n)
+		if err != nil {
+			lines = []string{"(log not available: " + term.OneLine(err) + ")"}
+		}
+		d.Lines = lines
+	}
+	if len(pods) == 0 {
+		// The pods are gone: OpenSearch still has their last lines, but no exit reason.
+		if src.History == nil {
+			Notice(c.ErrOut, "no pods of %s %s left to read: set --opensearch-url for their last lines from history", c.Deployment, c.Component)
+			return nil
+		}
+		r, err := src.History()
+		if err != nil {
+			return err
+		}
+		q := historyQuery(src, c, sel.Containers, state.ToolKServe)
+		q.Since = from
+		lines, err := r.Tail(ctx, q, int(n))
+		if err != nil {
+			return err
+		}
+		d := diagnose.Death{Pod: "(gone)", Container: strings.Join(q.Containers, ","), Reason: "unknown (OpenSearch keeps no exit reason)", Instance: "last", Source: "history"}
+		for _, l := range lines {
+			d.Lines = append(d.Lines, l.Message)
+			d.At = l.Timestamp
+		}
+		deaths = append(deaths, d)
+	}
+	if len(deaths) == 0 {
+		Notice(c.ErrOut, "no container of %s %s ended abnormally in the window", c.Deployment, c.Component)
+		return nil
+	}
+	if c.Format == "json" {
+		enc := json.NewEncoder(c.Out)
+		for _, d := range deaths {
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return printers.LastWords(c.Out, deaths, c.Sanitize)
+}
+
+// TailLines reads the last n lines of one container instance (at most 64 KiB of them).
+func TailLines(ctx context.Context, open StreamOpener, ns, pod, container string, previous bool, n int64) ([]string, error) {
+	limit := int64(64 * 1024)
+	rc, err := open(ctx, ns, pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit})
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, err
+	}
+	s := strings.TrimRight(string(b), "\n")
+	if s == "" {
+		return nil, nil
+	}
+	return strings.Split(s, "\n"), nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,103 @@
+package printers
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
+)
+
+// Why prints the human view of a why report: the start sequence, the step that fails, the
+// cause, the evidence from every source, the last lines and the next step.
+func Why(out io.Writer, w *diagnose.Why, s *Style) error {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "%s (namespace %s): %s\n\n", w.Name, w.Namespace, s.StatusWord(w.Status))
+	if w.Pod != "" {
+		fmt.Fprintf(b, "START SEQUENCE of pod %s\n", w.Pod)
+	} else {
+		fmt.Fprintln(b, "START SEQUENCE")
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	marks := map[diagnose.StepState]string{diagnose.StepPassed: "[ok]", diagnose.StepFailed: "[FAILED]", diagnose.StepInProgress: "[...]", diagnose.StepNotReached: "[ ]"}
+	for _, st := range w.Steps {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", marks[st.State], st.Name, st.State, term.Sanitize(st.Detail))
+	}
+	_ = tw.Flush()
+	if w.FailingStep != "" {
+		fmt.Fprintf(b, "\nSTEP THAT FAILS: %s\n", w.FailingStep)
+	}
+	d := w.Diagnosis
+	fmt.Fprintf(b, "\nCAUSE\n  %s\n", term.Sanitize(d.Cause))
+	fmt.Fprintln(b, "\nEVIDENCE")
+	for _, e := range d.Evidence {
+		fmt.Fprintf(b, "  - %s\n", term.Sanitize(e))
+	}
+	for _, c := range w.Conditions {
+		fmt.Fprintf(b, "  - condition %s\n", strings.TrimSpace(term.Sanitize(c)))
+	}
+	for _, c := range w.Containers {
+		fmt.Fprintf(b, "  - container %s\n", term.Sanitize(c))
+	}
+	shown := strings.Join(d.Evidence, "\n")
+	for i, e := range w.Events {
+		if i == 5 {
+			break
+		}
+		if strings.Contains(shown, e.Message) {
+			continue // already quoted above
+		}
+		fmt.Fprintf(b, "  - event %s x%d on %s: %s\n", term.Sanitize(e.Reason), e.Count, term.Sanitize(e.Object), term.Sanitize(e.Message))
+	}
+	if l := d.Logs; l != nil && len(l.Lines) > 0 {
+		fmt.Fprintf(b, "\nLAST LINES of %s (%s)\n", term.Sanitize(l.Container), w.LogSource)
+		for _, line := range l.Lines {
+			fmt.Fprintf(b, "  | %s\n", term.Sanitize(line))
+		}
+	}
+	if len(w.Traceback) > 0 {
+		fmt.Fprintln(b, "\nPYTHON TRACEBACK")
+		for _, line := range w.Traceback {
+			fmt.Fprintf(b, "  | %s\n", term.Sanitize(line))
+		}
+	}
+	fmt.Fprintf(b, "\nNEXT STEP\n  %s\n", term.Sanitize(d.Next))
+	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+// Timeline prints timeline entries as a table, oldest first.
+func Timeline(out io.Writer, entries []diagnose.Entry) error {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tKIND\tOBJECT\tWHAT")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Time.UTC().Format("2006-01-02T15:04:05.000Z"), e.Kind, term.Sanitize(e.Object), term.Sanitize(strings.TrimSpace(e.What)))
+	}
+	return tw.Flush()
+}
+
+// LastWords prints each dead container instance with its exit and final lines; sanitize
+// neutralises control sequences in the lines (on a terminal).
+func LastWords(out io.Writer, deaths []diagnose.Death, sanitize bool) error {
+	b := &strings.Builder{}
+	for _, d := range deaths {
+		sig := ""
+		if d.Signal != "" {
+			sig = ", " + d.Signal
+		}
+		fmt.Fprintf(b, "== %s %s: %s (exit %d%s) at %s, %s instance ==\n", term.Sanitize(d.Pod), term.Sanitize(d.Container), term.Sanitize(d.Reason),
+			d.ExitCode, sig, d.At.UTC().Format(time.RFC3339), d.Instance)
+		for _, l := range d.Lines {
+			if sanitize {
+				l = term.Sanitize(l)
+			}
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	_, err := io.WriteString(out, b.String())
+	return err
+}
