@@ -8,10 +8,20 @@ ETCD_VERSION       ?= v3.6.16
 KREW_VERSION       ?= v0.4.3
 OPENSEARCH_VERSION ?= 2.19.6
 STERN_VERSION      ?= v1.33.0
+# Linters (make lint), from the Go module proxy. VULNDB_VERSION is the snapshot of Go's
+# vulnerability database that govulncheck reads: move it forward to learn of new advisories.
+STATICCHECK_VERSION ?= v0.8.2
+GOVULNCHECK_VERSION ?= v1.9.0
+VULNDB_VERSION      ?= v0.0.0-20261105234957-e22db6528018
 
 CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hopsdeploy
 TESTBIN ?= $(CACHE)/testbin/k8s-$(K8S_VERSION)_etcd-$(ETCD_VERSION)_krew-$(KREW_VERSION)
-export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION TESTBIN
+LINTBIN ?= $(CACHE)/lint/staticcheck-$(STATICCHECK_VERSION)_govulncheck-$(GOVULNCHECK_VERSION)
+export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION TESTBIN STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
+# The Go toolchain that builds the plugin: go.mod's toolchain line (patch releases carry the
+# standard library's security fixes that govulncheck checks for), fetched from the module
+# proxy when the machine's Go is older.
+export GOTOOLCHAIN := auto
 
 MODULE  := github.com/hopsdeploy/kubectl-hopsdeploy
 VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0)
@@ -36,10 +46,14 @@ testbin: ## build etcd, kube-apiserver, kubectl, krew into the cache (skipped wh
 opensearch: ## fetch OpenSearch from Maven Central into the cache
 	hack/opensearch.sh install
 
+UNIT_PKGS = $$(go list ./... | grep -v /test/integration)
+
+.PHONY: test-unit
+test-unit: ## the fast layer: the pure core, printers (golden files), the log engine on fakes, flags (under 30 s warm)
+	go test -count=1 $(UNIT_PKGS)
+
 .PHONY: test
-test: testbin opensearch ## run every test: unit, then integration against the real API server, kubectl, krew and OpenSearch
-	@echo "== unit tests"
-	go test -count=1 $$(go list ./... | grep -v /test/integration)
+test: test-unit testbin opensearch ## run every test: unit first, then integration against the real API server, kubectl, krew and OpenSearch
 	@echo "== integration tests (real kube-apiserver $(K8S_VERSION), etcd $(ETCD_VERSION), OpenSearch $(OPENSEARCH_VERSION))"
 	@hack/opensearch.sh start $(TEST_OS_DIR) $(TEST_OS_PORT)
 	@set -o pipefail; trap 'hack/opensearch.sh stop $(TEST_OS_DIR)' EXIT; \
@@ -48,12 +62,20 @@ test: testbin opensearch ## run every test: unit, then integration against the r
 	  go test -count=1 -timeout 30m -v ./test/integration/... 2>&1 | tee /tmp/hopsdeploy-integration.log; \
 	  rc=$$?; echo "integration: $$(grep -c -- '--- PASS' /tmp/hopsdeploy-integration.log) passed, $$(grep -c -- '--- FAIL' /tmp/hopsdeploy-integration.log) failed, $$(grep -c -- '--- SKIP' /tmp/hopsdeploy-integration.log) skipped"; exit $$rc
 
+.PHONY: lint-tools
+lint-tools: ## install staticcheck, govulncheck and the vulnerability database into the cache
+	hack/lint-tools.sh $(LINTBIN)
+
 .PHONY: lint
-lint: ## gofmt, go vet, and a go mod tidy diff check
+lint: lint-tools ## gofmt, go vet, go mod tidy, staticcheck and govulncheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1; }
 	go vet ./...
 	@cp go.mod /tmp/hopsdeploy-go.mod.bak; cp go.sum /tmp/hopsdeploy-go.sum.bak; go mod tidy; \
-	  if ! git diff --quiet -- go.mod go.sum; then git diff -- go.mod go.sum; cp /tmp/hopsdeploy-go.mod.bak go.mod; cp /tmp/hopsdeploy-go.sum.bak go.sum; echo "go mod tidy would change go.mod/go.sum"; exit 1; fi
+	  if ! cmp -s go.mod /tmp/hopsdeploy-go.mod.bak || ! cmp -s go.sum /tmp/hopsdeploy-go.sum.bak; then \
+	    diff -u /tmp/hopsdeploy-go.mod.bak go.mod; diff -u /tmp/hopsdeploy-go.sum.bak go.sum; \
+	    cp /tmp/hopsdeploy-go.mod.bak go.mod; cp /tmp/hopsdeploy-go.sum.bak go.sum; echo "go mod tidy would change go.mod/go.sum"; exit 1; fi
+	$(LINTBIN)/staticcheck ./...
+	$(LINTBIN)/govulncheck -db file://$(LINTBIN)/vulndb ./...
 
 .PHONY: sandbox
 sandbox: build testbin opensearch ## start etcd, the API server, the log server and OpenSearch in the background

@@ -408,7 +408,8 @@ func (r *Reader) page(ctx context.Context, q Query, f Fields, pit string, size i
 	if err != nil {
 		return nil, nil, r.classify(err, 0, q.Index)
 	}
-	resp, err := r.client.Client.Perform(httpReq.WithContext(ctx))
+	// Stream, not Perform: the body is decoded as it arrives instead of buffered whole.
+	resp, err := r.client.Client.Stream(httpReq.WithContext(ctx))
 	if err != nil {
 		return nil, nil, r.classify(err, 0, q.Index)
 	}

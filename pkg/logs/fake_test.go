@@ -17,15 +17,13 @@ import (
 // with timestamps; a request honours sinceTime (to the second, as the kubelet does), tailLines
 // and timestamps; with follow it blocks for appended lines until cut or cancelled.
 type fakeLogs struct {
-	mu      sync.Mutex
-	lines   map[string][]fakeLine
-	changed chan struct{} // closed and replaced on every append or cut
-	cutGen  int
-	opens   atomic.Int64
-	active  atomic.Int64
-	peak    atomic.Int64
-	// cutAfter cuts every follow stream after this many lines (0: never), once per stream.
-	cutAfter int
+	mu       sync.Mutex
+	lines    map[string][]fakeLine
+	changed  chan struct{} // closed and replaced on every append or cut
+	cutGen   int
+	opens    atomic.Int64
+	active   atomic.Int64
+	peak     atomic.Int64
 	requests []corev1.PodLogOptions
 }
 

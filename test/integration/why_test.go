@@ -154,7 +154,7 @@ func TestLastWords(t *testing.T) {
 	sc := e.Apply(t, fixtures.OOMKilled(ns, "big"))
 	r := plugin(t, "logs", "big", "-n", ns, "--last-words").must(t)
 	contains(t, "last words", r.out, "== "+sc.PodNames()[0]+" kserve-container: OOMKilled (exit 137, SIGKILL) at ", "previous instance ==", "Reading model.joblib (3.1 GiB)")
-	sc = e.Apply(t, fixtures.StorageInitFailing(ns, "init"))
+	e.Apply(t, fixtures.StorageInitFailing(ns, "init"))
 	contains(t, "init last words", plugin(t, "logs", "init", "-n", ns, "--last-words").must(t).out, "storage-initializer: Error (exit 1)", "FileNotFoundError")
 	e.Apply(t, fixtures.Running(ns, "fine"))
 	if r := plugin(t, "logs", "fine", "-n", ns, "--last-words").must(t); r.out != "" || !strings.Contains(r.err, "no container of fine predictor ended abnormally") {

@@ -1,0 +1,102 @@
+package diagnose_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+)
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// Every rule of the diagnosis fires on the scenario made for it, with its status and condition
+// (the golden files in pkg/printers hold the whole output; this names what each must say).
+func TestEveryRuleOnItsScenario(t *testing.T) {
+	tests := []struct {
+		scenario, status, condition, cause, next string
+	}{
+		{"running", "Running", "READY", "running and ready", ""},
+		{"gpuunschedulable", "Failed", "SCHEDULED", "no node has enough nvidia.com/gpu", "kubectl describe nodes"},
+		{"storageinitfailing", "Failed", "INITIALIZED", "The model's path does not exist", "--container storage-initializer --previous"},
+		{"storageinitdenied", "Failed", "INITIALIZED", "refuse", "--container storage-initializer --previous"},
+		{"storageinitdisk", "Failed", "INITIALIZED", "disk", "--container storage-initializer --previous"},
+		{"routenotready", "", "", "Knative route is not ready", ""},
+		{"standarddeadline", "", "", "progress deadline", ""},
+		{"predictorcrash", "Failed", "STARTED", "crashes on start", "--previous"},
+		{"transformercrash", "Failed", "STARTED", "The transformer's kserve-container", "-c transformer"},
+		{"oomkilled", "", "", "OOM-killed", ""},
+		{"livenesskilled", "", "", "liveness probe", ""},
+		{"imagepull", "", "", "cannot start: its image", ""},
+		{"readinessfailing", "", "", "fails its readiness probe", ""},
+		{"idle", "Idle", "", "Scaled to zero", ""},
+		{"stopping", "Stopping", "", "Being stopped", ""},
+		{"leftbehind", "", "", "left behind", ""},
+		{"startscheduling", "Starting", "SCHEDULED", "waiting for its pods to be scheduled", ""},
+		{"startinitializing", "Starting", "INITIALIZED", "initializing", ""},
+		{"startstarting", "Starting", "STARTED", "starting the model server", ""},
+		{"startconnecting", "Starting", "READY", "setting up connectivity", ""},
+		{"updating", "Updating", "", "Updating", ""},
+		{"defaultrunning", "Running", "", "running and ready", ""},
+		{"defaultfailed", "Failed", "", "python-server crashes on start", ""},
+	}
+	catalog := fixtures.Catalog("demo")
+	if len(tests) != len(catalog) {
+		t.Errorf("%d cases for %d scenarios: every scenario needs its case", len(tests), len(catalog))
+	}
+	for _, tc := range tests {
+		t.Run(tc.scenario, func(t *testing.T) {
+			sc, ok := catalog[tc.scenario]
+			if !ok {
+				t.Fatalf("no scenario %q", tc.scenario)
+			}
+			snap := sc.Snapshot(now)
+			r := diagnose.Build(snap)
+			d := diagnose.Diagnose(snap, r)
+			if l := d.Logs; l != nil {
+				d.AttachLogs(sc.LogLines(l.Pod, l.Container, l.Previous))
+			}
+			if tc.status != "" && r.Status != tc.status {
+				t.Errorf("status %s, want %s", r.Status, tc.status)
+			}
+			if tc.condition != "" && string(r.Condition.Type) != tc.condition {
+				t.Errorf("condition %s, want %s", r.Condition.Type, tc.condition)
+			}
+			if !strings.Contains(d.Cause, tc.cause) {
+				t.Errorf("cause %q, want it to say %q", d.Cause, tc.cause)
+			}
+			if !strings.Contains(d.Next, tc.next) {
+				t.Errorf("next %q, want it to say %q", d.Next, tc.next)
+			}
+		})
+	}
+}
+
+// The last words of a crash-looping container: its previous instance, and nothing for a
+// container that exited 0 or died before the window.
+func TestDeaths(t *testing.T) {
+	snap := fixtures.PredictorCrashLoop("demo", "churn").Snapshot(now)
+	deaths := diagnose.Deaths(snap.Pods, nil, time.Time{})
+	if len(deaths) != 1 || deaths[0].Container != state.ContainerMain || !deaths[0].Previous() || deaths[0].ExitCode != 1 {
+		t.Fatalf("deaths %+v", deaths)
+	}
+	if d := diagnose.Deaths(snap.Pods, nil, now); len(d) != 0 {
+		t.Errorf("a death before the window is listed: %+v", d)
+	}
+	if d := diagnose.Deaths(snap.Pods, map[string]bool{"queue-proxy": true}, time.Time{}); len(d) != 0 {
+		t.Errorf("a container not asked for is listed: %+v", d)
+	}
+	if d := diagnose.Deaths(fixtures.Running("demo", "fraud").Snapshot(now).Pods, nil, time.Time{}); len(d) != 0 {
+		t.Errorf("a completed storage-initializer is a death: %+v", d)
+	}
+}
+
+func TestWhyNoPods(t *testing.T) {
+	for status, want := range map[string]string{"Idle": "scaled to zero", "Stopped": "Stopped; its past logs", "Stopping": "Stopping", "Starting": "no pod of it exists yet"} {
+		if got := diagnose.WhyNoPods(&diagnose.Report{Status: status}); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", status, got, want)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package logs
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The source plan, for every --source and window, with and without pods and OpenSearch.
+func TestPlanSources(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	podAt := func(ago time.Duration) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(now.Add(-ago))}}
+	}
+	running := &diagnose.Report{Status: string(state.Running)}
+	idle := &diagnose.Report{Status: string(state.Idle)}
+	until := now.Add(-time.Hour)
+	tests := []struct {
+		name    string
+		cfg     Config
+		report  *diagnose.Report
+		pods    []corev1.Pod
+		hist    bool
+		want    SourcePlan
+		wantWhy string
+	}{
+		{"live pods, no window", Config{Source: SourceAuto}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
+		{"window inside the pods' life", Config{Source: SourceAuto, Since: 30 * time.Minute}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
+		{"window older than the oldest pod: history then live", Config{Source: SourceAuto, Since: 2 * time.Hour}, running,
+			[]corev1.Pod{podAt(time.Hour), podAt(90 * time.Minute)}, true,
+			SourcePlan{History: true, Live: true, From: now.Add(-2 * time.Hour), Until: now.Add(-90 * time.Minute)}, "history before 2026-11-25T10:30:00Z (when the oldest pod started), live after"},
+		{"window older than the pods, no OpenSearch", Config{Source: SourceAuto, Since: 2 * time.Hour}, running, []corev1.Pod{podAt(time.Hour)}, false, SourcePlan{Live: true}, ""},
+		{"no pods: history", Config{Source: SourceAuto}, idle, nil, true, SourcePlan{History: true}, "history from OpenSearch: the deployment is Idle"},
+		{"no pods, following: history then live", Config{Source: SourceAuto, Follow: true}, idle, nil, true, SourcePlan{History: true, Live: true}, "history from OpenSearch"},
+		{"no pods, no OpenSearch", Config{Source: SourceAuto}, idle, nil, false, SourcePlan{}, "(set --opensearch-url to read it)"},
+		{"--until: history", Config{Source: SourceAuto, Until: until}, running, []corev1.Pod{podAt(time.Minute)}, true, SourcePlan{History: true, Until: until}, "--until asks for a past window"},
+		{"--previous stays live", Config{Source: SourceAuto, Previous: true}, running, nil, true, SourcePlan{Live: true}, "no pod of it exists yet"},
+		{"--source live", Config{Source: SourceLive, Since: 2 * time.Hour}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
+		{"--source history", Config{Source: SourceHistory, SinceTime: now.Add(-3 * time.Hour)}, running, []corev1.Pod{podAt(time.Hour)}, true,
+			SourcePlan{History: true, From: now.Add(-3 * time.Hour)}, "history (--source history)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Now = func() time.Time { return now }
+			got := PlanSources(&tc.cfg, tc.report, tc.pods, tc.hist)
+			why := got.Why
+			got.Why, tc.want.Why = "", ""
+			if got != tc.want {
+				t.Errorf("plan %+v, want %+v", got, tc.want)
+			}
+			if !strings.Contains(why, tc.wantWhy) {
+				t.Errorf("why %q, want it to hold %q", why, tc.wantWhy)
+			}
+		})
+	}
+}
