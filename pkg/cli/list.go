@@ -108,7 +108,7 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		if len(o.Statuses) > 0 && !slices.Contains(o.Statuses, r.Status) {
 			continue
 		}
-		rows = append(rows, row(s, r))
+		rows = append(rows, printers.RowOf(s, r))
 	}
 	switch f := *o.PrintFlags.OutputFormat; f {
 	case "", "wide":
@@ -124,27 +124,4 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		}
 		return p.PrintObj(u, o.Streams.Out)
 	}
-}
-
-func row(s *state.Snapshot, r *diagnose.Report) printers.ListRow {
-	out := printers.ListRow{Name: r.Name, Namespace: r.Namespace, Status: r.Status, Condition: r.Condition, Mode: r.Mode,
-		ModelName: r.ModelName, ModelVersion: r.ModelVersion, AvailableInstances: r.AvailableInstances, TransformerInstance: r.AvailableTransformerInstances}
-	switch {
-	case s.ISVC != nil:
-		out.Created = s.ISVC.GetCreationTimestamp().Time
-	case s.Deployment != nil:
-		out.Created = s.Deployment.CreationTimestamp.Time
-	case len(s.Pods) > 0:
-		out.Created = s.Pods[0].CreationTimestamp.Time
-	}
-	for _, c := range r.Components {
-		switch c.Name {
-		case state.ComponentPredictor:
-			out.PredictorReady, out.PredictorTotal = c.Ready, c.Instances
-		case state.ComponentTransform:
-			out.HasTransformer = true
-			out.TransformerReady, out.TransformerTotal = c.Ready, c.Instances
-		}
-	}
-	return out
 }

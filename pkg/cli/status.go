@@ -14,7 +14,6 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
@@ -128,8 +127,8 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	if o.Until == "" && !o.Watch {
 		return nil
 	}
-	if done, code := o.reached(r, err); done {
-		return codeErr(code, r)
+	if done, failed := diagnose.Until(o.Until, r, isNotFound(err)); done {
+		return untilErr(failed, r)
 	}
 	return o.watch(ctx, r)
 }
@@ -171,101 +170,59 @@ func (o *StatusOptions) print(r *diagnose.Report) error {
 	return p.PrintObj(u, o.Streams.Out)
 }
 
-// reached tells whether --until is satisfied, and with which exit code.
-func (o *StatusOptions) reached(r *diagnose.Report, err error) (bool, int) {
-	status := ""
-	if r != nil {
-		status = r.Status
-	}
-	if isNotFound(err) {
-		status = string(state.Stopped) // nothing is left in the cluster
-	}
-	switch o.Until {
-	case "ready":
-		if status == string(state.Running) || status == string(state.Idle) {
-			return true, ExitOK
-		}
-		if status == string(state.Failed) {
-			return true, ExitFailed
-		}
-	case "stopped":
-		return status == string(state.Stopped), ExitOK
-	case "failed":
-		return status == string(state.Failed), ExitOK
-	}
-	return false, 0
-}
-
-func codeErr(code int, r *diagnose.Report) error {
-	if code == ExitOK {
+// untilErr is the exit of --until: nil when reached, exit 4 when the deployment failed instead.
+func untilErr(failed bool, r *diagnose.Report) error {
+	if !failed {
 		return nil
 	}
 	msg := "the deployment failed"
 	if r != nil {
 		msg = fmt.Sprintf("deployment %s is %s: %s", r.Name, r.Status, r.Condition.Reason)
 	}
-	return &ExitError{Code: code, Err: errors.New(msg)}
+	return &ExitError{Code: ExitFailed, Err: errors.New(msg)}
 }
 
-// watch re-reads the deployment whenever its InferenceService, Deployment or pods change and
-// prints each change of status or condition with a timestamp.
+// watch prints each change of status or condition, until --until is reached or --timeout passes.
 func (o *StatusOptions) watch(ctx context.Context, last *diagnose.Report) error {
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	changes := o.src.Cluster.WatchChanges(ctx, o.ns, o.Name)
-	resync := time.NewTicker(10 * time.Second)
-	defer resync.Stop()
-	key := func(r *diagnose.Report) string {
-		if r == nil {
-			return "gone"
-		}
-		return fmt.Sprintf("%s|%s|%v|%s|%d", r.Status, r.Condition.Type, r.Condition.Status, r.Condition.Reason, r.AvailableInstances)
-	}
-	prev := key(last)
-	for {
-		select {
-		case <-ctx.Done():
-			if o.Until != "" && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return &ExitError{Code: ExitTimeout, Err: fmt.Errorf("timed out after %s waiting for %s to be %s", o.Timeout, o.Name, o.Until)}
+	var untilErrV error
+	err := inspect.Watch(ctx, o.src, o.ns, o.Name, last, 10*time.Second,
+		func(r *diagnose.Report, gone bool) (bool, error) {
+			if err := o.printChange(r); err != nil {
+				return true, err
 			}
-			return nil
-		case <-changes:
-		case <-resync.C:
-		}
-		r, err := inspect.Status(ctx, o.src, o.ns, o.Name, 0)
-		if err != nil && !isNotFound(err) {
-			if ctx.Err() != nil {
-				continue
+			done, failed := diagnose.Until(o.Until, r, gone)
+			if done {
+				untilErrV = untilErr(failed, r)
 			}
+			return done, nil
+		},
+		func(err error) {
 			fmt.Fprintf(o.Streams.ErrOut, "%s  warning: %v (retrying)\n", time.Now().UTC().Format(time.RFC3339), err)
-			continue
-		}
-		if k := key(r); k != prev {
-			prev = k
-			o.printChange(r)
-		}
-		if done, code := o.reached(r, err); done {
-			return codeErr(code, r)
-		}
+		})
+	switch {
+	case err == nil:
+		return untilErrV
+	case o.Until != "" && errors.Is(err, context.DeadlineExceeded):
+		return &ExitError{Code: ExitTimeout, Err: fmt.Errorf("timed out after %s waiting for %s to be %s", o.Timeout, o.Name, o.Until)}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return nil
 	}
+	return err
 }
 
-func (o *StatusOptions) printChange(r *diagnose.Report) {
-	ts := time.Now().UTC().Format(time.RFC3339)
+func (o *StatusOptions) printChange(r *diagnose.Report) error {
 	if *o.PrintFlags.OutputFormat != "" {
-		if r != nil {
-			_ = o.print(r)
+		if r == nil {
+			return nil
 		}
-		return
+		return o.print(r)
 	}
-	if r == nil {
-		fmt.Fprintf(o.Streams.Out, "%s  %s  nothing left in the cluster\n", ts, o.style.StatusWord(string(state.Stopped)))
-		return
-	}
-	fmt.Fprintf(o.Streams.Out, "%s  %-8s  %s  (instances %d)\n", ts, o.style.StatusWord(r.Status), o.style.Condition(r), r.AvailableInstances)
+	return printers.StatusChange(o.Streams.Out, time.Now(), r, o.style)
 }
 
 // formatName is the format of an -o value without its argument (jsonpath=... -> jsonpath).

@@ -100,3 +100,30 @@ func TestWhyNoPods(t *testing.T) {
 		}
 	}
 }
+
+// What status --until waits for, and when failing ends a wait for ready.
+func TestUntil(t *testing.T) {
+	tests := []struct {
+		target, status string
+		gone           bool
+		done, failed   bool
+	}{
+		{"ready", "Running", false, true, false},
+		{"ready", "Idle", false, true, false},
+		{"ready", "Starting", false, false, false},
+		{"ready", "Failed", false, true, true},
+		{"stopped", "Stopping", false, false, false},
+		{"stopped", "", true, true, false},
+		{"failed", "Failed", false, true, false},
+		{"failed", "Running", false, false, false},
+	}
+	for _, tc := range tests {
+		r := &diagnose.Report{Status: tc.status}
+		if tc.gone {
+			r = nil
+		}
+		if done, failed := diagnose.Until(tc.target, r, tc.gone); done != tc.done || failed != tc.failed {
+			t.Errorf("until %s at %q (gone %v): %v %v, want %v %v", tc.target, tc.status, tc.gone, done, failed, tc.done, tc.failed)
+		}
+	}
+}

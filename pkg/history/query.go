@@ -1,7 +1,7 @@
 // Package history reads a deployment's past logs from OpenSearch, where the Hopsworks
 // serving pipeline (Filebeat + Logstash) ships every container's lines: index
 // <project>_serving-YYYY.MM.dd, fields @timestamp, log_message, serving_name,
-// serving_component, container_name, host... (spec §4). Queries are structured JSON built
+// serving_component, container_name, host... (docs/hopsworks-state.md §1). Queries are structured JSON built
 // from Go values, never strings glued together, so names and filters holding quotes,
 // wildcards or JSON are matched literally.
 package history

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 )
@@ -66,4 +67,28 @@ func List(w io.Writer, rows []ListRow, allNamespaces, wide bool, s *Style) error
 		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+// RowOf is the list row of a deployment: its report, and its age from the object.
+func RowOf(s *state.Snapshot, r *diagnose.Report) ListRow {
+	out := ListRow{Name: r.Name, Namespace: r.Namespace, Status: r.Status, Condition: r.Condition, Mode: r.Mode,
+		ModelName: r.ModelName, ModelVersion: r.ModelVersion, AvailableInstances: r.AvailableInstances, TransformerInstance: r.AvailableTransformerInstances}
+	switch {
+	case s.ISVC != nil:
+		out.Created = s.ISVC.GetCreationTimestamp().Time
+	case s.Deployment != nil:
+		out.Created = s.Deployment.CreationTimestamp.Time
+	case len(s.Pods) > 0:
+		out.Created = s.Pods[0].CreationTimestamp.Time
+	}
+	for _, c := range r.Components {
+		switch c.Name {
+		case state.ComponentPredictor:
+			out.PredictorReady, out.PredictorTotal = c.Ready, c.Instances
+		case state.ComponentTransform:
+			out.HasTransformer = true
+			out.TransformerReady, out.TransformerTotal = c.Ready, c.Instances
+		}
+	}
+	return out
 }

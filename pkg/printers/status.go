@@ -264,3 +264,15 @@ func ToObject(v any, kind string) (*unstructured.Unstructured, error) {
 	u.SetKind(kind)
 	return u, nil
 }
+
+// StatusChange prints one line of `status --watch`: the time, the status, the condition and
+// the instances, or that nothing is left in the cluster (r nil).
+func StatusChange(w io.Writer, at time.Time, r *diagnose.Report, s *Style) error {
+	ts := at.UTC().Format(time.RFC3339)
+	if r == nil {
+		_, err := fmt.Fprintf(w, "%s  %s  nothing left in the cluster\n", ts, s.StatusWord("Stopped"))
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s  %-8s  %s  (instances %d)\n", ts, s.StatusWord(r.Status), s.Condition(r), r.AvailableInstances)
+	return err
+}

@@ -2,10 +2,10 @@
 // deployment into the status and condition that the Hopsworks backend would report.
 //
 // This file follows the backend's own code (Hopsworks 3.8 KubeKServeController,
-// KubeDeploymentServingController and KubeServingUtils.getDeploymentCondition, transcribed in
-// shared/reference/hopsworks-serving-spec.md §1.4 to §1.6) branch for branch, quirks included.
-// What only Hopsworks' database knows comes in through Input as the Kubernetes-only proxies of
-// spec §1.9; FromCluster computes them. It does no I/O.
+// KubeDeploymentServingController and KubeServingUtils.getDeploymentCondition) branch for
+// branch, quirks included; docs/hopsworks-state.md §2 to §5 says the rules in words, and §7
+// the quirks kept on purpose. What only Hopsworks' database knows comes in through Input as
+// the Kubernetes-only stand-ins of §6; FromCluster computes them. It does no I/O.
 package state
 
 import (
@@ -197,7 +197,7 @@ func notDeployed(in Input, objectExists bool) (Status, Condition) {
 	return Stopping, cond
 }
 
-// deriveKServe is KubeKServeController.getServingStatusAndCondition.
+// deriveKServe is KubeKServeController.getServingStatusAndCondition (docs/hopsworks-state.md §3).
 func deriveKServe(in Input) (Status, Condition) {
 	if !in.Deployed {
 		return notDeployed(in, in.ISVC != nil)
@@ -245,7 +245,7 @@ func deriveKServe(in Input) (Status, Condition) {
 	return Running, succeeded(TypeReady, msgReadySuccess)
 }
 
-// deriveDefault is KubeDeploymentServingController.getServingStatusAndCondition.
+// deriveDefault is KubeDeploymentServingController.getServingStatusAndCondition (docs/hopsworks-state.md §4).
 func deriveDefault(in Input) (Status, Condition) {
 	if !in.Deployed {
 		return notDeployed(in, in.Deployment != nil)
@@ -293,7 +293,8 @@ func deriveDefault(in Input) (Status, Condition) {
 }
 
 // DeploymentCondition is KubeServingUtils.getDeploymentCondition: the pods' conditions turned
-// into one Hopsworks condition. The first pod that blocks decides; otherwise the last pod does.
+// into one Hopsworks condition (docs/hopsworks-state.md §5). The first pod that blocks decides;
+// otherwise the last pod does.
 // Pods must be in API list order: sorting them would change the result for mixed states.
 func DeploymentCondition(deployed, artifactExists bool, pods []corev1.Pod) Condition {
 	if !artifactExists {

@@ -4,8 +4,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// FromCluster builds the backend's Input from a Snapshot with the Kubernetes-only proxies of
-// spec §1.9, and returns it with the pods that the backend would select, in list order.
+// FromCluster builds the backend's Input from a Snapshot with the Kubernetes-only stand-ins of
+// docs/hopsworks-state.md §6 (where each can be wrong is said there), and returns it with the pods that the backend would select, in list order.
 //
 //   - deployed: the InferenceService (or DEFAULT Deployment) exists and is not being deleted.
 //     Hopsworks creates it on START and deletes it on STOP; reading deletionTimestamp maps

@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// Labels and annotations that Hopsworks and KServe put on serving objects (spec §2).
+// Labels and annotations that Hopsworks and KServe put on serving objects (docs/hopsworks-state.md §1).
 const (
 	LabelID            = "serving.hops.works/id"
 	LabelName          = "serving.hops.works/name"

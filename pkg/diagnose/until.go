@@ -1,0 +1,28 @@
+package diagnose
+
+import "github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+
+// Until tells whether what `status --until` waits for has come: "ready" (Running or Idle),
+// "stopped" or "failed". gone says nothing of the deployment is left in the cluster, which
+// is Stopped. failedInstead says the deployment failed while waiting for ready.
+func Until(target string, r *Report, gone bool) (done, failedInstead bool) {
+	status := ""
+	if r != nil {
+		status = r.Status
+	}
+	if gone {
+		status = string(state.Stopped)
+	}
+	switch target {
+	case "ready":
+		if status == string(state.Running) || status == string(state.Idle) {
+			return true, false
+		}
+		return status == string(state.Failed), status == string(state.Failed)
+	case "stopped":
+		return status == string(state.Stopped), false
+	case "failed":
+		return status == string(state.Failed), false
+	}
+	return false, false
+}
