@@ -152,14 +152,17 @@ func (s *Sink) format(l *Line) []byte {
 			if l.Source == "history" {
 				who = "history:" + who
 			}
+			// Names come from the cluster or OpenSearch: neutralised always, piped or not.
+			who = term.Sanitize(who)
+			container := term.Sanitize(l.Container)
 			if s.opts.Color {
 				out = append(out, stableColor(who).Sprint(who)...)
 				out = append(out, ' ')
-				out = append(out, stableColor(l.Container).Sprint(l.Container)...)
+				out = append(out, stableColor(container).Sprint(container)...)
 			} else {
 				out = append(out, who...)
 				out = append(out, ' ')
-				out = append(out, l.Container...)
+				out = append(out, container...)
 			}
 			out = append(out, ' ')
 		}
@@ -168,7 +171,8 @@ func (s *Sink) format(l *Line) []byte {
 	return append(out, '\n')
 }
 
-// Notice writes a lifecycle or source line to the error stream.
+// Notice writes a lifecycle, source or error line to the error stream, neutralised: its
+// pod names, reasons and OpenSearch messages come from outside.
 func Notice(w io.Writer, format string, a ...any) {
-	fmt.Fprintf(w, format+"\n", a...)
+	fmt.Fprintln(w, term.Sanitize(fmt.Sprintf(format, a...)))
 }

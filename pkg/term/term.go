@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
@@ -32,13 +33,17 @@ func UseColor(mode string, w io.Writer) (bool, error) {
 	return false, fmt.Errorf("invalid --color %q: use auto, always or never", mode)
 }
 
-// Sanitize makes untrusted text safe to print on a terminal: ESC and the other C0 and C1
-// control characters (but tab) become visible \xNN escapes, so that a log line cannot move
-// the cursor, retitle the window or hide text. Invalid UTF-8 passes through unchanged.
+// Sanitize makes untrusted text safe to print on a terminal: ESC and the other C0 controls
+// (but tab), DEL, C1 controls whether well encoded or raw 8-bit bytes (a lone 0x9b is CSI to
+// some terminals), every other invalid UTF-8 byte, and Unicode format characters (the bidi
+// overrides and isolates U+202A-202E and U+2066-2069, zero-width characters, the BOM) and line
+// or paragraph separators become visible escapes, so that no cluster, log, OpenSearch or
+// bundle text can move the cursor, write the clipboard, retitle the window, reorder or hide
+// what is shown. Printable text, tabs and other scripts pass unchanged.
 func Sanitize(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f || c == 0xc2 {
+		if c := s[i]; (c < 0x20 && c != '\t') || c >= 0x7f {
 			clean = false
 			break
 		}
@@ -52,10 +57,10 @@ func Sanitize(s string) string {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			b.WriteByte(s[i])
+			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case (r < 0x20 && r != '\t') || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0:
+		case r >= 0x80 && r < 0xa0, unicode.Is(unicode.Cf, r), unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])

@@ -1,20 +1,83 @@
 package term
 
-import "testing"
+import (
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
 
 func TestSanitize(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain line":            "plain line",
-		"tab\tkept":             "tab\tkept",
-		"\x1b[31mred\x1b[0m":    `\x1b[31mred\x1b[0m`,
-		"title\x1b]0;pwned\x07": `title\x1b]0;pwned\x07`,
-		"cr\rover":              `cr\x0dover`,
-		"c1 \u009b2J":           `c1 \u009b2J`,
-		"bad utf8 \xff\xfe ok":  "bad utf8 \xff\xfe ok",
-		"unicode é ✓":           "unicode é ✓",
+		"plain line":                      "plain line",
+		"tab\tkept":                       "tab\tkept",
+		"\x1b[31mred\x1b[0m":              `\x1b[31mred\x1b[0m`,
+		"title\x1b]0;pwned\x07":           `title\x1b]0;pwned\x07`,
+		"cr\rover":                        `cr\x0dover`,
+		"c1 \u009b2J":                     `c1 \u009b2J`,
+		"bad utf8 \xff\xfe ok":            `bad utf8 \xff\xfe ok`,
+		"raw c1 \x9b2J \x9d52;c;aGk=\x9c": `raw c1 \x9b2J \x9d52;c;aGk=\x9c`,
+		"osc52 \x1b]52;c;aGk=\x07":        `osc52 \x1b]52;c;aGk=\x07`,
+		"bidi \u202egnp.exe":              `bidi \u202egnp.exe`,
+		"isolate \u2066x\u2069":           `isolate \u2066x\u2069`,
+		"zero\u200bwidth \ufeffbom":       `zero\u200bwidth \ufeffbom`,
+		"line\u2028sep":                   `line\u2028sep`,
+		"unicode é ✓ 日本":                  "unicode é ✓ 日本",
 	} {
 		if got := Sanitize(in); got != want {
 			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Whatever comes in, what goes out is valid UTF-8 with no control or format character but tab,
+// and text that needs no escape is unchanged.
+func FuzzSanitize(f *testing.F) {
+	for _, s := range []string{"plain", "\x1b[2J", "\x9b\x9d", "\u202e", "é\xff", "\t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := Sanitize(in)
+		if !utf8.ValidString(out) {
+			t.Fatalf("Sanitize(%q) = %q: not UTF-8", in, out)
+		}
+		for _, r := range out {
+			if (r < 0x20 && r != '\t') || (r >= 0x7f && r < 0xa0) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
+				t.Fatalf("Sanitize(%q) = %q holds %U", in, out, r)
+			}
+		}
+		if Sanitize(out) != out {
+			t.Fatalf("Sanitize is not stable on %q", out)
+		}
+	})
+}
+
+func TestSanitizeAll(t *testing.T) {
+	type inner struct {
+		Msg   string
+		Lines []string
+		Any   any
+		M     map[string]any
+	}
+	type outer struct {
+		Name   string
+		In     *inner
+		Items  []inner
+		Labels map[string]string
+		hidden string
+	}
+	bad := "x\x1b]52;c;aGk=\x07\u202e"
+	v := &outer{Name: bad, In: &inner{Msg: bad, Lines: []string{"ok", bad}, Any: bad, M: map[string]any{"k": bad, bad: 1}},
+		Items: []inner{{Msg: bad}}, Labels: map[string]string{"a": bad}, hidden: bad}
+	SanitizeAll(v)
+	want := Sanitize(bad)
+	if v.Name != want || v.In.Msg != want || v.In.Lines[1] != want || v.In.Any != want || v.In.M["k"] != want ||
+		v.Items[0].Msg != want || v.Labels["a"] != want || v.In.Lines[0] != "ok" {
+		t.Errorf("not every string sanitised: %+v %+v", v, v.In)
+	}
+	if _, ok := v.In.M[want]; !ok {
+		t.Errorf("a map key was not sanitised: %v", v.In.M)
+	}
+	if v.hidden != bad {
+		t.Error("an unexported field was touched")
 	}
 }
