@@ -50,7 +50,7 @@ func (o *BundleOptions) Complete(_ *cobra.Command, args []string) error {
 }
 
 // Validate checks the global flags.
-func (o *BundleOptions) Validate() error { return o.validate() }
+func (o *BundleOptions) Validate() error { return o.validateDeployment(o.Name) }
 
 // Run collects the bundle and writes it.
 func (o *BundleOptions) Run(ctx context.Context) error {

@@ -51,6 +51,17 @@ func TestInvalidFlags(t *testing.T) {
 		{[]string{"logs", "x", "--opensearch-password", "p"}, "unknown flag: --opensearch-password"},
 		{[]string{"version", "-o", "xml"}, `invalid -o "xml": use json or yaml`},
 		{[]string{"nosuch"}, `unknown command "nosuch" for "hopsdeploy"`},
+		{[]string{"statsu"}, `did you mean status?`},
+		{[]string{"status", "fraud,!x"}, `invalid deployment name "fraud,!x": a valid label must be`},
+		{[]string{"status", ""}, "the deployment name is empty"},
+		{[]string{"status", "x!=y"}, `invalid deployment name "x!=y"`},
+		{[]string{"status", strings.Repeat("a", 64)}, "must be no more than 63"},
+		{[]string{"logs", "a b"}, `invalid deployment name "a b"`},
+		{[]string{"why", "a,b"}, `invalid deployment name "a,b"`},
+		{[]string{"timeline", "a=b"}, `invalid deployment name "a=b"`},
+		{[]string{"bundle", "a;b"}, `invalid deployment name "a;b"`},
+		{[]string{"status", "x", "--project", "p,q"}, `invalid project name "p,q"`},
+		{[]string{"list", "--project", "a!b"}, `invalid project name "a!b"`},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -134,7 +134,7 @@ func (o *LogsOptions) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks the flags on their own, before any API call.
 func (o *LogsOptions) Validate() error {
-	if err := o.validate(); err != nil {
+	if err := o.validateDeployment(o.config.Deployment); err != nil {
 		return err
 	}
 	c := &o.config

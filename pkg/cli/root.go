@@ -73,6 +73,22 @@ func (g *Globals) validate() error {
 	if _, err := term.UseColor(g.Color, g.Streams.Out); err != nil {
 		return usageErr("%v", err)
 	}
+	if g.Project != "" {
+		if err := cluster.ValidateName("project", g.Project); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	return nil
+}
+
+// validateDeployment checks a deployment NAME, and the global flags, before any API call.
+func (g *Globals) validateDeployment(name string) error {
+	if err := g.validate(); err != nil {
+		return err
+	}
+	if err := cluster.ValidateName("deployment", name); err != nil {
+		return usageErr("%v (list the deployments with kubectl hopsdeploy list)", err)
+	}
 	return nil
 }
 
@@ -187,9 +203,10 @@ container, the events, the root cause and the next step), and their logs.`,
 
   # Follow the transformer's logs, every pod, every container
   kubectl hopsdeploy logs fraud -c transformer --container all -f`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Args:          cobra.ArbitraryArgs,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
+		Args:                       cobra.ArbitraryArgs,
+		SuggestionsMinimumDistance: 2,
 		// An unknown subcommand lands here: a usage error with cobra's suggestions.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {

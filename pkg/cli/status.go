@@ -79,7 +79,11 @@ func (o *StatusOptions) Complete(_ *cobra.Command, args []string) error {
 
 // Validate checks the flags.
 func (o *StatusOptions) Validate() error {
-	if err := o.validate(); err != nil {
+	if o.FromBundle == "" || o.Name != "" {
+		if err := o.validateDeployment(o.Name); err != nil {
+			return err
+		}
+	} else if err := o.validate(); err != nil {
 		return err
 	}
 	switch o.Until {

@@ -52,7 +52,7 @@ func (o *WhyOptions) Complete(_ *cobra.Command, args []string) error {
 
 // Validate checks the flags.
 func (o *WhyOptions) Validate() error {
-	if err := o.validate(); err != nil {
+	if err := o.validateDeployment(o.Name); err != nil {
 		return err
 	}
 	if o.Output != "" && o.Output != "json" {
@@ -140,7 +140,7 @@ func (o *TimelineOptions) Complete(_ *cobra.Command, args []string) error {
 
 // Validate checks the flags.
 func (o *TimelineOptions) Validate() error {
-	if err := o.validate(); err != nil {
+	if err := o.validateDeployment(o.Name); err != nil {
 		return err
 	}
 	if o.Output != "" && o.Output != "json" {

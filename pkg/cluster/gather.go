@@ -13,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -52,7 +51,10 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 // InferenceService that Hopsworks did not label. An unknown name is a *NotFoundError.
 func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot, error) {
 	snap := &state.Snapshot{Namespace: ns, Name: name, Now: time.Now()}
-	byName := labels.Set{state.LabelName: name}.String()
+	byName, err := Selector(state.LabelName, name)
+	if err != nil {
+		return nil, err
+	}
 	var isvcs []unstructured.Unstructured
 	var deps []appsv1.Deployment
 	g, gctx := errgroup.WithContext(ctx)
@@ -124,7 +126,11 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	}
 	if snap.ISVC != nil && snap.ISVC.GetLabels()[state.LabelName] == "" {
 		// An InferenceService that Hopsworks did not label: find its pods by KServe's label.
-		l, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.Set{state.LabelISVC: snap.ISVC.GetName()}.String()})
+		sel, err := Selector(state.LabelISVC, snap.ISVC.GetName())
+		if err != nil {
+			return nil, err
+		}
+		l, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err != nil {
 			return nil, wrap(err, "list", "pods", ns, c.Host)
 		}
@@ -263,7 +269,11 @@ func (c *Clients) tailLog(ctx context.Context, ns, pod, container string, previo
 // hopsworks.ai/project=<project> if there is one, else the project name lower-cased with every
 // character outside [a-z0-9-] replaced by "-" (KubeClientService.getKubeProjectName).
 func (c *Clients) ProjectNamespace(ctx context.Context, project string) (string, error) {
-	l, err := c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: labels.Set{state.LabelProjectNS: project}.String()})
+	sel, err := Selector(state.LabelProjectNS, project)
+	if err != nil {
+		return "", err
+	}
+	l, err := c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: sel})
 	switch {
 	case err == nil && len(l.Items) > 0:
 		return l.Items[0].Name, nil

@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
@@ -26,7 +25,7 @@ func (c *Clients) WatchChanges(ctx context.Context, ns, name string) <-chan stru
 		default:
 		}
 	}
-	byName := labels.Set{state.LabelName: name}.String()
+	byName, _ := Selector(state.LabelName, name) // the name was checked when gathered
 	handler := cache.ResourceEventHandlerDetailedFuncs{
 		AddFunc:    func(any, bool) { notify() },
 		UpdateFunc: func(any, any) { notify() },

@@ -70,12 +70,19 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 		prefix = *c.Prefix
 	}
 	sink := NewSink(c.Out, SinkOptions{Format: c.Format, Prefix: prefix, Timestamps: c.Timestamps, Color: c.Color, Sanitize: c.Sanitize, Grep: c.Grep})
-	engine := &Engine{Kube: src.Kube, Open: src.Open, Namespace: c.Namespace, Deployment: c.Deployment,
-		LabelSelector: labels.Set{state.LabelName: c.Deployment}.String(), Selection: sel, Options: c.PodLogOptions(),
-		Following: c.Follow, MaxRequests: c.MaxRequests, Sink: sink, ErrOut: c.ErrOut}
+	// The pods are found as the gatherer found them: by Hopsworks' name label, or by KServe's
+	// label for an InferenceService that Hopsworks did not label.
+	key, value := state.LabelName, c.Deployment
 	if snap.ISVC != nil && snap.ISVC.GetLabels()[state.LabelName] == "" {
-		engine.LabelSelector = labels.Set{state.LabelISVC: snap.ISVC.GetName()}.String()
+		key, value = state.LabelISVC, snap.ISVC.GetName()
 	}
+	selector, err := labels.ValidatedSelectorFromSet(labels.Set{key: value})
+	if err != nil {
+		return usage("invalid deployment name %q: %v", value, err)
+	}
+	engine := &Engine{Kube: src.Kube, Open: src.Open, Namespace: c.Namespace, Deployment: c.Deployment,
+		LabelSelector: selector.String(), Selection: sel, Options: c.PodLogOptions(),
+		Following: c.Follow, MaxRequests: c.MaxRequests, Sink: sink, ErrOut: c.ErrOut}
 
 	plan := PlanSources(&c, diagnose.Build(snap), pods, src.History != nil)
 	var histErr error
