@@ -74,7 +74,7 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 	f.BoolVar(&o.Prefix, "prefix", false, "prefix lines with pod and container (default: on when more than one stream)")
 	f.StringVarP(&o.Output, "output", "o", "", "output: raw (messages only) or json (one object per line)")
 	f.BoolVar(&o.Raw, "raw", false, "print log lines as they are, control sequences included, even on a terminal")
-	f.IntVar(&o.MaxLogRequests, "max-log-requests", 50, "most streams at once; more wait for a free slot")
+	f.IntVar(&o.MaxLogRequests, "max-log-requests", 50, "most streams at once; more wait for a free slot (with -f, more is an error: followed streams never end)")
 	f.BoolVar(&o.LastWords, "last-words", false, "for every container that ended abnormally (in the --since window), its exit reason and final lines: from its previous instance, or from OpenSearch once the pod is gone")
 	f.StringVar(&o.Source, "source", "auto", "where logs come from: auto (live while pods cover the window, else OpenSearch history), live or history")
 	f.StringVar(&o.Until, "until", "", "history: only lines before this time (RFC3339) or this long ago (e.g. 1h)")

@@ -205,3 +205,31 @@ func TestFollowFailsWhenPodsCannotBeListed(t *testing.T) {
 		t.Fatalf("err %v, want forbidden", err)
 	}
 }
+
+// -f --limit-bytes stops following a container at the limit instead of asking for its log
+// again and again.
+func TestFollowStopsAtTheByteLimit(t *testing.T) {
+	f := newFakeLogs()
+	pod := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	f.append(pod.Name, "kserve-container", t0, "0123456789", "abcdefghij", "more")
+	var out, errOut syncBuffer
+	e := newTestEngine(fake.NewClientset(pod), f, &out, &errOut, true, 10)
+	e.Sink = NewSink(&out, SinkOptions{})
+	limit := int64(15)
+	e.Options.LimitBytes = &limit
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Follow(ctx) }()
+	eventually(t, "the limited stream to end", func() bool { return f.opens.Load() == 1 && f.active.Load() == 0 })
+	time.Sleep(300 * time.Millisecond) // a resume would come after 100 ms
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := f.opens.Load(); n != 1 {
+		t.Errorf("%d requests: the limit was asked for again", n)
+	}
+	if got := out.String(); got != "0123456789\nabcd\n" {
+		t.Errorf("output %q", got)
+	}
+}

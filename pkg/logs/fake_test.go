@@ -113,6 +113,11 @@ func (f *fakeLogs) open(ctx context.Context, _ string, pod string, opts *corev1.
 				}
 				out.WriteString(l.msg + "\n")
 			}
+			if opts.LimitBytes != nil && int64(out.Len()) >= *opts.LimitBytes {
+				_, _ = pw.Write(out.Bytes()[:*opts.LimitBytes])
+				pw.Close()
+				return
+			}
 			if out.Len() > 0 {
 				if _, err := pw.Write(out.Bytes()); err != nil {
 					return

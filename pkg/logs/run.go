@@ -65,6 +65,11 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 	for i := range pods {
 		streams += len(sel.Targets(&pods[i]))
 	}
+	if c.Follow && c.LimitBytes == 0 && streams > c.MaxRequests {
+		// Followed streams never end, so queued ones would wait forever: fail fast, as
+		// kubectl logs -f does.
+		return usage("following %d log streams needs --max-log-requests=%d or more (it is %d): raise it, or narrow with -c, --container or --pod", streams, streams, c.MaxRequests)
+	}
 	prefix := streams > 1 || c.Follow && (len(containers) != 1 || c.Pod == "") || len(pods) == 0
 	if c.Prefix != nil {
 		prefix = *c.Prefix

@@ -106,6 +106,11 @@ func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
 		if apierrors.IsNotFound(err) || (tl.stop != nil && tl.stop()) {
 			return
 		}
+		// --limit-bytes: the kubelet ends the stream at the limit, and so does following it,
+		// as with kubectl logs -f --limit-bytes. Resuming would ask for the start again.
+		if tl.opts.LimitBytes != nil && errors.Is(err, io.EOF) {
+			return
+		}
 		if err != nil && !errors.Is(err, io.EOF) && !isTransient(err) && n == 0 && backoff >= 2*time.Second {
 			tl.onError(t, err)
 		}
