@@ -32,4 +32,3 @@ func TestFollowMoreStreamsThanTheBoundFailsFast(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
-
