@@ -4,8 +4,10 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"syscall"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cli"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -34,7 +36,11 @@ func main() {
 		}
 	}
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	code := cli.Execute(cli.NewRootCommand(streams), os.Stderr)
+	// Ctrl-C and SIGTERM cancel the command's context: what was read is flushed and the exit
+	// code says it was interrupted (130), instead of the buffered output being lost.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Execute(ctx, cli.NewRootCommand(streams), os.Stderr)
+	stop()
 	pprof.StopCPUProfile()
 	os.Exit(code)
 }

@@ -23,6 +23,8 @@ const (
 	ExitHistoryRefused     = 6 // 401 or 403
 	ExitHistoryTLS         = 7 // certificate not trusted, or not TLS
 	ExitHistoryNoIndex     = 8 // no index matches the pattern
+	// Interrupted by Ctrl-C or SIGTERM, after flushing what was read (128 + SIGINT).
+	ExitInterrupted = 130
 )
 
 // ExitError carries an exit code with an error.

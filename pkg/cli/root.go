@@ -6,6 +6,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -290,6 +291,15 @@ func (o *VersionOptions) Run(context.Context) error {
 }
 
 // Execute runs the root command and returns the process exit code.
-func Execute(root *cobra.Command, errOut io.Writer) int {
-	return Report(root.Execute(), errOut)
+// An interrupted command (ctx cancelled by a signal) exits 130, as a shell reports SIGINT,
+// after it flushed what it had read; the interruption itself is no error to report.
+func Execute(ctx context.Context, root *cobra.Command, errOut io.Writer) int {
+	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		var ee *ExitError
+		if err == nil || errors.Is(err, context.Canceled) || !errors.As(err, &ee) {
+			return ExitInterrupted
+		}
+	}
+	return Report(err, errOut)
 }

@@ -94,6 +94,13 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 	if plan.History {
 		Notice(c.ErrOut, "source: %s", plan.Why)
 		if histErr = readHistory(ctx, src, &c, sink, sel.Containers, tool, plan); histErr != nil {
+			if ctx.Err() != nil {
+				// Interrupted: keep every line already read, and say nothing more.
+				if err := sink.Flush(); err != nil {
+					return err
+				}
+				return ctx.Err()
+			}
 			Notice(c.ErrOut, "error: %s", term.OneLine(histErr))
 		}
 	} else if len(pods) == 0 {

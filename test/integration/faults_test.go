@@ -1,7 +1,12 @@
 package integration
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -96,6 +101,7 @@ type faultyOpenSearch struct {
 	stopAfter int64         // searches served before the server "stops" (0: never)
 	fail503   int64         // the first searches answered 503
 	delay     time.Duration // before every answer
+	stallFrom int64         // searches from this one on never answer (0: never)
 }
 
 func (f *faultyOpenSearch) start(t *testing.T, target string) string {
@@ -111,6 +117,13 @@ func (f *faultyOpenSearch) start(t *testing.T, target string) string {
 					return
 				}
 				http.Error(w, `{"error":{"type":"unavailable","reason":"busy"},"status":503}`, http.StatusServiceUnavailable)
+				return
+			}
+			if f.stallFrom > 0 && n >= f.stallFrom {
+				// Hangs until the client gives up (the body must be read for the server to
+				// notice the client going away).
+				_, _ = io.Copy(io.Discard, r.Body)
+				<-r.Context().Done()
 				return
 			}
 			if f.stopAfter > 0 && n > f.stopAfter {
@@ -166,6 +179,37 @@ func TestFaultOpenSearch(t *testing.T) {
 	r = plugin(t, "logs", "export", "-n", ns, "--request-timeout", "1s", "--opensearch-url", slow.start(t, osURL))
 	if r.code != 5 || !strings.Contains(r.err, "timed out") || time.Since(start) > 4*time.Second {
 		t.Errorf("slow OpenSearch: exit %d after %s, %q", r.code, time.Since(start), r.err)
+	}
+}
+
+// Ctrl-C during a history export keeps every line already read (the output is flushed, whole
+// lines only) and exits 130.
+func TestInterruptedExportKeepsWhatWasRead(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	loadExport(t, e, osURL, ns, 5000)
+	stall := &faultyOpenSearch{stallFrom: 2} // one page of 2000, then nothing
+	cmd := exec.Command(testenv.PluginBin, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", stall.start(t, osURL))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.Kubeconfig, "NO_COLOR=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); stall.searches.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the first page is written to the (buffered) output
+	_ = cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("exit %v, want 130; stderr %q", err, errb.String())
+	}
+	got := lines(out.String())
+	if len(got) != 2000 || got[0] != "export 00000" || got[1999] != "export 01999" || !strings.HasSuffix(out.String(), "\n") {
+		t.Errorf("%d lines kept (want the first page, 2000, whole): first %q", len(got), got[:min(1, len(got))])
 	}
 }
 
