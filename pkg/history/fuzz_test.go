@@ -37,3 +37,17 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// A search answer is untrusted: decoding never crashes, and a line is made of every hit.
+func FuzzDecodeHits(f *testing.F) {
+	f.Add([]byte(`{"hits":{"hits":[{"_source":{"@timestamp":"2026-11-25T10:00:00Z","log_message":1,"host":{"name":"w"}},"sort":[1]}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		hits, err := decodeHits(b)
+		if err != nil {
+			return
+		}
+		for _, h := range hits {
+			_ = lineOf(DefaultFields, h.Source)
+		}
+	})
+}

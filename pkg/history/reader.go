@@ -12,7 +12,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4"
@@ -120,37 +124,68 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// classify turns a client error into an *Error.
+// classify turns a client error into an *Error: OpenSearch's own answers by their error.type
+// and status, transport failures by Go's error types. Words inside a server's message (a
+// reason that mentions "x509:") never make it a TLS failure.
 func (r *Reader) classify(err error, status int, index string) error {
 	if err == nil {
 		return nil
+	}
+	var own *Error
+	if errors.As(err, &own) {
+		return own
+	}
+	var se *ServerError
+	if errors.As(err, &se) {
+		return r.classifyServer(se, index)
+	}
+	var ose *opensearch.StructError // the typed client's error answers
+	if errors.As(err, &ose) {
+		return r.classifyServer(&ServerError{Status: max(ose.Status, status), Type: ose.Err.Type, Reason: ose.Err.Reason}, index)
 	}
 	var ue *url.Error
 	var ce x509.CertificateInvalidError
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
+	var cv *tls.CertificateVerificationError
+	var alert tls.AlertError
 	var tlsRec tls.RecordHeaderError
 	switch {
-	case errors.As(err, &ua) || errors.As(err, &ce) || errors.As(err, &he) || strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:"):
+	case errors.As(err, &ua) || errors.As(err, &ce) || errors.As(err, &he) || errors.As(err, &cv) || errors.As(err, &alert):
 		return &Error{Kind: TLSFailure, Msg: fmt.Sprintf("TLS with OpenSearch at %s failed: %s; trust its CA with --opensearch-ca FILE (or, knowing the risk, --opensearch-insecure-skip-verify)", r.url, tlsCause(err))}
 	case errors.As(err, &tlsRec):
 		return &Error{Kind: TLSFailure, Msg: fmt.Sprintf("OpenSearch at %s does not speak TLS: use an http:// URL", r.url)}
-	case status == 401:
-		return &Error{Kind: Refused, Msg: fmt.Sprintf("OpenSearch at %s refused the credentials (401): check --opensearch-user and the password in HOPSDEPLOY_OPENSEARCH_PASSWORD or --opensearch-password-file", r.url)}
-	case status == 403:
-		return &Error{Kind: Refused, Msg: fmt.Sprintf("OpenSearch at %s forbids reading %s (403): the user needs read on %s", r.url, index, index)}
-	case status == 404:
-		return &Error{Kind: NoIndex, Msg: fmt.Sprintf("no OpenSearch index matches %s at %s: no history for this project (it is kept 7 days); use --index to name another", index, r.url)}
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "connection reset") || strings.HasSuffix(err.Error(), ": EOF"):
+	case status == 401 || status == 403 || status == 404:
+		return r.classifyServer(&ServerError{Status: status, Reason: err.Error()}, index)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
 		return &Error{Kind: Unreachable, Msg: fmt.Sprintf("OpenSearch at %s is unreachable: it closed the connection", r.url)}
 	case errors.As(err, &ue) || isNetErr(err) || errors.Is(err, context.DeadlineExceeded):
 		return &Error{Kind: Unreachable, Msg: fmt.Sprintf("OpenSearch at %s is unreachable: %s", r.url, netCause(err))}
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered with an error (%d): %s", r.url, status, shorten(err.Error()))}
+}
+
+// classifyServer names an error answer of OpenSearch's.
+func (r *Reader) classifyServer(se *ServerError, index string) error {
+	switch {
+	case se.HasType("search_context_missing_exception"):
+		return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s no longer holds the point in time of this read (search_context_missing_exception): the read paused longer than its keep-alive; run it again", r.url)}
+	case se.HasType("index_not_found_exception") || se.Status == 404 && se.Type == "":
+		return &Error{Kind: NoIndex, Msg: fmt.Sprintf("no OpenSearch index matches %s at %s: no history for this project (it is kept 7 days); use --index to name another", index, r.url)}
+	case se.Status == 401:
+		return &Error{Kind: Refused, Msg: fmt.Sprintf("OpenSearch at %s refused the credentials (401): check --opensearch-user and the password in HOPSDEPLOY_OPENSEARCH_PASSWORD or --opensearch-password-file", r.url)}
+	case se.Status == 403:
+		return &Error{Kind: Refused, Msg: fmt.Sprintf("OpenSearch at %s forbids reading %s (403): the user needs read on %s", r.url, index, index)}
+	}
+	return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered with an error (%d): %s", r.url, se.Status, shorten(se.Error()))}
+}
+
+func shorten(msg string) string {
+	msg = strings.ReplaceAll(msg, "\n", " ")
 	if len(msg) > 300 {
 		msg = msg[:300] + "..."
 	}
-	return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered with an error (%d): %s", r.url, status, msg)}
+	return msg
 }
 
 func isNetErr(err error) bool {
@@ -341,6 +376,13 @@ func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error
 			if err != nil || len(hits) < r.PageSize {
 				return
 			}
+			if after != nil && reflect.DeepEqual(next, after) {
+				select {
+				case pages <- page{err: &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered the same page twice (search_after did not advance): stopped", r.url)}}:
+				case <-ctx.Done():
+				}
+				return
+			}
 			after = next
 		}
 	}()
@@ -374,7 +416,7 @@ func (r *Reader) Tail(ctx context.Context, q Query, n int) ([]Line, error) {
 		for _, h := range hits {
 			out = append(out, lineOf(f, h.Source))
 		}
-		if len(hits) < size {
+		if len(hits) < size || (after != nil && reflect.DeepEqual(next, after)) {
 			break
 		}
 		after = next
@@ -408,30 +450,169 @@ func (r *Reader) page(ctx context.Context, q Query, f Fields, pit string, size i
 	if err != nil {
 		return nil, nil, r.classify(err, 0, q.Index)
 	}
-	// Stream, not Perform: the body is decoded as it arrives instead of buffered whole.
+	// Stream, not Perform: the answer is read once, under a cap, instead of buffered by the
+	// client and then again by the decoder.
 	resp, err := r.client.Client.Stream(httpReq.WithContext(ctx))
 	if err != nil {
 		return nil, nil, r.classify(err, 0, q.Index)
 	}
 	defer resp.Body.Close()
+	data, err := readCapped(resp.Body, MaxAnswerBytes)
+	if err != nil {
+		return nil, nil, r.classify(err, resp.StatusCode, q.Index)
+	}
 	if resp.StatusCode >= 300 {
-		perr := opensearch.ParseError(&opensearch.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body})
-		return nil, nil, r.classify(perr, resp.StatusCode, q.Index)
+		return nil, nil, r.classify(parseServerError(resp.StatusCode, data), resp.StatusCode, q.Index)
 	}
-	var out struct {
-		Hits struct {
-			Hits []hit `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	hits, err := decodeHits(data)
+	if err != nil {
 		return nil, nil, r.classify(fmt.Errorf("decode the search answer: %w", err), resp.StatusCode, q.Index)
 	}
-	hits := out.Hits.Hits
+	if len(hits) > size {
+		hits = hits[:size] // a server may not send more than was asked for, whatever it says
+	}
 	var next []any
 	if len(hits) > 0 {
 		next = hits[len(hits)-1].Sort
 	}
 	return hits, next, nil
+}
+
+// MaxAnswerBytes bounds one OpenSearch answer held in memory: a page of 2,000 log lines is
+// about 1 MiB; a larger answer is an error, not a reason to hold gigabytes.
+const MaxAnswerBytes = 64 << 20
+
+// readCapped reads r to its end, failing past max bytes.
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, &Error{Kind: Failed, Msg: fmt.Sprintf("an OpenSearch answer is larger than %d MiB: refusing to hold it", max>>20)}
+	}
+	return data, nil
+}
+
+// decodeHits decodes a search answer's hits. Documents are decoded as the pipeline writes
+// them (strings) in one pass; when one holds a field of another type (Filebeat's ECS "host"
+// object, a numeric message), the page is decoded again hit by hit, tolerantly, so that one
+// odd document costs nothing but itself.
+func decodeHits(data []byte) ([]hit, error) {
+	var out struct {
+		Hits struct {
+			Hits []hit `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(data, &out); err == nil {
+		return out.Hits.Hits, nil
+	}
+	var raw struct {
+		Hits struct {
+			Hits []struct {
+				Source json.RawMessage `json:"_source"`
+				Sort   []any           `json:"sort"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	hits := make([]hit, len(raw.Hits.Hits))
+	for i, h := range raw.Hits.Hits {
+		hits[i] = hit{Source: tolerantSource(h.Source), Sort: h.Sort}
+	}
+	return hits, nil
+}
+
+// tolerantSource reads a document whatever its fields' types: numbers and booleans as their
+// text, an object as its "name" (ECS host.name) or its JSON, anything unreadable as empty.
+func tolerantSource(src json.RawMessage) hitSource {
+	var m map[string]any
+	_ = json.Unmarshal(src, &m)
+	str := func(k string) string {
+		switch v := m[k].(type) {
+		case string:
+			return v
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			return strconv.FormatBool(v)
+		case map[string]any:
+			if n, ok := v["name"].(string); ok {
+				return n
+			}
+			b, _ := json.Marshal(v)
+			return string(b)
+		case nil:
+			return ""
+		default:
+			b, _ := json.Marshal(v)
+			return string(b)
+		}
+	}
+	return hitSource{AtTimestamp: str("@timestamp"), Timestamp: str("timestamp"), Message: str("log_message"),
+		ServingComponent: str("serving_component"), Component: str("component"), Container: str("container_name"),
+		Host: str("host"), PodName: str("pod_name"), Pod: str("pod")}
+}
+
+// ServerError is OpenSearch's own error answer: its status, error.type and reason, and the
+// types of its root causes (a search fails as search_phase_execution_exception whose root
+// cause says why).
+type ServerError struct {
+	Status int
+	Type   string
+	Reason string
+	Causes []string
+}
+
+// HasType tells whether the error or one of its root causes has type t.
+func (e *ServerError) HasType(t string) bool {
+	return e.Type == t || slices.Contains(e.Causes, t)
+}
+
+func (e *ServerError) Error() string {
+	if e.Type == "" {
+		return fmt.Sprintf("status %d: %s", e.Status, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", e.Type, e.Reason)
+}
+
+// parseServerError reads an error answer: {"error":{"type":...,"reason":...},"status":...},
+// {"error":"...","status":...}, or anything else (its first 300 bytes as the reason).
+func parseServerError(status int, body []byte) *ServerError {
+	e := &ServerError{Status: status}
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &v) == nil && len(v.Error) > 0 {
+		type cause struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		}
+		var structured struct {
+			cause
+			RootCause []cause `json:"root_cause"`
+			CausedBy  *cause  `json:"caused_by"`
+		}
+		var plain string
+		switch {
+		case json.Unmarshal(v.Error, &structured) == nil && structured.Type != "":
+			e.Type, e.Reason = structured.Type, structured.Reason
+			for _, c := range structured.RootCause {
+				e.Causes = append(e.Causes, c.Type)
+			}
+			if c := structured.CausedBy; c != nil {
+				e.Causes = append(e.Causes, c.Type)
+			}
+			return e
+		case json.Unmarshal(v.Error, &plain) == nil:
+			e.Reason = plain
+			return e
+		}
+	}
+	e.Reason = string(body[:min(len(body), 300)])
+	return e
 }
 
 // openPIT opens a point in time, or returns "" where the server has none (before 2.4) so

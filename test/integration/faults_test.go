@@ -102,10 +102,13 @@ type faultyOpenSearch struct {
 	fail503   int64         // the first searches answered 503
 	delay     time.Duration // before every answer
 	stallFrom int64         // searches from this one on never answer (0: never)
+	dropPITAt int64         // before this search, every point in time is deleted (0: never)
+	target    string
 }
 
 func (f *faultyOpenSearch) start(t *testing.T, target string) string {
 	u, _ := url.Parse(target)
+	f.target = target
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(f.delay)
@@ -118,6 +121,12 @@ func (f *faultyOpenSearch) start(t *testing.T, target string) string {
 				}
 				http.Error(w, `{"error":{"type":"unavailable","reason":"busy"},"status":503}`, http.StatusServiceUnavailable)
 				return
+			}
+			if f.dropPITAt > 0 && n == f.dropPITAt {
+				req, _ := http.NewRequest(http.MethodDelete, f.target+"/_search/point_in_time/_all", nil)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
 			}
 			if f.stallFrom > 0 && n >= f.stallFrom {
 				// Hangs until the client gives up (the body must be read for the server to
@@ -171,6 +180,15 @@ func TestFaultOpenSearch(t *testing.T) {
 	r = plugin(t, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", busy.start(t, osURL))
 	if r.code != 0 || len(lines(r.out)) != 5000 || busy.searches.Load() < 5 {
 		t.Errorf("429 then 503: exit %d, %d lines, %d searches, %q", r.code, len(lines(r.out)), busy.searches.Load(), r.err)
+	}
+
+	// The point in time expires mid-export (as when a pager stops reading for minutes): the
+	// real server's search_context_missing_exception is named as such, not "no index".
+	expire := &faultyOpenSearch{dropPITAt: 2}
+	r = plugin(t, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", expire.start(t, osURL))
+	if r.code != 5 || !strings.Contains(r.err, "no longer holds the point in time of this read (search_context_missing_exception)") ||
+		!strings.Contains(r.err, "partial: 2000 lines printed") {
+		t.Errorf("expired point in time: exit %d, %d lines, %q", r.code, len(lines(r.out)), r.err)
 	}
 
 	// A slow OpenSearch: --request-timeout bounds the wait.

@@ -334,3 +334,38 @@ func tlsProxy(t *testing.T, target, user, password string) ([]byte, *httptest.Se
 	t.Cleanup(srv.Close)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), srv
 }
+
+// Documents of unexpected shapes, as other pipelines write them (Filebeat's ECS "host"
+// object, a numeric message), in indices of their own: every line is read, none fails the rest.
+func TestHistoryToleratesOddDocuments(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.Idle(ns, "odd"))
+	project := strings.ReplaceAll(ns, "-", "_")
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	doc := func(ts time.Time, msg string, extra map[string]any) fixtures.LogDoc {
+		return fixtures.LogDoc{Timestamp: ts, Message: msg, Serving: "odd", Component: "predictor", Container: "kserve-container",
+			Project: project, Host: "worker-1", Extra: extra}
+	}
+	docs := []fixtures.LogDoc{
+		doc(day.Add(-48*time.Hour+time.Hour), "", map[string]any{"log_message": 42}),                                  // its index maps log_message as a number
+		doc(day.Add(-24*time.Hour+time.Hour), "ecs host", map[string]any{"host": map[string]any{"name": "worker-2"}}), // its index maps host as an object
+		doc(day.Add(time.Minute), "plain", nil),
+	}
+	if err := testenv.BulkLoad(osURL, docs); err != nil {
+		t.Fatal(err)
+	}
+	r := plugin(t, "logs", "odd", "-n", ns, "--source", "history", "--since", "72h", "-o", "json", "--opensearch-url", osURL).must(t)
+	var got []string
+	for _, l := range lines(r.out) {
+		var j struct{ Message, Host string }
+		if err := json.Unmarshal([]byte(l), &j); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		got = append(got, j.Message+"@"+j.Host)
+	}
+	if strings.Join(got, ",") != "42@worker-1,ecs host@worker-2,plain@worker-1" {
+		t.Errorf("lines %q\nstderr %s", got, r.err)
+	}
+}

@@ -1,0 +1,125 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// One document of an unexpected shape (Filebeat's ECS host object, a numeric message, a
+// null) costs only itself: the page still decodes, every line with what it has.
+func TestDecodeHitsTolerant(t *testing.T) {
+	page := `{"hits":{"hits":[
+	 {"_source":{"@timestamp":"2026-11-25T10:00:00Z","log_message":"plain","host":"w1"},"sort":[1,"a"]},
+	 {"_source":{"@timestamp":"2026-11-25T10:00:01Z","log_message":42,"host":{"name":"w2","ip":["10.0.0.2"]}},"sort":[2,"b"]},
+	 {"_source":{"@timestamp":"2026-11-25T10:00:02Z","log_message":null,"container_name":true,"host":["x"]},"sort":[3,"c"]},
+	 {"_source":"not an object","sort":[4,"d"]}
+	]}}`
+	hits, err := decodeHits([]byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 4 {
+		t.Fatalf("%d hits", len(hits))
+	}
+	got := []string{}
+	for _, h := range hits {
+		l := lineOf(DefaultFields, h.Source)
+		got = append(got, fmt.Sprintf("%s|%s|%s", l.Message, l.Host, l.Container))
+	}
+	want := []string{"plain|w1|", "42|w2|", `|["x"]|true`, "||"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	if _, err := decodeHits([]byte(`<html>`)); err == nil {
+		t.Error("an answer that is not JSON decoded")
+	}
+}
+
+// Errors are told apart by OpenSearch's error.type and status, never by words in a message.
+func TestClassify(t *testing.T) {
+	r := &Reader{url: "https://os:9200"}
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		kind   Kind
+		says   string
+	}{
+		{"expired point in time", 404, `{"error":{"type":"search_context_missing_exception","reason":"No search context found for id [7]"},"status":404}`, Failed, "no longer holds the point in time"},
+		{"expired point in time, as a search phase failure", 404, `{"error":{"root_cause":[{"type":"search_context_missing_exception","reason":"No search context found for id [7]"}],"type":"search_phase_execution_exception","reason":"all shards failed"},"status":404}`, Failed, "no longer holds the point in time"},
+		{"no index", 404, `{"error":{"type":"index_not_found_exception","reason":"no such index [x_serving-*]"},"status":404}`, NoIndex, "no OpenSearch index matches"},
+		{"credentials", 401, `{"error":{"type":"security_exception","reason":"missing authentication credentials"},"status":401}`, Refused, "refused the credentials"},
+		{"another project's index", 403, `{"error":{"type":"security_exception","reason":"no permissions for [indices:data/read/search]"},"status":403}`, Refused, "forbids reading"},
+		{"a server message that mentions TLS", 500, `{"error":{"type":"exception","reason":"tls: handshake x509: certificate from the node is odd"},"status":500}`, Failed, "answered with an error (500)"},
+		{"a plain error string", 400, `{"error":"bad request","status":400}`, Failed, "bad request"},
+		{"not JSON", 502, `<html>bad gateway</html>`, Failed, "<html>bad gateway"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := r.classify(parseServerError(tc.status, []byte(tc.body)), tc.status, "x_serving-*")
+			var he *Error
+			if !errors.As(err, &he) || he.Kind != tc.kind || !strings.Contains(he.Msg, tc.says) {
+				t.Errorf("%v (kind %v), want kind %v saying %q", err, he.Kind, tc.kind, tc.says)
+			}
+		})
+	}
+}
+
+// An answer larger than the cap is an error, not memory.
+func TestReadCapped(t *testing.T) {
+	if _, err := readCapped(strings.NewReader(strings.Repeat("x", 101)), 100); err == nil {
+		t.Error("101 bytes read under a cap of 100")
+	}
+	if b, err := readCapped(strings.NewReader(strings.Repeat("x", 100)), 100); err != nil || len(b) != 100 {
+		t.Errorf("100 bytes under a cap of 100: %d %v", len(b), err)
+	}
+}
+
+// A hostile or broken server that answers more hits than asked for, always the same page,
+// cannot make the reader hold more than a page or loop forever.
+func TestStreamBoundsAHostileServer(t *testing.T) {
+	var searches atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/_mapping"):
+			fmt.Fprint(w, `{"x_serving-1":{"mappings":{"properties":{"@timestamp":{"type":"date"}}}}}`)
+		case strings.Contains(r.URL.Path, "point_in_time"):
+			http.Error(w, `{"error":"no PIT here","status":400}`, http.StatusBadRequest)
+		case strings.HasSuffix(r.URL.Path, "/_search"):
+			searches.Add(1)
+			var b strings.Builder
+			b.WriteString(`{"hits":{"hits":[`)
+			for i := range 15 { // asked for 10
+				if i > 0 {
+					b.WriteString(",")
+				}
+				b.WriteString(`{"_source":{"@timestamp":"2026-11-25T10:00:00Z","log_message":"same"},"sort":[1,"a"]}`)
+			}
+			b.WriteString(`]}}`)
+			fmt.Fprint(w, b.String())
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	r, err := NewReader(Settings{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.PageSize = 10
+	n := 0
+	err = r.Stream(context.Background(), Query{Index: "x_serving-*", Deployment: "d"}, func(Line) error { n++; return nil })
+	var he *Error
+	if !errors.As(err, &he) || !strings.Contains(he.Msg, "search_after did not advance") {
+		t.Fatalf("err %v", err)
+	}
+	if n > 20 || searches.Load() > 3 {
+		t.Errorf("%d lines from %d searches: not bounded", n, searches.Load())
+	}
+}
