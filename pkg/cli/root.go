@@ -149,6 +149,12 @@ func (g *Globals) openSearchSettings(flags history.Settings, flagSet func(string
 	if err != nil {
 		return s, usageErr("%v", err)
 	}
+	if w := history.OpenToOthers(history.ConfigPath()); w != "" && s.URL != "" {
+		s.Warnings = append(s.Warnings, w)
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintln(g.Streams.ErrOut, term.Sanitize(w))
+	}
 	return s, nil
 }
 

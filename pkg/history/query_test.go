@@ -2,6 +2,8 @@ package history
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +64,39 @@ func TestResolvePrecedence(t *testing.T) {
 func TestRedactURL(t *testing.T) {
 	if got := redactURL("https://alice:secret@os.example.com:9200/path"); strings.Contains(got, "secret") || got != "https://os.example.com:9200/path" {
 		t.Error(got)
+	}
+}
+
+// A URL with credentials is refused wherever it comes from; unsafe settings are warned of.
+func TestResolveRefusesAndWarns(t *testing.T) {
+	none := func(string) bool { return false }
+	empty := func(string) string { return "" }
+	cfg, _ := ParseConfig([]byte("opensearch:\n  url: https://u:secret@os:9200\n"), "c.yaml")
+	if _, err := Resolve(cfg, "", empty, Settings{}, none); err == nil || !strings.Contains(err.Error(), "carries credentials") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("url with a password in the config file: %v", err)
+	}
+	if _, err := Resolve(nil, "", empty, Settings{URL: "https://u:secret@os"}, func(f string) bool { return f == "opensearch-url" }); err == nil {
+		t.Error("url with a password in a flag accepted")
+	}
+	env := map[string]string{"HOPSDEPLOY_OPENSEARCH_URL": "http://os:9200", "HOPSDEPLOY_OPENSEARCH_PASSWORD": "pw", "HOPSDEPLOY_OPENSEARCH_INSECURE_SKIP_VERIFY": "true"}
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	_ = os.WriteFile(tokenFile, []byte("t"), 0o644)
+	env["HOPSDEPLOY_OPENSEARCH_TOKEN_FILE"] = tokenFile
+	s, err := Resolve(nil, "", func(k string) string { return env[k] }, Settings{}, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(s.Warnings, "\n")
+	for _, want := range []string{"over plain http://", "TLS verification of OpenSearch is off (the environment or the config file)", tokenFile + " is open to other users (mode 0644)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings %q lack %q", all, want)
+		}
+	}
+	_ = os.Chmod(tokenFile, 0o600)
+	env["HOPSDEPLOY_OPENSEARCH_URL"] = "https://os:9200"
+	delete(env, "HOPSDEPLOY_OPENSEARCH_INSECURE_SKIP_VERIFY")
+	if s, _ := Resolve(nil, "", func(k string) string { return env[k] }, Settings{}, none); len(s.Warnings) != 0 {
+		t.Errorf("safe settings warned: %q", s.Warnings)
 	}
 }

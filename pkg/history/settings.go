@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,9 @@ type Settings struct {
 	APIKey             string `json:"-"`
 	Index              string
 	Timeout            time.Duration
+	// Warnings say what is unsafe in these settings (a password over http://, verification
+	// off, a secret file others can read); the command prints them on stderr.
+	Warnings []string `json:"-"`
 }
 
 // fileSettings is the config file's opensearch block.
@@ -160,6 +164,9 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
+	if u, err := url.Parse(s.URL); err == nil && u.User != nil {
+		return s, fmt.Errorf("the OpenSearch URL %s carries credentials: remove them from it (a URL ends up in shell history, process lists and logs) and give the user with --opensearch-user and the password in HOPSDEPLOY_OPENSEARCH_PASSWORD or --opensearch-password-file", redactURL(s.URL))
+	}
 	var err error
 	if s.PasswordFile != "" && s.Password == "" || flagSet("opensearch-password-file") {
 		if s.Password, err = read(s.PasswordFile, "password"); err != nil {
@@ -171,5 +178,42 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 			return s, err
 		}
 	}
+	s.Warnings = warnings(s, flagSet("opensearch-insecure-skip-verify"))
 	return s, nil
+}
+
+// warnings lists what is unsafe in resolved settings.
+func warnings(s Settings, insecureByFlag bool) []string {
+	var out []string
+	if s.URL == "" {
+		return nil
+	}
+	if u, err := url.Parse(s.URL); err == nil && u.Scheme == "http" && (s.Password != "" || s.Token != "" || s.APIKey != "") {
+		out = append(out, fmt.Sprintf("warning: the OpenSearch credentials go to %s over plain http://: anyone on the way can read them; use https://", redactURL(s.URL)))
+	}
+	if s.InsecureSkipVerify {
+		from := "the environment or the config file"
+		if insecureByFlag {
+			from = "--opensearch-insecure-skip-verify"
+		}
+		out = append(out, fmt.Sprintf("warning: TLS verification of OpenSearch is off (%s): anyone on the way can pose as it", from))
+	}
+	for _, f := range []string{s.PasswordFile, s.TokenFile} {
+		if w := OpenToOthers(f); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// OpenToOthers warns when a file that holds a secret can be read or written by others.
+func OpenToOthers(path string) string {
+	if path == "" {
+		return ""
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("warning: %s is open to other users (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path)
 }
