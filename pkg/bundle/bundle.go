@@ -22,6 +22,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Redacted replaces every environment value and configuration that may hold a secret.
@@ -50,31 +52,31 @@ type Bundle struct {
 	ReportJSON json.RawMessage
 }
 
-// FromSnapshot takes a snapshot's objects, redacted.
+// FromSnapshot takes a snapshot's objects, redacted (see redact).
 func FromSnapshot(s *state.Snapshot) Objects {
-	o := Objects{Version: 1, Namespace: s.Namespace, Name: s.Name, Taken: s.Now, Events: s.Events}
+	o := Objects{Version: 1, Namespace: s.Namespace, Name: s.Name, Taken: s.Now, Events: []corev1.Event{}}
 	if s.ISVC != nil {
 		u := s.ISVC.DeepCopy()
-		redactUnstructured(u.Object)
-		u.SetManagedFields(nil)
+		redact(u.Object)
 		o.ISVC = u
 	}
 	if s.Deployment != nil {
-		d := s.Deployment.DeepCopy()
-		d.ManagedFields = nil
-		redactMeta(d.Annotations)
-		redactPodSpec(&d.Spec.Template.Spec)
-		o.Deployment = d
+		d := &appsv1.Deployment{}
+		if redactTyped(s.Deployment, d) == nil {
+			o.Deployment = d
+		}
 	}
-	for _, p := range s.Pods {
-		p := *p.DeepCopy()
-		p.ManagedFields = nil
-		redactMeta(p.Annotations)
-		redactPodSpec(&p.Spec)
-		o.Pods = append(o.Pods, p)
+	for i := range s.Pods {
+		p := corev1.Pod{}
+		if redactTyped(&s.Pods[i], &p) == nil {
+			o.Pods = append(o.Pods, p)
+		}
 	}
-	if o.Events == nil {
-		o.Events = []corev1.Event{}
+	for i := range s.Events {
+		e := corev1.Event{}
+		if redactTyped(&s.Events[i], &e) == nil {
+			o.Events = append(o.Events, e)
+		}
 	}
 	return o
 }
@@ -84,33 +86,29 @@ func (o Objects) Snapshot() *state.Snapshot {
 	return &state.Snapshot{Namespace: o.Namespace, Name: o.Name, ISVC: o.ISVC, Deployment: o.Deployment, Pods: o.Pods, Events: o.Events, Now: o.Taken}
 }
 
-func redactMeta(a map[string]string) {
-	if _, ok := a["kubectl.kubernetes.io/last-applied-configuration"]; ok {
-		a["kubectl.kubernetes.io/last-applied-configuration"] = Redacted
+// redactTyped redacts a typed object through its unstructured form, so that one walker
+// covers every kind.
+func redactTyped(in runtime.Object, out any) error {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(in.DeepCopyObject())
+	if err != nil {
+		return err
 	}
+	redact(m)
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(m, out)
 }
 
-func redactPodSpec(s *corev1.PodSpec) {
-	for _, cs := range [][]corev1.Container{s.InitContainers, s.Containers} {
-		for i := range cs {
-			for j := range cs[i].Env {
-				if cs[i].Env[j].Value != "" {
-					cs[i].Env[j].Value = Redacted
-				}
-			}
-		}
-	}
-}
-
-// redactUnstructured redacts env values and last-applied configurations anywhere in an object.
-func redactUnstructured(v any) {
+// redact removes from an object everything that may hold a secret: environment values (of
+// containers, init and ephemeral containers, in pods and pod templates alike), probe and
+// lifecycle HTTP header values, termination messages, the values of annotations that are not
+// known to explain a deployment, managed fields; and it scrubs every other string (URIs with
+// userinfo in storageUri, credentials in args and command, messages).
+func redact(v any) {
 	switch t := v.(type) {
 	case map[string]any:
+		delete(t, "managedFields")
 		for k, val := range t {
-			switch {
-			case k == "kubectl.kubernetes.io/last-applied-configuration":
-				t[k] = Redacted
-			case k == "env":
+			switch k {
+			case "env", "httpHeaders":
 				if list, ok := val.([]any); ok {
 					for _, e := range list {
 						if m, ok := e.(map[string]any); ok {
@@ -120,13 +118,38 @@ func redactUnstructured(v any) {
 						}
 					}
 				}
+			case "annotations":
+				if m, ok := val.(map[string]any); ok {
+					for ak, av := range m {
+						if s, ok := av.(string); ok && keptAnnotation(ak) {
+							m[ak] = Scrub(s)
+						} else {
+							m[ak] = Redacted
+						}
+					}
+				}
+			case "terminated":
+				if m, ok := val.(map[string]any); ok {
+					if msg, _ := m["message"].(string); msg != "" {
+						m["message"] = Redacted
+					}
+				}
+				redact(val)
 			default:
-				redactUnstructured(val)
+				if s, ok := val.(string); ok {
+					t[k] = Scrub(s)
+				} else {
+					redact(val)
+				}
 			}
 		}
 	case []any:
-		for _, e := range t {
-			redactUnstructured(e)
+		for i, e := range t {
+			if s, ok := e.(string); ok {
+				t[i] = Scrub(s)
+			} else {
+				redact(e)
+			}
 		}
 	}
 }
@@ -153,10 +176,10 @@ func Write(w io.Writer, b *Bundle) error {
 		b.Objects.Name, b.Objects.Namespace, b.Objects.Taken.UTC().Format(time.RFC3339))
 	files := map[string][]byte{"README.txt": []byte(readme), "bundle.json": objs, "report.json": b.ReportJSON}
 	if len(b.History) > 0 {
-		files["history.log"] = []byte(strings.Join(b.History, "\n") + "\n")
+		files["history.log"] = []byte(strings.Join(ScrubLines(b.History), "\n") + "\n")
 	}
 	for k, lines := range b.Logs {
-		files["logs/"+k] = []byte(strings.Join(lines, "\n") + "\n")
+		files["logs/"+k] = []byte(strings.Join(ScrubLines(lines), "\n") + "\n")
 	}
 	var names []string
 	for k := range files {
@@ -177,16 +200,27 @@ func Write(w io.Writer, b *Bundle) error {
 	return gz.Close()
 }
 
-// Read reads a bundle written by Write.
+// Limits on what reading a bundle may cost: a bundle is made by someone else, and a small
+// gzip can expand to gigabytes.
+const (
+	MaxBundleBytes   = 128 << 20 // all entries, decompressed
+	MaxObjectsBytes  = 32 << 20  // bundle.json
+	MaxBundleEntries = 5000
+)
+
+// Read reads a bundle written by Write, from someone else: the decompressed size and the
+// number of entries are capped, unknown entries are skipped without being held, and every
+// name in it must be a Kubernetes name.
 func Read(r io.Reader) (*Bundle, error) {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("not a support bundle (tar.gz): %w", err)
 	}
-	tr := tar.NewReader(gz)
+	limited := &capReader{r: gz, left: MaxBundleBytes}
+	tr := tar.NewReader(limited)
 	b := &Bundle{Logs: map[string][]string{}}
 	seen := false
-	for {
+	for entries := 0; ; entries++ {
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -194,11 +228,25 @@ func Read(r io.Reader) (*Bundle, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read the bundle: %w", err)
 		}
-		data, err := io.ReadAll(io.LimitReader(tr, 256<<20))
-		if err != nil {
-			return nil, err
+		if entries >= MaxBundleEntries {
+			return nil, fmt.Errorf("the bundle has more than %d entries: not one that kubectl hopsdeploy wrote", MaxBundleEntries)
 		}
 		name := path.Clean(h.Name)
+		known := name == "bundle.json" || name == "report.json" || name == "history.log" || strings.HasPrefix(name, "logs/")
+		if !known || h.Typeflag != tar.TypeReg {
+			continue // skipped: tar.Reader discards it without holding it
+		}
+		max := int64(MaxBundleBytes)
+		if name == "bundle.json" {
+			max = MaxObjectsBytes
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, max+1))
+		if err != nil {
+			return nil, fmt.Errorf("read the bundle: %w", err)
+		}
+		if int64(len(data)) > max {
+			return nil, fmt.Errorf("%s in the bundle is larger than %d MiB: not one that kubectl hopsdeploy wrote", name, max>>20)
+		}
 		switch {
 		case name == "bundle.json":
 			if err := json.Unmarshal(data, &b.Objects); err != nil {
@@ -209,14 +257,79 @@ func Read(r io.Reader) (*Bundle, error) {
 			b.ReportJSON = data
 		case name == "history.log":
 			b.History = splitLines(data)
-		case strings.HasPrefix(name, "logs/"):
-			b.Logs[strings.TrimPrefix(name, "logs/")] = splitLines(data)
+		default:
+			key := strings.TrimPrefix(name, "logs/")
+			if err := validLogKey(key); err != nil {
+				return nil, err
+			}
+			b.Logs[key] = splitLines(data)
 		}
 	}
 	if !seen {
 		return nil, fmt.Errorf("not a support bundle: it has no bundle.json")
 	}
+	if err := b.Objects.validate(); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// capReader fails once more than left bytes were read.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("the bundle expands to more than %d MiB: not one that kubectl hopsdeploy wrote", MaxBundleBytes>>20)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// validate checks that the names in a bundle are Kubernetes names, as the live objects'
+// are: nothing else may reach a terminal or a suggested command from a bundle.
+func (o Objects) validate() error {
+	bad := func(what, v string, errs []string) error {
+		return fmt.Errorf("the bundle's %s %q is not a Kubernetes name (%s): not one that kubectl hopsdeploy wrote", what, v, strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+		return bad("namespace", o.Namespace, errs)
+	}
+	if errs := validation.IsValidLabelValue(o.Name); len(errs) > 0 || o.Name == "" {
+		return bad("deployment name", o.Name, errs)
+	}
+	for _, p := range o.Pods {
+		if errs := validation.IsDNS1123Subdomain(p.Name); len(errs) > 0 {
+			return bad("pod name", p.Name, errs)
+		}
+		for _, c := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
+			if errs := validation.IsDNS1123Label(c.Name); len(errs) > 0 {
+				return bad("container name", c.Name, errs)
+			}
+		}
+	}
+	if o.ISVC != nil {
+		if errs := validation.IsDNS1123Label(o.ISVC.GetName()); len(errs) > 0 {
+			return bad("InferenceService name", o.ISVC.GetName(), errs)
+		}
+	}
+	return nil
+}
+
+// validLogKey checks logs/<pod>/<container>.log or .previous.log.
+func validLogKey(key string) error {
+	pod, file, ok := strings.Cut(key, "/")
+	container := strings.TrimSuffix(strings.TrimSuffix(file, ".log"), ".previous")
+	if !ok || !strings.HasSuffix(file, ".log") || len(validation.IsDNS1123Subdomain(pod)) > 0 || len(validation.IsDNS1123Label(container)) > 0 {
+		return fmt.Errorf("the bundle's log %q is not logs/<pod>/<container>.log: not one that kubectl hopsdeploy wrote", key)
+	}
+	return nil
 }
 
 func splitLines(b []byte) []string {

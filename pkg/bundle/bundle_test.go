@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -117,4 +118,190 @@ func TestRoundTrip(t *testing.T) {
 	if got.Status != "Failed" || got.Status != want.Status || got.Diagnosis.Cause != want.Diagnosis.Cause || len(got.Diagnosis.Logs.Lines) == 0 {
 		t.Errorf("read back: %s %q, want %s %q", got.Status, got.Diagnosis.Cause, want.Status, want.Diagnosis.Cause)
 	}
+}
+
+// marker is the secret planted everywhere a credential can hide.
+const marker = "Mk7Zq9SECRETx"
+
+// A marker secret planted in every place a credential hides in a deployment's objects, logs
+// and history is absent from every byte of the bundle.
+func TestNothingLeaks(t *testing.T) {
+	snap := fixtures.Running("demo", "fraud").Snapshot(now)
+	isvc := snap.ISVC
+	_ = unstructured.SetNestedField(isvc.Object, "s3://AKIAABCDEFGHIJKLMNOP:"+marker+"@models/fraud", "spec", "predictor", "model", "storageUri")
+	_ = unstructured.SetNestedSlice(isvc.Object, []any{map[string]any{"name": "kserve-container",
+		"args": []any{"--storage_uri=s3://key:" + marker + "@b", "--api_key=" + marker},
+		"env":  []any{map[string]any{"name": "HOPSWORKS_API_KEY", "value": marker}}}}, "spec", "predictor", "containers")
+	ann := isvc.GetAnnotations()
+	ann["kapp.k14s.io/original"] = `{"spec":{"env":"` + marker + `"}}`
+	ann["kubectl.kubernetes.io/last-applied-configuration"] = marker
+	ann["meta.helm.sh/release-values"] = marker
+	ann["serving.hops.works/artifact-path"] = "hopsfs://user:" + marker + "@namenode/Models/fraud"
+	isvc.SetAnnotations(ann)
+	conds, _, _ := unstructured.NestedSlice(isvc.Object, "status", "conditions")
+	conds[0].(map[string]any)["message"] = "pulling s3://k:" + marker + "@bucket"
+	_ = unstructured.SetNestedSlice(isvc.Object, conds, "status", "conditions")
+
+	p := &snap.Pods[0]
+	c := &p.Spec.Containers[0]
+	c.Args = []string{"--model-uri", "https://alice:" + marker + "@hopsworks/model", "--token=" + marker}
+	c.Command = []string{"sh", "-c", "export PASSWORD=" + marker + " && serve"}
+	c.Env = []corev1.EnvVar{{Name: "SECRET", Value: marker}}
+	c.ReadinessProbe.HTTPGet.HTTPHeaders = []corev1.HTTPHeader{{Name: "Authorization", Value: "Bearer " + marker}}
+	p.Spec.InitContainers[0].Args = []string{"s3://AKIAABCDEFGHIJKLMNOP:" + marker + "@bucket/model.zip", "/mnt/models"}
+	p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+		Name: "debug", Env: []corev1.EnvVar{{Name: "TOKEN", Value: marker}}}}}
+	p.Annotations = map[string]string{"vault.hashicorp.com/agent-inject-secret": marker}
+	p.Status.ContainerStatuses[0].LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, Message: "cannot log in with " + marker}
+
+	dsnap := fixtures.DefaultRunning("demo", "legacy").Snapshot(now)
+	tmpl := &dsnap.Deployment.Spec.Template.Spec.Containers[0]
+	tmpl.Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: marker}}
+	tmpl.Args = []string{"--password", "x", "--db=postgres://u:" + marker + "@db/x"}
+	snap.Deployment = dsnap.Deployment
+
+	snap.Events = append(snap.Events, snap.Events...)
+	if len(snap.Events) == 0 {
+		snap.Events = append(snap.Events, dsnap.Events...)
+	}
+	snap.Events = append(snap.Events, corev1.Event{Message: "login failed: password=" + marker, Type: "Warning", Reason: "Failed"})
+
+	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap), Logs: map[string][]string{
+		bundle.LogKey(p.Name, "kserve-container", false): {
+			"connecting with token=" + marker, "Authorization: Bearer " + marker, `{"password": "` + marker + `"}`,
+			"AWS key AKIAABCDEFGHIJKLMNOP used", "fetch https://u:" + marker + "@host/x"},
+	}, History: []string{"2026-11-25T10:00:00Z w1 predictor kserve-container secret=" + marker,
+		"2026-11-25T10:00:01Z w1 predictor kserve-container Authorization: Basic " + marker}}
+	if err := b.SetReport(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := bundle.Write(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	files := untar(t, buf.Bytes())
+	for name, data := range files {
+		if strings.Contains(data, marker) || strings.Contains(data, "AKIAABCDEFGHIJKLMNOP") {
+			for _, l := range strings.Split(data, "\n") {
+				if strings.Contains(l, marker) || strings.Contains(l, "AKIAABCDEFGHIJKLMNOP") {
+					t.Errorf("%s leaks: %s", name, strings.TrimSpace(l))
+				}
+			}
+		}
+	}
+	// What explains the deployment stays.
+	for _, keep := range []string{"serving.hops.works/artifact-path", "HOPSWORKS_API_KEY", "--model-uri", "connecting with token="} {
+		if !strings.Contains(files["bundle.json"]+files["logs/"+bundle.LogKey(p.Name, "kserve-container", false)], keep) {
+			t.Errorf("%q was removed too", keep)
+		}
+	}
+}
+
+// The scrubber, line by line.
+func TestScrub(t *testing.T) {
+	for in, want := range map[string]string{
+		"s3://KEY:SECRET@bucket/x":                  "s3://REDACTED@bucket/x",
+		"Authorization: Bearer abc.def":             "Authorization: REDACTED",
+		"curl -H 'authorization: token abc'":        "curl -H 'authorization: REDACTED'",
+		"use bearer eyJhbGciOi.x.y now":             "use bearer REDACTED now",
+		"password=hunter2&user=a":                   "password=REDACTED&user=a",
+		`{"api_key": "k1", "name": "n"}`:            `{"api_key": "REDACTED", "name": "n"}`,
+		"AWS_SECRET_ACCESS_KEY=abc/def":             "AWS_SECRET_ACCESS_KEY=REDACTED",
+		"key AKIAABCDEFGHIJKLMNOP":                  "key REDACTED",
+		"INFO:root:Model loaded in 4.2s":            "INFO:root:Model loaded in 4.2s",
+		"GET /v1/models/fraud:predict HTTP/1.1 200": "GET /v1/models/fraud:predict HTTP/1.1 200",
+	} {
+		if got := bundle.Scrub(in); got != want {
+			t.Errorf("Scrub(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// tarGz builds a tar.gz of the given entries, in order.
+func tarGz(t *testing.T, entries ...tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, e := range entries {
+		size := int64(len(e.data))
+		if e.zeros > 0 {
+			size = e.zeros
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o600, Size: size, Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if e.zeros > 0 {
+			if _, err := io.CopyN(tw, zeroReader{}, e.zeros); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := tw.Write(e.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = tw.Close()
+	_ = gz.Close()
+	return buf.Bytes()
+}
+
+type tarEntry struct {
+	name  string
+	data  []byte
+	zeros int64
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// A bundle from someone else cannot make the reader hold what it likes, nor smuggle names
+// that are not Kubernetes names.
+func TestReadRefusesHostileBundles(t *testing.T) {
+	good := `{"version":1,"namespace":"demo","name":"fraud","pods":[],"events":[]}`
+	tests := []struct {
+		name    string
+		bundle  []byte
+		wantErr string
+	}{
+		{"a gzip bomb in an unknown entry", tarGz(t, tarEntry{name: "bundle.json", data: []byte(good)}, tarEntry{name: "padding", zeros: 200 << 20}), "expands to more than 128 MiB"},
+		{"a huge bundle.json", tarGz(t, tarEntry{name: "bundle.json", zeros: 40 << 20}), "bundle.json in the bundle is larger than 32 MiB"},
+		{"too many entries", func() []byte {
+			var es []tarEntry
+			for i := range MaxBundleEntriesForTest + 1 {
+				es = append(es, tarEntry{name: fmt.Sprintf("x%d", i), data: []byte("x")})
+			}
+			return tarGz(t, es...)
+		}(), "more than 5000 entries"},
+		{"a pod name with an escape sequence", tarGz(t, tarEntry{name: "bundle.json", data: []byte(`{"version":1,"namespace":"demo","name":"fraud","pods":[{"metadata":{"name":"p\u001b]52;c;eA==\u0007"}}],"events":[]}`)}), "pod name"},
+		{"a namespace that is no name", tarGz(t, tarEntry{name: "bundle.json", data: []byte(`{"version":1,"namespace":"$(id)","name":"fraud","pods":[],"events":[]}`)}), "namespace"},
+		{"a log outside logs/<pod>/<container>.log", tarGz(t, tarEntry{name: "bundle.json", data: []byte(good)}, tarEntry{name: "logs/Bad Pod/c\x1b.log", data: []byte("x")}), "is not logs/<pod>/<container>.log"},
+		{"not a bundle", []byte("hello"), "not a support bundle"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := bundle.Read(bytes.NewReader(tc.bundle))
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("err %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+	// Unknown entries of a fine size are skipped.
+	if _, err := bundle.Read(bytes.NewReader(tarGz(t, tarEntry{name: "bundle.json", data: []byte(good)}, tarEntry{name: "extra/notes.txt", data: []byte("hi")}))); err != nil {
+		t.Errorf("an unknown entry: %v", err)
+	}
+}
+
+const MaxBundleEntriesForTest = bundle.MaxBundleEntries
+
+// A bundle is untrusted input: reading never crashes, and what is read has valid names.
+func FuzzRead(f *testing.F) {
+	snap := fixtures.Running("demo", "fraud").Snapshot(now)
+	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap), Logs: map[string][]string{"p/c.log": {"a"}}}
+	var buf bytes.Buffer
+	_ = bundle.Write(&buf, b)
+	f.Add(buf.Bytes())
+	f.Add([]byte("not gzip"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = bundle.Read(bytes.NewReader(data))
+	})
 }

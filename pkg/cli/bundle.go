@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
@@ -14,8 +17,10 @@ import (
 // BundleOptions are the options of `bundle`.
 type BundleOptions struct {
 	*Globals
-	Name string
-	File string
+	Name            string
+	File            string
+	Force           bool
+	IncludePayloads bool
 }
 
 func newBundleCommand(g *Globals) *cobra.Command {
@@ -33,7 +38,9 @@ Read it anywhere, without the cluster: kubectl hopsdeploy status --from-bundle F
 		ValidArgsFunction: completeDeployments(g),
 		RunE:              run(o),
 	}
-	cmd.Flags().StringVarP(&o.File, "file", "f", "", "where to write the bundle (default NAME-<time>.tar.gz)")
+	cmd.Flags().StringVarP(&o.File, "file", "f", "", "where to write the bundle (default NAME-<time>.tar.gz); it must not exist")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "replace the file if it exists")
+	cmd.Flags().BoolVar(&o.IncludePayloads, "include-payloads", false, "include the inference-logger container's logs, which hold request and response payloads (user data)")
 	return cmd
 }
 
@@ -49,8 +56,16 @@ func (o *BundleOptions) Complete(_ *cobra.Command, args []string) error {
 	return nil
 }
 
-// Validate checks the global flags.
-func (o *BundleOptions) Validate() error { return o.validateDeployment(o.Name) }
+// Validate checks NAME and that the file can be created.
+func (o *BundleOptions) Validate() error {
+	if err := o.validateDeployment(o.Name); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(o.File); err == nil && !o.Force {
+		return usageErr("%s exists: choose another -f, or replace it with --force", o.File)
+	}
+	return nil
+}
 
 // Run collects the bundle and writes it.
 func (o *BundleOptions) Run(ctx context.Context) error {
@@ -58,22 +73,50 @@ func (o *BundleOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := inspect.Bundle(ctx, src, ns, o.Name)
+	b, err := inspect.Bundle(ctx, src, ns, o.Name, o.IncludePayloads)
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(o.File)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", o.File, err)
-	}
-	if err := bundle.Write(f, b); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", o.File, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := writeBundle(o.File, o.Force, b); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.Streams.Out, "wrote %s: %d pods, %d events, %d container logs, %d history lines; read it with: kubectl hopsdeploy status --from-bundle %s\n",
 		o.File, len(b.Objects.Pods), len(b.Objects.Events), len(b.Logs), len(b.History), o.File)
+	return nil
+}
+
+// writeBundle writes a bundle readable by its owner only (0600). Without force it creates the
+// file exclusively (O_EXCL: never an existing file, never through a symlink); with force it
+// writes a new file beside it and renames it over the old one (a symlink there is replaced,
+// not followed).
+func writeBundle(path string, force bool, b *bundle.Bundle) error {
+	var f *os.File
+	var err error
+	if force {
+		f, err = os.CreateTemp(filepath.Dir(path), ".hopsdeploy-bundle-*")
+	} else {
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return usageErr("%s exists: choose another -f, or replace it with --force", path)
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := bundle.Write(f, b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if force {
+		if err := os.Rename(f.Name(), path); err != nil {
+			os.Remove(f.Name())
+			return fmt.Errorf("replace %s: %w", path, err)
+		}
+	}
 	return nil
 }

@@ -148,6 +148,16 @@ func (o *StatusOptions) runFromBundle() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.FromBundle, err)
 	}
+	// A NAME, -n or --project given with a bundle must be the bundle's.
+	if o.Name != "" && o.Name != b.Objects.Name {
+		return usageErr("%s holds deployment %s, not %s: drop NAME, or open the bundle of %s", o.FromBundle, b.Objects.Name, o.Name, o.Name)
+	}
+	if ns := *o.ConfigFlags.Namespace; ns != "" && ns != b.Objects.Namespace {
+		return usageErr("%s holds namespace %s, not %s: drop -n, or open the bundle of %s", o.FromBundle, b.Objects.Namespace, ns, ns)
+	}
+	if o.Project != "" && cluster.ProjectToNamespace(o.Project) != b.Objects.Namespace {
+		return usageErr("%s holds namespace %s, not project %s's namespace %s: drop --project, or open that project's bundle", o.FromBundle, b.Objects.Namespace, o.Project, cluster.ProjectToNamespace(o.Project))
+	}
 	o.style.Now = b.Objects.Taken
 	return o.print(b.Report())
 }

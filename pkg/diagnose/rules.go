@@ -46,7 +46,7 @@ func Diagnose(s *state.Snapshot, r *Report) *Diagnosis {
 	}
 	name, ns := s.Name, s.Namespace
 	logsCmd := func(extra string) string {
-		return fmt.Sprintf("kubectl hopsdeploy logs %s -n %s%s", name, ns, extra)
+		return fmt.Sprintf("kubectl hopsdeploy logs %s -n %s%s", q(name), q(ns), extra)
 	}
 	for _, rule := range []func() *Diagnosis{
 		func() *Diagnosis { return rolloutDeadline(s, r) },
@@ -74,8 +74,8 @@ func rolloutDeadline(s *state.Snapshot, r *Report) *Diagnosis {
 			return &Diagnosis{
 				Cause:    fmt.Sprintf("The Standard-mode rollout of %s passed its progress deadline: the new pods did not become available in time.", s.Name),
 				Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
-				Next: fmt.Sprintf("see why the new pods are not available: kubectl hopsdeploy why %s -n %s; the rollout: kubectl rollout status deployment/%s-predictor -n %s",
-					s.Name, s.Namespace, s.Name, s.Namespace),
+				Next: fmt.Sprintf("see why the new pods are not available: kubectl hopsdeploy why %s -n %s; the rollout: kubectl rollout status %s -n %s",
+					q(s.Name), q(s.Namespace), q("deployment/"+s.Name+"-predictor"), q(s.Namespace)),
 			}
 		}
 	}
@@ -103,7 +103,7 @@ func unschedulable(pods []podCtx, r *Report, ns string) *Diagnosis {
 				d.Next = fmt.Sprintf("lower the %s's resources (or instances) in Hopsworks, or add nodes with %s; see what nodes offer: kubectl describe nodes | grep -A8 Allocatable", p.component, strings.Join(missing, ", "))
 			} else {
 				d.Cause = fmt.Sprintf("The %s cannot be scheduled: %s", p.component, c.Message)
-				d.Next = fmt.Sprintf("check node selectors, tolerations and quotas: kubectl describe pod %s -n %s", p.pod.Name, ns)
+				d.Next = fmt.Sprintf("check node selectors, tolerations and quotas: kubectl describe pod %s -n %s", q(p.pod.Name), q(ns))
 			}
 			d.Evidence = append(d.Evidence, eventsFor(r, p.pod.Name, "FailedScheduling")...)
 			return d
@@ -145,12 +145,12 @@ func imagePull(pods []podCtx, r *Report, ns string) *Diagnosis {
 				} else {
 					d.Cause += " The registry refuses the credentials: the pull secret is wrong or expired."
 				}
-				d.Next = fmt.Sprintf("check the pod's pull secrets: kubectl get pod %s -n %s -o jsonpath='{.spec.imagePullSecrets}' and the secret's registry", p.pod.Name, ns)
+				d.Next = fmt.Sprintf("check the pod's pull secrets: kubectl get pod %s -n %s -o jsonpath='{.spec.imagePullSecrets}' and the secret's registry", q(p.pod.Name), q(ns))
 			case strings.Contains(joined, "not found") || strings.Contains(joined, "manifest unknown"):
 				d.Cause += " The image or tag does not exist."
 				d.Next = "check the image name and tag of the deployment's environment in Hopsworks"
 			default:
-				d.Next = fmt.Sprintf("see the pull errors: kubectl describe pod %s -n %s", p.pod.Name, ns)
+				d.Next = fmt.Sprintf("see the pull errors: kubectl describe pod %s -n %s", q(p.pod.Name), q(ns))
 			}
 			return d
 		}
@@ -205,7 +205,7 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 				Evidence: []string{fmt.Sprintf("pod %s container %s: %s, restarted %d times, last exit %d (%s) %s",
 					p.pod.Name, cs.Name, stateWord(cs), cs.RestartCount, t.ExitCode, t.Reason, ago(t))},
 				Logs: &LogExcerpt{Pod: p.pod.Name, Container: cs.Name, Previous: previous},
-				Next: logsCmd(fmt.Sprintf(" -c %s --container %s%s", p.component, cs.Name, prevFlag(previous))),
+				Next: logsCmd(fmt.Sprintf(" -c %s --container %s%s", q(p.component), q(cs.Name), prevFlag(previous))),
 			}
 			switch {
 			case t.Reason == "OOMKilled":
@@ -216,7 +216,7 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 					}
 				}
 				d.Cause = fmt.Sprintf("The %s's %s was OOM-killed: loading or serving the model needs more than %s.", p.component, cs.Name, limit)
-				d.Next = fmt.Sprintf("raise the %s's memory in the deployment's resources in Hopsworks (or load a smaller model); then watch it start: kubectl hopsdeploy status %s -n %s --watch", p.component, r.Name, r.Namespace)
+				d.Next = fmt.Sprintf("raise the %s's memory in the deployment's resources in Hopsworks (or load a smaller model); then watch it start: kubectl hopsdeploy status %s -n %s --watch", p.component, q(r.Name), q(r.Namespace))
 			case t.ExitCode == 137 && spec != nil && spec.LivenessProbe != nil:
 				pr := spec.LivenessProbe
 				budget := pr.InitialDelaySeconds + pr.FailureThreshold*max(pr.PeriodSeconds, 1)
@@ -259,7 +259,7 @@ func notReady(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis 
 				return &Diagnosis{
 					Cause:    fmt.Sprintf("The %s's %s runs but fails its readiness probe: the model server does not report the model as ready.", p.component, cs.Name),
 					Evidence: append([]string{fmt.Sprintf("pod %s container %s: running, not ready", p.pod.Name, cs.Name)}, ev...),
-					Next:     logsCmd(fmt.Sprintf(" -c %s --container %s -f", p.component, cs.Name)),
+					Next:     logsCmd(fmt.Sprintf(" -c %s --container %s -f", q(p.component), q(cs.Name))),
 					Logs:     &LogExcerpt{Pod: p.pod.Name, Container: cs.Name},
 				}
 			}
@@ -282,11 +282,11 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 		if s.ISVC == nil {
 			return &Diagnosis{Cause: fmt.Sprintf("Stopped in Hopsworks, but %d pod(s) are left behind: the InferenceService is gone and nothing will remove them.", len(in.Pods)),
 				Evidence: podNames(in.Pods),
-				Next:     fmt.Sprintf("if they stay, delete them: kubectl delete pod -n %s -l %s=%s", s.Namespace, state.LabelName, s.Name)}
+				Next:     fmt.Sprintf("if they stay, delete them: kubectl delete pod -n %s -l %s=%s", q(s.Namespace), state.LabelName, q(s.Name))}
 		}
 		return &Diagnosis{Cause: fmt.Sprintf("Being stopped: the InferenceService is being deleted and %d pod(s) still run.", len(in.Pods)),
 			Evidence: append([]string{"InferenceService has a deletionTimestamp (finalizers: " + strings.Join(s.ISVC.GetFinalizers(), ", ") + ")"}, podNames(in.Pods)...),
-			Next:     fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", s.Name, s.Namespace)}
+			Next:     fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", q(s.Name), q(s.Namespace))}
 	case state.Stopped:
 		return &Diagnosis{Healthy: true, Cause: "Stopped: nothing of it runs in the cluster.", Next: logsCmd(" --source history")}
 	}
@@ -303,11 +303,11 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 			case "IngressReady", "RoutesReady", "PredictorRouteReady", "TransformerRouteReady":
 				return &Diagnosis{Cause: "The pods run but the Knative route is not ready: " + c.Type + " is False, so requests cannot reach the model.",
 					Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
-					Next:     fmt.Sprintf("check the Knative route and ingress: kubectl get ksvc,route,ingresses.networking.internal.knative.dev -n %s | grep %s", s.Namespace, s.Name)}
+					Next:     fmt.Sprintf("check the Knative route and ingress: kubectl get ksvc,route,ingresses.networking.internal.knative.dev -n %s | grep %s", q(s.Namespace), q(s.Name))}
 			case "PredictorConfigurationReady", "TransformerConfigurationReady", "LatestDeploymentReady":
 				return &Diagnosis{Cause: "The latest Knative revision is not ready: " + c.Type + " is False.",
 					Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
-					Next:     fmt.Sprintf("check the revisions: kubectl get revisions -n %s -l serving.kserve.io/inferenceservice=%s", s.Namespace, s.Name)}
+					Next:     fmt.Sprintf("check the revisions: kubectl get revisions -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Namespace), q(s.Name))}
 			}
 		}
 	}
@@ -317,7 +317,7 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 	}[r.Condition.Type]
 	return &Diagnosis{Cause: fmt.Sprintf("%s: %s; no failure so far.", r.Status, step),
 		Evidence: []string{fmt.Sprintf("condition %s: %s", r.Condition.Type, r.Condition.Reason)},
-		Next:     fmt.Sprintf("watch the start sequence: kubectl hopsdeploy status %s -n %s --watch --until ready", s.Name, s.Namespace)}
+		Next:     fmt.Sprintf("watch the start sequence: kubectl hopsdeploy status %s -n %s --watch --until ready", q(s.Name), q(s.Namespace))}
 }
 
 // AttachLogs adds the fetched log lines to the diagnosis and, where they tell more than the
@@ -438,4 +438,21 @@ func orDefault(s, d string) string {
 func sortStrings(s []string) []string {
 	sort.Strings(s)
 	return s
+}
+
+// q quotes a value pasted into a suggested command for a POSIX shell, when it needs it: names
+// from the cluster or a bundle are checked, but a command a user copies must not run
+// anything else whatever they hold.
+func q(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:/=@%+,", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

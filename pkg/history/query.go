@@ -17,9 +17,11 @@ type Query struct {
 	Deployment string   // serving_name
 	Components []string // predictor, transformer; empty = all
 	Containers []string // container names; empty = all
-	Since      time.Time
-	Until      time.Time // exclusive
-	Grep       string    // a match query on the message
+	// ExceptContainers leaves these containers out (a bundle leaves out request payloads).
+	ExceptContainers []string
+	Since            time.Time
+	Until            time.Time // exclusive
+	Grep             string    // a match query on the message
 }
 
 // IndexPattern is the serving index pattern of a namespace: the project name is the
@@ -74,6 +76,9 @@ func (q Query) Body(f Fields, size int, desc bool, searchAfter []any) map[string
 		filter = append(filter, map[string]any{"range": map[string]any{f.Time: rng}})
 	}
 	boolQ := map[string]any{"filter": filter}
+	if len(q.ExceptContainers) > 0 {
+		boolQ["must_not"] = []any{terms(f.Container, q.ExceptContainers)}
+	}
 	if q.Grep != "" {
 		boolQ["must"] = []any{map[string]any{"match": map[string]any{f.Message: map[string]any{"query": q.Grep, "operator": "and"}}}}
 	}

@@ -159,9 +159,13 @@ func timelineLogs(ctx context.Context, c *cluster.Clients, snap *state.Snapshot,
 // BundleLogLines is how many lines of each container instance a bundle keeps.
 const BundleLogLines = 200
 
+// PayloadContainer logs the requests and responses of a deployment: its lines are user data.
+const PayloadContainer = "inference-logger"
+
 // Bundle gathers everything a support bundle holds: the redacted objects, every container
-// instance's last lines, the history around the last failure, and the report.
-func Bundle(ctx context.Context, src Sources, ns, name string) (*bundle.Bundle, error) {
+// instance's last lines (not the inference logger's request payloads unless asked), the
+// history around the last failure, and the report.
+func Bundle(ctx context.Context, src Sources, ns, name string, includePayloads bool) (*bundle.Bundle, error) {
 	snap, err := gatherAllEvents(ctx, src.Cluster, ns, name)
 	if err != nil {
 		return nil, err
@@ -169,6 +173,9 @@ func Bundle(ctx context.Context, src Sources, ns, name string) (*bundle.Bundle, 
 	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap), Logs: map[string][]string{}}
 	for _, p := range snap.Pods {
 		for _, cs := range state.ContainerStatuses(&p) {
+			if cs.Name == PayloadContainer && !includePayloads {
+				continue
+			}
 			if lines, err := src.Cluster.TailLog(ctx, ns, p.Name, cs.Name, false, BundleLogLines); err == nil {
 				b.Logs[bundle.LogKey(p.Name, cs.Name, false)] = lines
 			}
@@ -206,7 +213,7 @@ func bundleHistory(ctx context.Context, src Sources, s *state.Snapshot) []string
 			}
 		}
 	}
-	q := history.Query{Index: src.index(s.Namespace), Deployment: s.Name}
+	q := history.Query{Index: src.index(s.Namespace), Deployment: s.Name, ExceptContainers: []string{PayloadContainer}}
 	if !last.IsZero() {
 		q.Since, q.Until = last.Add(-10*time.Minute), last.Add(time.Minute)
 	}

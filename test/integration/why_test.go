@@ -227,3 +227,82 @@ func TestBundleRoundTrip(t *testing.T) {
 		t.Errorf("missing bundle: %d %q", r.code, r.err)
 	}
 }
+
+// A bundle is written for its owner only, never over an existing file or through a symlink
+// (unless --force, which replaces the link itself), holds no request payloads unless asked,
+// and its log lines are scrubbed; reading it with another NAME or -n says so.
+func TestBundleFileAndContents(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	sc := e.Apply(t, fixtures.Running(ns, "payload"))
+	pod := sc.PodNames()[0]
+	_ = e.Logs.Append(ns, pod, "inference-logger", time.Time{}, "request body: {\"card\": \"4111-1111\"}")
+	_ = e.Logs.Append(ns, pod, "kserve-container", time.Time{}, "connecting to s3://AKIAABCDEFGHIJKLMNOP:Mk7SECRET@bucket with token=Mk7SECRET")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "b.tar.gz")
+	plugin(t, "bundle", "payload", "-n", ns, "-f", file).must(t)
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("bundle mode %v %v, want 0600", fi.Mode(), err)
+	}
+	data := untarAll(t, file)
+	if strings.Contains(data, "4111-1111") || strings.Contains(data, "Mk7SECRET") || strings.Contains(data, "AKIAABCDEFGHIJKLMNOP") {
+		t.Error("the bundle holds a payload or a secret")
+	}
+	if !strings.Contains(data, "connecting to s3://REDACTED@bucket with token=REDACTED") {
+		t.Error("the scrubbed line is missing")
+	}
+	// The same file again: refused, exit 2, untouched.
+	if r := plugin(t, "bundle", "payload", "-n", ns, "-f", file); r.code != 2 || !strings.Contains(r.err, "exists: choose another -f, or replace it with --force") {
+		t.Errorf("existing file: exit %d %q", r.code, r.err)
+	}
+	// A symlink planted where the bundle goes is not followed.
+	target := filepath.Join(dir, "target")
+	_ = os.WriteFile(target, []byte("keep"), 0o644)
+	link := filepath.Join(dir, "link.tar.gz")
+	_ = os.Symlink(target, link)
+	if r := plugin(t, "bundle", "payload", "-n", ns, "-f", link); r.code != 2 {
+		t.Errorf("symlink: exit %d %q", r.code, r.err)
+	}
+	plugin(t, "bundle", "payload", "-n", ns, "-f", link, "--force", "--include-payloads").must(t)
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Error("--force wrote through the symlink")
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink != 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("--force did not replace the link with a 0600 file: %v %v", fi.Mode(), err)
+	}
+	if !strings.Contains(untarAll(t, link), "4111-1111") {
+		t.Error("--include-payloads left the inference logger out")
+	}
+	// Reading it with another NAME or namespace says so.
+	if r := pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "status", "other", "--from-bundle", file); r.code != 2 || !strings.Contains(r.err, "holds deployment payload, not other") {
+		t.Errorf("name mismatch: exit %d %q", r.code, r.err)
+	}
+	if r := pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "status", "--from-bundle", file, "-n", "elsewhere"); r.code != 2 || !strings.Contains(r.err, "holds namespace "+ns+", not elsewhere") {
+		t.Errorf("namespace mismatch: exit %d %q", r.code, r.err)
+	}
+	pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "status", "payload", "--from-bundle", file, "-n", ns).must(t)
+}
+
+// untarAll returns every file of a bundle, concatenated.
+func untarAll(t *testing.T, file string) string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var all strings.Builder
+	for {
+		if _, err := tr.Next(); err != nil {
+			break
+		}
+		data, _ := io.ReadAll(tr)
+		all.Write(data)
+	}
+	return all.String()
+}
