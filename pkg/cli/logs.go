@@ -210,6 +210,7 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.SkipForbidden = true // logs needs only the pods
 	snap, err := c.Gather(ctx, ns, o.config.Deployment)
 	if err != nil {
 		return err

@@ -57,7 +57,11 @@ func (g *Globals) Clients() (*cluster.Clients, error) {
 // Namespace is the namespace to work in: --project's, else -n's, else the context's.
 func (g *Globals) Namespace(ctx context.Context, c *cluster.Clients) (string, error) {
 	if g.Project != "" {
-		return c.ProjectNamespace(ctx, g.Project)
+		ns, note, err := c.ProjectNamespace(ctx, g.Project)
+		if note != "" {
+			fmt.Fprintln(g.Streams.ErrOut, term.Sanitize(note))
+		}
+		return ns, err
 	}
 	ns, _, err := g.ConfigFlags.ToRawKubeConfigLoader().Namespace()
 	if err != nil {

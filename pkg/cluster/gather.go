@@ -2,8 +2,11 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
@@ -31,6 +34,9 @@ type Clients struct {
 	Host string
 	// AllEvents makes Gather read every event type, not only warnings (for timelines).
 	AllEvents bool
+	// SkipForbidden makes Gather go on without events or InferenceServices when the user
+	// may not list them (logs needs only the pods); Snapshot.Skipped says what was left out.
+	SkipForbidden bool
 }
 
 // NewClients builds the clients from a REST config.
@@ -57,10 +63,15 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	}
 	var isvcs []unstructured.Unstructured
 	var deps []appsv1.Deployment
+	var skipped sync.Map
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		l, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(gctx, metav1.ListOptions{})
 		if apierrors.IsNotFound(err) { // the CRD is not installed: no KServe here
+			return nil
+		}
+		if apierrors.IsForbidden(err) && c.SkipForbidden {
+			skipped.Store("isvc", isvcName)
 			return nil
 		}
 		if err != nil {
@@ -92,6 +103,10 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 			sel = ""
 		}
 		l, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: sel})
+		if apierrors.IsForbidden(err) && c.SkipForbidden {
+			skipped.Store("events", "events")
+			return nil
+		}
 		if err != nil {
 			return wrap(err, "list", "events", ns, c.Host)
 		}
@@ -101,6 +116,11 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	skipped.Range(func(_, v any) bool {
+		snap.Skipped = append(snap.Skipped, v.(string))
+		return true
+	})
+	slices.Sort(snap.Skipped)
 
 	for i := range isvcs {
 		if isvcs[i].GetName() == name {
@@ -265,22 +285,33 @@ func (c *Clients) tailLog(ctx context.Context, ns, pod, container string, previo
 	return strings.Split(s, "\n"), nil
 }
 
-// ProjectNamespace resolves a Hopsworks project to its namespace: a namespace labelled
+// ProjectNamespace resolves a Hopsworks project to its namespace: the namespace labelled
 // hopsworks.ai/project=<project> if there is one, else the project name lower-cased with every
-// character outside [a-z0-9-] replaced by "-" (KubeClientService.getKubeProjectName).
-func (c *Clients) ProjectNamespace(ctx context.Context, project string) (string, error) {
+// character outside [a-z0-9-] replaced by "-" (KubeClientService.getKubeProjectName). Several
+// labelled namespaces are an error; a note says when namespaces could not be listed and the
+// rule was used instead.
+func (c *Clients) ProjectNamespace(ctx context.Context, project string) (ns, note string, err error) {
 	sel, err := Selector(state.LabelProjectNS, project)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	l, err := c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: sel})
 	switch {
-	case err == nil && len(l.Items) > 0:
-		return l.Items[0].Name, nil
-	case err != nil && !apierrors.IsForbidden(err):
-		return "", wrap(err, "list", "namespaces", "", c.Host)
+	case err == nil && len(l.Items) == 1:
+		return l.Items[0].Name, "", nil
+	case err == nil && len(l.Items) > 1:
+		var names []string
+		for _, n := range l.Items {
+			names = append(names, n.Name)
+		}
+		return "", "", fmt.Errorf("several namespaces carry %s=%s (%s): name one with -n", state.LabelProjectNS, project, strings.Join(names, ", "))
+	case apierrors.IsForbidden(err):
+		ns := ProjectToNamespace(project)
+		return ns, fmt.Sprintf("note: you may not list namespaces, so project %s's namespace is taken by Hopsworks' naming rule: %s (use -n if it is another)", project, ns), nil
+	case err != nil:
+		return "", "", wrap(err, "list", "namespaces", "", c.Host)
 	}
-	return ProjectToNamespace(project), nil
+	return ProjectToNamespace(project), "", nil
 }
 
 // ProjectToNamespace is the Hopsworks rule for a project's namespace name.

@@ -27,6 +27,9 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 	if src.Open == nil {
 		src.Open = KubeStreams(src.Kube)
 	}
+	if len(snap.Skipped) > 0 {
+		Notice(c.ErrOut, "note: you may not list %s in %s: left out; the pods are found by their labels", strings.Join(snap.Skipped, " or "), c.Namespace)
+	}
 	tool := snap.Tool()
 	sel := Selection{Pod: c.Pod}
 	if c.Component != "all" {

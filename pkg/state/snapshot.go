@@ -54,6 +54,8 @@ type Snapshot struct {
 	// Events are the events of the namespace that concern the deployment's objects.
 	Events []corev1.Event
 	Now    time.Time
+	// Skipped names the resources that could not be read (forbidden) and were left out.
+	Skipped []string
 }
 
 // Tool tells which serving tool the snapshot belongs to.

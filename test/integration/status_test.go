@@ -372,3 +372,40 @@ func TestStatusWatchUntilReady(t *testing.T) {
 		t.Errorf("timeout: %d %q", r.code, r.err)
 	}
 }
+
+// logs needs only the pods: a user who may not list events or InferenceServices still reads
+// them, with one line saying what was left out. --project says when namespaces cannot be
+// listed, and refuses to choose between namespaces that carry the same project label.
+func TestLogsWithPartialRightsAndProjects(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.Running(ns, "fraud"))
+	user := "podsonly-" + ns
+	kc, err := e.KubeconfigFor(user, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.GrantRole(t, ns, user, []rbacv1.PolicyRule{
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
+	})
+	r := pluginEnv(t, []string{"KUBECONFIG=" + kc}, "logs", "fraud", "-n", ns, "-o", "raw").must(t)
+	contains(t, "logs without events and InferenceServices", r.out, "Application startup complete.")
+	contains(t, "what was left out", r.err, "note: you may not list events or inferenceservices.serving.kserve.io in "+ns+": left out")
+
+	// --project when namespaces cannot be listed: Hopsworks' rule, said so.
+	r = pluginEnv(t, []string{"KUBECONFIG=" + kc}, "logs", "fraud", "--project", ns, "-o", "raw").must(t)
+	contains(t, "project by rule", r.err, "you may not list namespaces, so project "+ns+"'s namespace is taken by Hopsworks' naming rule: "+ns)
+
+	// Two namespaces labelled with one project: no silent choice.
+	project := "twin_" + strings.ReplaceAll(ns, "-", "_")
+	for _, n := range []string{ns + "-a", ns + "-b"} {
+		if err := fixtures.EnsureNamespace(t.Context(), e.Kube, n, map[string]string{"hopsworks.ai/project": project}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := plugin(t, "list", "--project", project); r.code != 1 || !strings.Contains(r.err, "several namespaces carry hopsworks.ai/project="+project+" ("+ns+"-a, "+ns+"-b): name one with -n") {
+		t.Errorf("twin projects: exit %d %q", r.code, r.err)
+	}
+}

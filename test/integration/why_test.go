@@ -111,6 +111,17 @@ func TestWhyTracebackAndHistory(t *testing.T) {
 	}
 	r := pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}, "why", "gone", "-n", ns).must(t)
 	contains(t, "why from history", r.out, "LAST LINES of kserve-container (OpenSearch (the pods are gone))", "last words before scale-down", "scaled to zero")
+
+	// One resolver for every command: why (and bundle) take OpenSearch from the config file's
+	// block for the kube context in use, as logs does, not only from the environment; the
+	// default block points nowhere.
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	_ = os.WriteFile(cfg, []byte(fmt.Sprintf("opensearch:\n  url: http://127.0.0.1:1\ncontexts:\n  %s:\n    opensearch:\n      url: %s\n", currentContext(t), osURL)), 0o600)
+	r = pluginEnv(t, []string{"HOPSDEPLOY_CONFIG=" + cfg}, "why", "gone", "-n", ns).must(t)
+	contains(t, "why from the context's OpenSearch", r.out, "last words before scale-down")
+	file := filepath.Join(t.TempDir(), "gone.tar.gz")
+	pluginEnv(t, []string{"HOPSDEPLOY_CONFIG=" + cfg}, "bundle", "gone", "-n", ns, "-f", file).must(t)
+	contains(t, "bundle from the context's OpenSearch", untarAll(t, file), "last words before scale-down")
 }
 
 func TestTimeline(t *testing.T) {
