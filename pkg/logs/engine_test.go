@@ -233,3 +233,30 @@ func TestFollowStopsAtTheByteLimit(t *testing.T) {
 		t.Errorf("output %q", got)
 	}
 }
+
+// A line longer than the 4 MiB cap comes in pieces; when the stream is cut after it, the
+// resumed stream skips every piece, not only the first.
+func TestResumeAfterALongLineSkipsAllItsPieces(t *testing.T) {
+	f := newFakeLogs()
+	pod := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	long := strings.Repeat("x", 9<<20) // three pieces
+	f.append(pod.Name, "kserve-container", t0, "before", long)
+	var out, errOut syncBuffer
+	e := newTestEngine(fake.NewClientset(pod), f, &out, &errOut, true, 10)
+	e.Sink = NewSink(&out, SinkOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Follow(ctx) }()
+	eventually(t, "the long line", func() bool { return len(out.String()) > 9<<20 })
+	f.cut()
+	eventually(t, "the resume", func() bool { return f.opens.Load() == 2 })
+	f.append(pod.Name, "kserve-container", t0.Add(time.Second), "after")
+	eventually(t, "the line after", func() bool { return strings.HasSuffix(out.String(), "after\n") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(out.String()), len("before\n")+len(long)+3+len("after\n"); got != want {
+		t.Errorf("%d bytes printed, want %d (the long line once, in three pieces)", got, want)
+	}
+}

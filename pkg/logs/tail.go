@@ -144,13 +144,22 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	pending := res.Count
 	resumeFrom := *res
 	n := 0
+	// A line longer than maxLine comes in pieces; the pieces after the first carry the first
+	// one's timestamp, so that a resumed stream skips all of them, not only the first.
+	var cont bool
+	var contTS time.Time
+	var contRaw string
 	for {
-		line, err := readLine(br)
-		if len(line) > 0 {
+		line, more, err := readPiece(br)
+		if len(line) > 0 || more {
 			ts, raw, msg := time.Time{}, "", line
-			if stamped {
+			switch {
+			case cont:
+				ts, raw = contTS, contRaw
+			case stamped:
 				ts, raw, msg = splitTimestamp(line)
 			}
+			cont, contTS, contRaw = more, ts, raw
 			if !resumeFrom.skip(ts, &pending) {
 				l := &Line{Timestamp: ts, RawTS: raw, Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod,
 					Component: t.Component, Container: t.Container, Message: msg, Source: "live"}
@@ -173,25 +182,31 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 // readLine reads one line without its newline. A line longer than maxLine comes back in
 // pieces; a last line without a newline comes back with io.EOF.
 func readLine(br *bufio.Reader) ([]byte, error) {
+	line, _, err := readPiece(br)
+	return line, err
+}
+
+// readPiece is readLine that also says when the piece is not the end of its line (more).
+func readPiece(br *bufio.Reader) (piece []byte, more bool, err error) {
 	line, err := br.ReadSlice('\n')
 	if err == nil {
-		return line[:len(line)-1], nil
+		return line[:len(line)-1], false, nil
 	}
 	if !errors.Is(err, bufio.ErrBufferFull) {
-		return append([]byte(nil), line...), err
+		return append([]byte(nil), line...), false, err
 	}
 	buf := append([]byte(nil), line...)
 	for len(buf) < maxLine {
 		line, err = br.ReadSlice('\n')
 		buf = append(buf, line...)
 		if err == nil {
-			return buf[:len(buf)-1], nil
+			return buf[:len(buf)-1], false, nil
 		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
-			return buf, err
+			return buf, false, err
 		}
 	}
-	return buf, nil
+	return buf, true, nil
 }
 
 // splitTimestamp splits the RFC3339Nano timestamp the API server puts before each line.
