@@ -56,7 +56,22 @@ func (e *Engine) opener() StreamOpener {
 }
 
 func (e *Engine) newTail(stop func() bool) *tail {
-	return &tail{open: e.opener(), sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
+	var instance func(ctx context.Context, t Target) (string, bool, error)
+	if e.Following && e.Kube != nil {
+		instance = func(ctx context.Context, t Target) (string, bool, error) {
+			p, err := e.Kube.CoreV1().Pods(t.Namespace).Get(ctx, t.Pod, metav1.GetOptions{})
+			if err != nil {
+				return "", false, err
+			}
+			for _, cs := range state.ContainerStatuses(p) {
+				if cs.Name == t.Container {
+					return ContainerID(cs), cs.State.Running != nil, nil
+				}
+			}
+			return "", false, nil
+		}
+	}
+	return &tail{open: e.opener(), instance: instance, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
 }
 
 // slots bounds concurrent streams; past the bound it warns once and queues.

@@ -260,3 +260,39 @@ func TestResumeAfterALongLineSkipsAllItsPieces(t *testing.T) {
 		t.Errorf("%d bytes printed, want %d (the long line once, in three pieces)", got, want)
 	}
 }
+
+// A container that exits and restarts at once: the old instance's stream ends, and the log
+// endpoint serves the new instance before the pod's status says so. The old tail must not
+// resume into the new instance, whose own tail prints its lines: each line once.
+func TestRestartWhileFollowedPrintsEachLineOnce(t *testing.T) {
+	f := newFakeLogs()
+	pod := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	f.append(pod.Name, "kserve-container", t0, "first life")
+	kube := fake.NewClientset(pod)
+	var out, errOut syncBuffer
+	e := newTestEngine(kube, f, &out, &errOut, true, 10)
+	e.Sink = NewSink(&out, SinkOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Follow(ctx) }()
+	eventually(t, "the first life", func() bool { return strings.Contains(out.String(), "first life") })
+
+	f.reset(pod.Name, "kserve-container", fakeLine{t0.Add(2 * time.Second), "second life 1"}, fakeLine{t0.Add(2 * time.Second), "second life 2"})
+	f.end()                            // the first instance exited
+	time.Sleep(600 * time.Millisecond) // the status lags behind the log
+	restarted := testPod(pod.Name, "predictor", 1, "kserve-container")
+	restarted.Status.ContainerStatuses[0].LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
+		ContainerID: "containerd://fraud-predictor-a-kserve-container-0"}
+	if _, err := kube.CoreV1().Pods("ns").UpdateStatus(ctx, restarted, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the second life", func() bool { return strings.Contains(out.String(), "second life 2") })
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "first life\nsecond life 1\nsecond life 2\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+}

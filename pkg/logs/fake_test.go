@@ -17,10 +17,14 @@ import (
 // with timestamps; a request honours sinceTime (to the second, as the kubelet does), tailLines
 // and timestamps; with follow it blocks for appended lines until cut or cancelled.
 type fakeLogs struct {
-	mu       sync.Mutex
-	lines    map[string][]fakeLine
+	mu    sync.Mutex
+	lines map[string][]fakeLine
+	// instance counts the container instances (reset starts a new one): a stream reads one
+	// instance's log only, as the kubelet serves one container's file.
+	instance map[string]int
 	changed  chan struct{} // closed and replaced on every append or cut
 	cutGen   int
+	clean    bool // the last cut was a clean end
 	opens    atomic.Int64
 	active   atomic.Int64
 	peak     atomic.Int64
@@ -33,7 +37,7 @@ type fakeLine struct {
 }
 
 func newFakeLogs() *fakeLogs {
-	return &fakeLogs{lines: map[string][]fakeLine{}, changed: make(chan struct{})}
+	return &fakeLogs{lines: map[string][]fakeLine{}, instance: map[string]int{}, changed: make(chan struct{})}
 }
 
 func (f *fakeLogs) append(pod, container string, ts time.Time, msgs ...string) {
@@ -52,15 +56,27 @@ func (f *fakeLogs) reset(pod, container string, lines ...fakeLine) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lines[pod+"/"+container] = lines
+	f.instance[pod+"/"+container]++
 	close(f.changed)
 	f.changed = make(chan struct{})
 }
 
-// cut drops every open follow stream, as a broken connection would.
+// cut drops every open follow stream, as a broken connection would (unexpected EOF).
 func (f *fakeLogs) cut() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cutGen++
+	f.clean = false
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// end ends every open follow stream cleanly, as the kubelet does when the container exits.
+func (f *fakeLogs) end() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cutGen++
+	f.clean = true
 	close(f.changed)
 	f.changed = make(chan struct{})
 }
@@ -77,6 +93,7 @@ func (f *fakeLogs) open(ctx context.Context, _ string, pod string, opts *corev1.
 	f.mu.Lock()
 	f.requests = append(f.requests, *opts)
 	gen := f.cutGen
+	inst := f.instance[pod+"/"+opts.Container]
 	f.mu.Unlock()
 	pr, pw := io.Pipe()
 	go func() {
@@ -89,7 +106,13 @@ func (f *fakeLogs) open(ctx context.Context, _ string, pod string, opts *corev1.
 			all := f.lines[k]
 			changed := f.changed
 			cutNow := f.cutGen != gen
+			clean := f.clean
+			replaced := f.instance[k] != inst
 			f.mu.Unlock()
+			if replaced {
+				pw.Close() // the instance's log ended with it
+				return
+			}
 			var out bytes.Buffer
 			if first {
 				var sel []fakeLine
@@ -123,8 +146,12 @@ func (f *fakeLogs) open(ctx context.Context, _ string, pod string, opts *corev1.
 					return
 				}
 			}
-			if !opts.Follow || cutNow {
+			if !opts.Follow || cutNow && clean {
 				pw.Close()
+				return
+			}
+			if cutNow {
+				pw.CloseWithError(io.ErrUnexpectedEOF)
 				return
 			}
 			select {

@@ -73,6 +73,38 @@ type tail struct {
 	stamps     bool        // the user asked for timestamps
 	stop       func() bool // the instance ended or was replaced: do not resume
 	onError    func(t Target, err error)
+	// instance reads the container's current instance (ID, and whether it runs) from the
+	// API server; nil outside follow mode.
+	instance func(ctx context.Context, t Target) (id string, running bool, err error)
+}
+
+// instanceEnded tells, after a follow stream ended cleanly, whether its instance ended (the
+// container exited, or was replaced) rather than the request (an idle timeout, a proxy):
+// resuming after an exit would read the next instance's first lines, which its own tail
+// prints too. The kubelet reports an exit within about a second, so the pod's status is
+// read for up to two seconds before the stream is taken as still live.
+func (tl *tail) instanceEnded(ctx context.Context, t Target) bool {
+	if tl.instance == nil || t.ContainerID == "" {
+		return false
+	}
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		id, running, err := tl.instance(ctx, t)
+		switch {
+		case apierrors.IsNotFound(err):
+			return true
+		case err == nil && (id != t.ContainerID || !running):
+			return true
+		case tl.stop != nil && tl.stop():
+			return true
+		case ctx.Err() != nil || time.Now().After(deadline):
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // maxLine bounds one log line held in memory; longer lines are written in pieces of this size.
@@ -110,6 +142,9 @@ func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
 		// as with kubectl logs -f --limit-bytes. Resuming would ask for the start again.
 		if tl.opts.LimitBytes != nil && errors.Is(err, io.EOF) {
 			return
+		}
+		if errors.Is(err, io.EOF) && tl.instanceEnded(ctx, t) {
+			return // the watch starts the next instance's own tail
 		}
 		if err != nil && !errors.Is(err, io.EOF) && !isTransient(err) && n == 0 && backoff >= 2*time.Second {
 			tl.onError(t, err)
