@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -294,5 +296,44 @@ func TestRestartWhileFollowedPrintsEachLineOnce(t *testing.T) {
 	}
 	if got, want := out.String(), "first life\nsecond life 1\nsecond life 2\n"; got != want {
 		t.Errorf("output %q, want %q", got, want)
+	}
+}
+
+// A watch that expires (410 Gone, after a compaction or a long disconnect) is followed by a
+// new list, not by the end of following: a pod created meanwhile is still picked up.
+func TestFollowRelistsAfterAnExpiredWatch(t *testing.T) {
+	f := newFakeLogs()
+	a := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	f.append(a.Name, "kserve-container", t0, "a")
+	kube := fake.NewClientset(a)
+	expired := watch.NewFake()
+	var watches atomic.Int64
+	kube.PrependWatchReactor("pods", func(action k8stesting.Action) (bool, watch.Interface, error) {
+		if watches.Add(1) == 1 {
+			return true, expired, nil
+		}
+		return false, nil, nil // the tracker's own watch from then on
+	})
+	var out, errOut syncBuffer
+	e := newTestEngine(kube, f, &out, &errOut, true, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error)
+	go func() { done <- e.Follow(ctx) }()
+	eventually(t, "pod a's stream", func() bool { return f.active.Load() == 1 })
+	// Pod b appears while the watch is stale, then the watch expires.
+	b := testPod("fraud-predictor-b", "predictor", 0, "kserve-container")
+	f.append(b.Name, "kserve-container", t0, "b after the expiry")
+	if err := kube.Tracker().Add(b); err != nil {
+		t.Fatal(err)
+	}
+	expired.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
+	eventually(t, "pod b after the re-list", func() bool { return strings.Contains(out.String(), "b after the expiry") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if watches.Load() < 2 {
+		t.Errorf("%d watches: no new watch after the expiry", watches.Load())
 	}
 }
