@@ -35,6 +35,8 @@ type Engine struct {
 	ErrOut        io.Writer
 	// Grace is how long a deleted pod's or replaced container's stream may drain.
 	Grace time.Duration
+	// NotBefore drops live lines older than this (history printed them).
+	NotBefore time.Time
 
 	warned atomic.Bool
 	errs   atomic.Int64
@@ -71,7 +73,7 @@ func (e *Engine) newTail(stop func() bool) *tail {
 			return "", false, nil
 		}
 	}
-	return &tail{open: e.opener(), instance: instance, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
+	return &tail{open: e.opener(), instance: instance, notBefore: e.NotBefore, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
 }
 
 // slots bounds concurrent streams; past the bound it warns once and queues.

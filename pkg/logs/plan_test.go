@@ -17,6 +17,11 @@ func TestPlanSources(t *testing.T) {
 	podAt := func(ago time.Duration) corev1.Pod {
 		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(now.Add(-ago))}}
 	}
+	restartedAt := func(p corev1.Pod, ago time.Duration) corev1.Pod {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "kserve-container", RestartCount: 3,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now.Add(-ago))}}}}
+		return p
+	}
 	running := &diagnose.Report{Status: string(state.Running)}
 	idle := &diagnose.Report{Status: string(state.Idle)}
 	until := now.Add(-time.Hour)
@@ -31,9 +36,15 @@ func TestPlanSources(t *testing.T) {
 	}{
 		{"live pods, no window", Config{Source: SourceAuto}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
 		{"window inside the pods' life", Config{Source: SourceAuto, Since: 30 * time.Minute}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
-		{"window older than the oldest pod: history then live", Config{Source: SourceAuto, Since: 2 * time.Hour}, running,
+		{"window older than the pods: history until the newest started, then live", Config{Source: SourceAuto, Since: 2 * time.Hour}, running,
 			[]corev1.Pod{podAt(time.Hour), podAt(90 * time.Minute)}, true,
-			SourcePlan{History: true, Live: true, From: now.Add(-2 * time.Hour), Until: now.Add(-90 * time.Minute)}, "history before 2026-11-25T10:30:00Z (when the oldest pod started), live after"},
+			SourcePlan{History: true, Live: true, From: now.Add(-2 * time.Hour), Until: now.Add(-time.Hour), LiveFrom: now.Add(-time.Hour)},
+			"history before 2026-11-25T11:00:00Z (when the newest container instance started), live after"},
+		{"a crash-looping container: history until its current instance started", Config{Source: SourceAuto, Since: 30 * time.Minute}, running,
+			[]corev1.Pod{restartedAt(podAt(time.Hour), 2*time.Minute)}, true,
+			SourcePlan{History: true, Live: true, From: now.Add(-30 * time.Minute), Until: now.Add(-2 * time.Minute), LiveFrom: now.Add(-2 * time.Minute)}, "live after"},
+		{"a restarted container that is not selected does not count", Config{Source: SourceAuto, Since: 30 * time.Minute}, running,
+			[]corev1.Pod{restartedAt(podAt(time.Hour), 2*time.Minute)}, true, SourcePlan{Live: true}, ""},
 		{"window older than the pods, no OpenSearch", Config{Source: SourceAuto, Since: 2 * time.Hour}, running, []corev1.Pod{podAt(time.Hour)}, false, SourcePlan{Live: true}, ""},
 		{"no pods: history", Config{Source: SourceAuto}, idle, nil, true, SourcePlan{History: true}, "history from OpenSearch: the deployment is Idle"},
 		{"no pods, following: history then live", Config{Source: SourceAuto, Follow: true}, idle, nil, true, SourcePlan{History: true, Live: true}, "history from OpenSearch"},
@@ -47,7 +58,11 @@ func TestPlanSources(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Now = func() time.Time { return now }
-			got := PlanSources(&tc.cfg, tc.report, tc.pods, tc.hist)
+			containers := map[string]bool{"kserve-container": true}
+			if strings.HasPrefix(tc.name, "a restarted container that is not selected") {
+				containers = map[string]bool{"queue-proxy": true}
+			}
+			got := PlanSources(&tc.cfg, tc.report, tc.pods, containers, tc.hist)
 			why := got.Why
 			got.Why, tc.want.Why = "", ""
 			if got != tc.want {

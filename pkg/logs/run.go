@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
@@ -15,6 +16,7 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -92,7 +94,14 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 		LabelSelector: selector.String(), Selection: sel, Options: c.PodLogOptions(),
 		Following: c.Follow, MaxRequests: c.MaxRequests, Sink: sink, ErrOut: c.ErrOut}
 
-	plan := PlanSources(&c, diagnose.Build(snap), pods, src.History != nil)
+	plan := PlanSources(&c, diagnose.Build(snap), pods, sel.Containers, src.History != nil)
+	if !plan.LiveFrom.IsZero() {
+		// Live from where history ends: the kubelet's sinceTime is to the second, the tail
+		// drops what is earlier to the nanosecond.
+		since := metav1.NewTime(plan.LiveFrom.Truncate(time.Second))
+		engine.Options.SinceTime, engine.Options.SinceSeconds, engine.Options.TailLines = &since, nil, nil
+		engine.NotBefore = plan.LiveFrom
+	}
 	var histErr error
 	if plan.History {
 		Notice(c.ErrOut, "source: %s", plan.Why)

@@ -76,6 +76,8 @@ type tail struct {
 	// instance reads the container's current instance (ID, and whether it runs) from the
 	// API server; nil outside follow mode.
 	instance func(ctx context.Context, t Target) (id string, running bool, err error)
+	// notBefore drops lines older than this (history printed them); zero keeps all.
+	notBefore time.Time
 }
 
 // instanceEnded tells, after a follow stream ended cleanly, whether its instance ended (the
@@ -195,7 +197,8 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 				ts, raw, msg = splitTimestamp(line)
 			}
 			cont, contTS, contRaw = more, ts, raw
-			if !resumeFrom.skip(ts, &pending) {
+			early := !tl.notBefore.IsZero() && !ts.IsZero() && ts.Before(tl.notBefore)
+			if !early && !resumeFrom.skip(ts, &pending) {
 				l := &Line{Timestamp: ts, RawTS: raw, Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod,
 					Component: t.Component, Container: t.Container, Message: msg, Source: "live"}
 				if werr := tl.sink.Write(l, tl.follow && br.Buffered() == 0); werr != nil {

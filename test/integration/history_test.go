@@ -23,6 +23,8 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // historyDocs builds days of realistic documents for a deployment: predictor and
@@ -368,4 +370,58 @@ func TestHistoryToleratesOddDocuments(t *testing.T) {
 	if strings.Join(got, ",") != "42@worker-1,ecs host@worker-2,plain@worker-1" {
 		t.Errorf("lines %q\nstderr %s", got, r.err)
 	}
+}
+
+// A container that restarted three times: its first instances are gone from the kubelet
+// (which keeps only the current and one previous), the pipeline shipped every instance's
+// lines. With --since, every line of the window comes once: history until the current
+// instance started, live after.
+func TestHistoryAndLiveAcrossRestarts(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	sc := fixtures.PredictorCrashLoop(ns, "restarts")
+	sc.Logs = nil
+	sc.Pods[0].State.MainWaiting, sc.Pods[0].State.MainRestarts = "", 3 // running again, its 4th instance
+	sc.Pods[0].State.MainLast = &fixtures.Term{ExitCode: 1, Ago: 2 * time.Minute}
+	sc.Pods[0].Age = 20 * time.Minute
+	e.Apply(t, sc)
+	pod := sc.PodNames()[0]
+	var p corev1.Pod
+	if got, err := e.Kube.CoreV1().Pods(ns).Get(t.Context(), pod, metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	} else {
+		p = *got
+	}
+	var started time.Time
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == "kserve-container" {
+			started = cs.State.Running.StartedAt.Time
+		}
+	}
+	project := strings.ReplaceAll(ns, "-", "_")
+	var docs []fixtures.LogDoc
+	var want []string
+	at := started.Add(-12 * time.Minute)
+	for inst := 0; inst < 4; inst++ { // the pipeline ships every instance, the current one too
+		for i := 0; i < 3; i++ {
+			msg := fmt.Sprintf("instance %d line %d", inst, i)
+			ts := at.Add(time.Duration(inst*3+i) * time.Minute)
+			if inst == 3 {
+				ts = started.Add(time.Duration(i+1) * time.Second)
+				_ = e.Logs.Append(ns, pod, "kserve-container", ts, msg)
+			}
+			docs = append(docs, fixtures.LogDoc{Timestamp: ts, Message: msg, Serving: "restarts", Component: "predictor",
+				Container: "kserve-container", Project: project, Host: "worker-1"})
+			want = append(want, msg)
+		}
+	}
+	if err := testenv.BulkLoad(osURL, docs); err != nil {
+		t.Fatal(err)
+	}
+	r := plugin(t, "logs", "restarts", "-n", ns, "--since", "30m", "-o", "raw", "--opensearch-url", osURL).must(t)
+	if got := strings.Join(lines(r.out), "|"); got != strings.Join(want, "|") {
+		t.Errorf("lines across restarts:\n got %s\nwant %s\nstderr %s", got, strings.Join(want, "|"), r.err)
+	}
+	contains(t, "stderr", r.err, "when the newest container instance started")
 }
