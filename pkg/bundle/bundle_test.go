@@ -19,6 +19,19 @@ import (
 
 var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
+// writeAndUntar writes a bundle with its report and returns its files, by name.
+func writeAndUntar(t *testing.T, b *bundle.Bundle) map[string]string {
+	t.Helper()
+	if err := b.SetReport(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := bundle.Write(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	return untar(t, buf.Bytes())
+}
+
 // untar returns every file of a bundle, by name.
 func untar(t *testing.T, b []byte) map[string]string {
 	t.Helper()
@@ -73,14 +86,7 @@ func TestRedaction(t *testing.T) {
 			snap := fixtures.Running("demo", "fraud").Snapshot(now)
 			tc.plant(snap)
 			b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap), Logs: map[string][]string{}}
-			if err := b.SetReport(); err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if err := bundle.Write(&buf, b); err != nil {
-				t.Fatal(err)
-			}
-			files := untar(t, buf.Bytes())
+			files := writeAndUntar(t, b)
 			for name, data := range files {
 				if strings.Contains(data, secret) {
 					t.Errorf("%s holds the secret", name)
@@ -172,14 +178,7 @@ func TestNothingLeaks(t *testing.T) {
 			"AWS key AKIAABCDEFGHIJKLMNOP used", "fetch https://u:" + marker + "@host/x"},
 	}, History: []string{"2026-11-25T10:00:00Z w1 predictor kserve-container secret=" + marker,
 		"2026-11-25T10:00:01Z w1 predictor kserve-container Authorization: Basic " + marker}}
-	if err := b.SetReport(); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := bundle.Write(&buf, b); err != nil {
-		t.Fatal(err)
-	}
-	files := untar(t, buf.Bytes())
+	files := writeAndUntar(t, b)
 	for name, data := range files {
 		if strings.Contains(data, marker) || strings.Contains(data, "AKIAABCDEFGHIJKLMNOP") {
 			for _, l := range strings.Split(data, "\n") {

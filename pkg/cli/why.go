@@ -13,16 +13,46 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// WhyOptions are the options of `why`.
-type WhyOptions struct {
+// explainOptions are the options of the commands that explain one deployment (why,
+// timeline): NAME, -o json and --log-lines.
+type explainOptions struct {
 	*Globals
+	verb     string
 	Name     string
 	Output   string
 	LogLines int64
 }
 
+// Complete reads NAME.
+func (o *explainOptions) Complete(_ *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usageErr("%s needs a deployment NAME: kubectl hopsdeploy %s NAME", o.verb, o.verb)
+	}
+	o.Name = args[0]
+	return nil
+}
+
+// Validate checks NAME and the flags.
+func (o *explainOptions) Validate() error {
+	if err := o.validateDeployment(o.Name); err != nil {
+		return err
+	}
+	if o.Output != "" && o.Output != "json" {
+		return usageErr("invalid -o %q: use json", o.Output)
+	}
+	if o.LogLines < 0 {
+		return usageErr("invalid --log-lines %d: it must not be negative", o.LogLines)
+	}
+	return nil
+}
+
+// WhyOptions are the options of `why`.
+type WhyOptions struct {
+	explainOptions
+}
+
 func newWhyCommand(g *Globals) *cobra.Command {
-	o := &WhyOptions{Globals: g}
+	o := &WhyOptions{explainOptions{Globals: g, verb: "why"}}
 	cmd := &cobra.Command{
 		Use:   "why NAME",
 		Short: "Walk a deployment's start sequence, name the step that fails, show the evidence and the next step",
@@ -39,29 +69,6 @@ Python traceback when there is one; then one concrete next step.`,
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
 	cmd.Flags().Int64Var(&o.LogLines, "log-lines", 20, "how many lines of the failing container to show")
 	return cmd
-}
-
-// Complete reads NAME.
-func (o *WhyOptions) Complete(_ *cobra.Command, args []string) error {
-	if len(args) == 0 {
-		return usageErr("why needs a deployment NAME: kubectl hopsdeploy why NAME")
-	}
-	o.Name = args[0]
-	return nil
-}
-
-// Validate checks the flags.
-func (o *WhyOptions) Validate() error {
-	if err := o.validateDeployment(o.Name); err != nil {
-		return err
-	}
-	if o.Output != "" && o.Output != "json" {
-		return usageErr("invalid -o %q: use json", o.Output)
-	}
-	if o.LogLines < 0 {
-		return usageErr("invalid --log-lines %d: it must not be negative", o.LogLines)
-	}
-	return nil
 }
 
 // Run explains the deployment.
@@ -105,15 +112,12 @@ func printJSON(w io.Writer, v any) error {
 
 // TimelineOptions are the options of `timeline`.
 type TimelineOptions struct {
-	*Globals
-	Name     string
-	Output   string
+	explainOptions
 	WithLogs bool
-	LogLines int64
 }
 
 func newTimelineCommand(g *Globals) *cobra.Command {
-	o := &TimelineOptions{Globals: g}
+	o := &TimelineOptions{explainOptions: explainOptions{Globals: g, verb: "timeline"}}
 	cmd := &cobra.Command{
 		Use:   "timeline NAME",
 		Short: "One chronological view across pods: condition transitions, events, container starts and terminations",
@@ -127,29 +131,6 @@ func newTimelineCommand(g *Globals) *cobra.Command {
 	cmd.Flags().BoolVar(&o.WithLogs, "logs", false, "merge in each container's last log lines (and its previous instance's)")
 	cmd.Flags().Int64Var(&o.LogLines, "log-lines", 10, "with --logs: lines per container instance")
 	return cmd
-}
-
-// Complete reads NAME.
-func (o *TimelineOptions) Complete(_ *cobra.Command, args []string) error {
-	if len(args) == 0 {
-		return usageErr("timeline needs a deployment NAME: kubectl hopsdeploy timeline NAME")
-	}
-	o.Name = args[0]
-	return nil
-}
-
-// Validate checks the flags.
-func (o *TimelineOptions) Validate() error {
-	if err := o.validateDeployment(o.Name); err != nil {
-		return err
-	}
-	if o.Output != "" && o.Output != "json" {
-		return usageErr("invalid -o %q: use json", o.Output)
-	}
-	if o.LogLines < 0 {
-		return usageErr("invalid --log-lines %d: it must not be negative", o.LogLines)
-	}
-	return nil
 }
 
 // Run prints the timeline.

@@ -3,12 +3,12 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
@@ -267,22 +267,12 @@ func (c *Clients) TailLogStamped(ctx context.Context, ns, pod, container string,
 }
 
 func (c *Clients) tailLog(ctx context.Context, ns, pod, container string, previous bool, n int64, stamped bool) ([]string, error) {
-	limit := int64(64 * 1024)
-	// Stream, not DoRaw: it keeps the kubelet's plain-text reason in the error.
-	rc, err := c.Kube.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit, Timestamps: stamped}).Stream(ctx)
+	// Streamed, not DoRaw: it keeps the kubelet's plain-text reason in the error.
+	lines, err := logs.TailLines(ctx, logs.KubeStreams(c.Kube), ns, pod, container, previous, n, stamped)
 	if err != nil {
 		return nil, wrap(err, "get", "pods/log", ns, c.Host)
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, err
-	}
-	s := strings.TrimRight(string(b), "\n")
-	if s == "" {
-		return nil, nil
-	}
-	return strings.Split(s, "\n"), nil
+	return lines, nil
 }
 
 // ProjectNamespace resolves a Hopsworks project to its namespace: the namespace labelled

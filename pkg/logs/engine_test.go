@@ -61,6 +61,24 @@ func newTestEngine(kube *fake.Clientset, f *fakeLogs, out, errOut *syncBuffer, f
 		MaxRequests: max, Sink: NewSink(out, SinkOptions{Prefix: true}), ErrOut: errOut, Grace: 20 * time.Millisecond}
 }
 
+// follow runs e.Follow until the returned stop is called (once or more); stop fails the
+// test if Follow returned an error.
+func follow(t *testing.T, e *Engine) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Follow(ctx) }()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
 // Without -f, every target is read once, never more than --max-log-requests at a time, and
 // the bound is announced once.
 func TestRunReadsEveryStreamWithinTheRequestBound(t *testing.T) {
@@ -99,9 +117,7 @@ func TestFollowResumesACutStreamWithoutLossOrDuplicate(t *testing.T) {
 	var out, errOut syncBuffer
 	e := newTestEngine(kube, f, &out, &errOut, true, 10)
 	e.Sink = NewSink(&out, SinkOptions{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- e.Follow(ctx) }()
+	stop := follow(t, e)
 	eventually(t, "the first lines", func() bool { return strings.Count(out.String(), "\n") == 3 })
 	f.cut()
 	eventually(t, "the first resume", func() bool { return f.opens.Load() == 2 })
@@ -112,10 +128,7 @@ func TestFollowResumesACutStreamWithoutLossOrDuplicate(t *testing.T) {
 	eventually(t, "the second resume", func() bool { return f.opens.Load() == 3 })
 	f.append(pod.Name, "kserve-container", t0.Add(2*time.Second), "c1")
 	eventually(t, "the lines after the cuts", func() bool { return strings.Contains(out.String(), "c1") })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if got, want := out.String(), "a1\na2\na3\na4\nb1\nc1\n"; got != want {
 		t.Errorf("output %q, want %q", got, want)
 	}
@@ -141,16 +154,14 @@ func TestFollowPicksUpNewPodsRestartsAndRetiresDeletedPods(t *testing.T) {
 	e := newTestEngine(kube, f, &out, &errOut, true, 10)
 	tail := int64(1)
 	e.Options.TailLines = &tail // the user's --tail applies to the pods there at the start only
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error)
-	go func() { done <- e.Follow(ctx) }()
+	stop := follow(t, e)
+	defer stop()
 	eventually(t, "pod a's stream", func() bool { return f.active.Load() == 1 })
 
 	b := testPod("fraud-predictor-b", "predictor", 0, "kserve-container")
 	f.append(a.Name, "kserve-container", t0.Add(time.Second), "a old 3")
 	f.append(b.Name, "kserve-container", t0, "b 1", "b 2")
-	if _, err := kube.CoreV1().Pods("ns").Create(ctx, b, metav1.CreateOptions{}); err != nil {
+	if _, err := kube.CoreV1().Pods("ns").Create(t.Context(), b, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "pod b's lines", func() bool { return strings.Contains(out.String(), "b 2") })
@@ -160,7 +171,7 @@ func TestFollowPicksUpNewPodsRestartsAndRetiresDeletedPods(t *testing.T) {
 	f.reset(a.Name, "kserve-container", fakeLine{t0.Add(2 * time.Second), "a new 1"})
 	a2 := testPod(a.Name, "predictor", 1, "kserve-container")
 	a2.Status.ContainerStatuses[0].LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", ContainerID: "containerd://fraud-predictor-a-kserve-container-0"}
-	if _, err := kube.CoreV1().Pods("ns").UpdateStatus(ctx, a2, metav1.UpdateOptions{}); err != nil {
+	if _, err := kube.CoreV1().Pods("ns").UpdateStatus(t.Context(), a2, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the restart notices", func() bool {
@@ -168,16 +179,13 @@ func TestFollowPicksUpNewPodsRestartsAndRetiresDeletedPods(t *testing.T) {
 		return strings.Contains(s, "- fraud-predictor-a kserve-container terminated: Error (exit code 1)") && strings.Contains(s, "+ fraud-predictor-a kserve-container")
 	})
 
-	if err := kube.CoreV1().Pods("ns").Delete(ctx, b.Name, metav1.DeleteOptions{}); err != nil {
+	if err := kube.CoreV1().Pods("ns").Delete(t.Context(), b.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the deletion notice", func() bool { return strings.Contains(errOut.String(), "- fraud-predictor-b deleted") })
 	// b's stream and a's first instance are retired; a's new instance goes on.
 	eventually(t, "retired streams to end", func() bool { return f.active.Load() == 1 })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	got := out.String()
 	if strings.Contains(got, "a old 1") || !strings.Contains(got, "a old 2") {
 		t.Errorf("--tail 1 not applied to the first pod:\n%s", got)
@@ -219,15 +227,10 @@ func TestFollowStopsAtTheByteLimit(t *testing.T) {
 	e.Sink = NewSink(&out, SinkOptions{})
 	limit := int64(15)
 	e.Options.LimitBytes = &limit
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- e.Follow(ctx) }()
+	stop := follow(t, e)
 	eventually(t, "the limited stream to end", func() bool { return f.opens.Load() == 1 && f.active.Load() == 0 })
 	time.Sleep(300 * time.Millisecond) // a resume would come after 100 ms
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if n := f.opens.Load(); n != 1 {
 		t.Errorf("%d requests: the limit was asked for again", n)
 	}
@@ -246,18 +249,13 @@ func TestResumeAfterALongLineSkipsAllItsPieces(t *testing.T) {
 	var out, errOut syncBuffer
 	e := newTestEngine(fake.NewClientset(pod), f, &out, &errOut, true, 10)
 	e.Sink = NewSink(&out, SinkOptions{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- e.Follow(ctx) }()
+	stop := follow(t, e)
 	eventually(t, "the long line", func() bool { return len(out.String()) > 9<<20 })
 	f.cut()
 	eventually(t, "the resume", func() bool { return f.opens.Load() == 2 })
 	f.append(pod.Name, "kserve-container", t0.Add(time.Second), "after")
 	eventually(t, "the line after", func() bool { return strings.HasSuffix(out.String(), "after\n") })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if got, want := len(out.String()), len("before\n")+len(long)+3+len("after\n"); got != want {
 		t.Errorf("%d bytes printed, want %d (the long line once, in three pieces)", got, want)
 	}
@@ -274,9 +272,7 @@ func TestRestartWhileFollowedPrintsEachLineOnce(t *testing.T) {
 	var out, errOut syncBuffer
 	e := newTestEngine(kube, f, &out, &errOut, true, 10)
 	e.Sink = NewSink(&out, SinkOptions{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- e.Follow(ctx) }()
+	stop := follow(t, e)
 	eventually(t, "the first life", func() bool { return strings.Contains(out.String(), "first life") })
 
 	f.reset(pod.Name, "kserve-container", fakeLine{t0.Add(2 * time.Second), "second life 1"}, fakeLine{t0.Add(2 * time.Second), "second life 2"})
@@ -285,15 +281,12 @@ func TestRestartWhileFollowedPrintsEachLineOnce(t *testing.T) {
 	restarted := testPod(pod.Name, "predictor", 1, "kserve-container")
 	restarted.Status.ContainerStatuses[0].LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
 		ContainerID: "containerd://fraud-predictor-a-kserve-container-0"}
-	if _, err := kube.CoreV1().Pods("ns").UpdateStatus(ctx, restarted, metav1.UpdateOptions{}); err != nil {
+	if _, err := kube.CoreV1().Pods("ns").UpdateStatus(t.Context(), restarted, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the second life", func() bool { return strings.Contains(out.String(), "second life 2") })
 	time.Sleep(300 * time.Millisecond)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if got, want := out.String(), "first life\nsecond life 1\nsecond life 2\n"; got != want {
 		t.Errorf("output %q, want %q", got, want)
 	}
@@ -316,10 +309,8 @@ func TestFollowRelistsAfterAnExpiredWatch(t *testing.T) {
 	})
 	var out, errOut syncBuffer
 	e := newTestEngine(kube, f, &out, &errOut, true, 10)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error)
-	go func() { done <- e.Follow(ctx) }()
+	stop := follow(t, e)
+	defer stop()
 	eventually(t, "pod a's stream", func() bool { return f.active.Load() == 1 })
 	// Pod b appears while the watch is stale, then the watch expires.
 	b := testPod("fraud-predictor-b", "predictor", 0, "kserve-container")
@@ -329,10 +320,7 @@ func TestFollowRelistsAfterAnExpiredWatch(t *testing.T) {
 	}
 	expired.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
 	eventually(t, "pod b after the re-list", func() bool { return strings.Contains(out.String(), "b after the expiry") })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if watches.Load() < 2 {
 		t.Errorf("%d watches: no new watch after the expiry", watches.Load())
 	}

@@ -233,7 +233,7 @@ func lastWords(ctx context.Context, src Sources, c *Config, sel Selection, pods 
 	deaths := diagnose.Deaths(pods, sel.Containers, from)
 	for i := range deaths {
 		d := &deaths[i]
-		lines, err := TailLines(ctx, src.Open, c.Namespace, d.Pod, d.Container, d.Previous(), n)
+		lines, err := TailLines(ctx, src.Open, c.Namespace, d.Pod, d.Container, d.Previous(), n, false)
 		if err != nil {
 			lines = []string{"(log not available: " + term.OneLine(err) + ")"}
 		}
@@ -278,10 +278,11 @@ func lastWords(ctx context.Context, src Sources, c *Config, sel Selection, pods 
 	return printers.LastWords(c.Out, deaths, c.Sanitize)
 }
 
-// TailLines reads the last n lines of one container instance (at most 64 KiB of them).
-func TailLines(ctx context.Context, open StreamOpener, ns, pod, container string, previous bool, n int64) ([]string, error) {
+// TailLines reads the last n lines of one container instance (at most 64 KiB of them), each
+// with its timestamp in front when stamped.
+func TailLines(ctx context.Context, open StreamOpener, ns, pod, container string, previous bool, n int64, stamped bool) ([]string, error) {
 	limit := int64(64 * 1024)
-	rc, err := open(ctx, ns, pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit})
+	rc, err := open(ctx, ns, pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit, Timestamps: stamped})
 	if err != nil {
 		return nil, err
 	}
