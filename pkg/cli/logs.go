@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -211,7 +213,13 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		return err
 	}
 	c.SkipForbidden = true // logs needs only the pods
-	snap, err := c.Gather(ctx, ns, o.config.Deployment)
+	var snap *state.Snapshot
+	if o.config.Source == logs.SourceLive {
+		snap, err = c.Gather(ctx, ns, o.config.Deployment)
+	} else {
+		// A stopped deployment left nothing in the cluster: its logs are in history.
+		snap, _, err = inspect.GatherOrGone(ctx, inspect.Sources{Cluster: c, History: historyOpener(settings)}, ns, o.config.Deployment)
+	}
 	if err != nil {
 		return err
 	}

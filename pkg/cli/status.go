@@ -114,11 +114,11 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	if o.FromBundle != "" {
 		return o.runFromBundle()
 	}
-	c, ns, err := o.clientsAndNamespace(ctx)
+	src, ns, err := o.inspectSources(ctx)
 	if err != nil {
 		return err
 	}
-	o.src, o.ns = inspect.Sources{Cluster: c}, ns
+	o.src, o.ns = src, ns
 	r, err := inspect.Status(ctx, o.src, ns, o.Name, o.LogLines)
 	if o.Until == "" || !isNotFound(err) {
 		if err != nil {

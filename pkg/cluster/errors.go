@@ -18,6 +18,8 @@ type NotFoundError struct {
 	Name, Namespace string
 	Suggestions     []string
 	NamespaceGone   bool
+	// Hint is said last: how to find a stopped deployment, which leaves nothing in the cluster.
+	Hint string
 }
 
 func (e *NotFoundError) Error() string {
@@ -30,6 +32,9 @@ func (e *NotFoundError) Error() string {
 		msg += ": there are no Hopsworks deployments there (wrong namespace? use -n or --project)"
 	default:
 		msg += "; deployments there, closest first: " + strings.Join(e.Suggestions, ", ")
+	}
+	if e.Hint != "" {
+		msg += "; " + e.Hint
 	}
 	return msg
 }

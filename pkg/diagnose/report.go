@@ -40,6 +40,31 @@ type Report struct {
 	InferenceService *ISVCInfo      `json:"inference_service,omitempty"`
 	Events           []EventSummary `json:"events"`
 	Diagnosis        *Diagnosis     `json:"diagnosis,omitempty"`
+	// History is when OpenSearch last saw the deployment, for one that left nothing in the
+	// cluster (Stopped: Hopsworks deletes its objects).
+	History *LastSeen `json:"history,omitempty"`
+}
+
+// LastSeen is a deployment's last line in history.
+type LastSeen struct {
+	At        time.Time `json:"last_seen"`
+	Component string    `json:"component,omitempty"`
+	Container string    `json:"container,omitempty"`
+	Host      string    `json:"host,omitempty"`
+	Message   string    `json:"message"`
+}
+
+// SeenInHistory turns the report of a deployment with nothing in the cluster (Stopped, as
+// Hopsworks says of it) into one that says when and where history last saw it.
+func (r *Report) SeenInHistory(l LastSeen) {
+	r.History = &l
+	if r.Diagnosis == nil {
+		return
+	}
+	who := strings.TrimSpace(l.Component + " " + l.Container)
+	r.Diagnosis.Cause = fmt.Sprintf("Stopped: nothing of it is in the cluster (Hopsworks deletes a stopped deployment's objects); OpenSearch last saw it at %s (%s).",
+		l.At.UTC().Format(time.RFC3339), who)
+	r.Diagnosis.Evidence = append(r.Diagnosis.Evidence, fmt.Sprintf("last line in OpenSearch, from %s on %s: %s", who, orDefault(l.Host, "an unknown host"), l.Message))
 }
 
 // Component is the predictor or the transformer with its pods.

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	corev1 "k8s.io/api/core/v1"
@@ -23,7 +24,32 @@ type Why struct {
 	Events      []EventSummary `json:"events"`
 	LogSource   string         `json:"log_source,omitempty"`
 	Traceback   []string       `json:"traceback,omitempty"`
-	report      *Report
+	// LastWords are, for a deployment that left nothing in the cluster, each component's last
+	// lines in history before it went quiet.
+	LastWords []ComponentWords `json:"last_words,omitempty"`
+	report    *Report
+}
+
+// ComponentWords are a component's last lines in history, with its last exception.
+type ComponentWords struct {
+	Component string    `json:"component"`
+	At        time.Time `json:"last_at"`
+	Lines     []string  `json:"lines"`
+	Exception string    `json:"exception,omitempty"`
+	Traceback []string  `json:"traceback,omitempty"`
+}
+
+// AddLastWords adds a component's last lines from history (oldest first, the last at at).
+func (w *Why) AddLastWords(component string, at time.Time, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	cw := ComponentWords{Component: component, At: at, Lines: lines, Exception: lastException(lines), Traceback: Traceback(lines)}
+	w.LastWords = append(w.LastWords, cw)
+	w.Diagnosis.Cause = "Stopped: nothing of it is in the cluster (Hopsworks deletes a stopped deployment's objects); its last words are in OpenSearch."
+	if cw.Exception != "" {
+		w.Diagnosis.Evidence = append(w.Diagnosis.Evidence, fmt.Sprintf("the %s's last exception before it went quiet: %s", component, cw.Exception))
+	}
 }
 
 // Explain builds the why report of a snapshot, without log lines: the caller reads the lines

@@ -37,8 +37,14 @@ func (s Sources) index(ns string) string {
 
 // Status gathers a deployment, derives its report and diagnosis, and reads the logLines last
 // lines of the container the diagnosis quotes.
+//
+// A name that nothing in the cluster carries is Stopped when history has seen it (Hopsworks
+// deletes a stopped deployment's objects), else a not-found error that says how to look.
 func Status(ctx context.Context, src Sources, ns, name string, logLines int64) (*diagnose.Report, error) {
 	snap, err := src.Cluster.Gather(ctx, ns, name)
+	if nf, ok := notFound(err); ok {
+		return stopped(ctx, src, nf)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -57,9 +63,12 @@ func Status(ctx context.Context, src Sources, ns, name string, logLines int64) (
 // Why gathers a deployment and explains it, with the failing container's last lines: live,
 // or from history when the pods are gone.
 func Why(ctx context.Context, src Sources, ns, name string, logLines int64) (*diagnose.Why, error) {
-	snap, err := src.Cluster.Gather(ctx, ns, name)
+	snap, gone, err := GatherOrGone(ctx, src, ns, name)
 	if err != nil {
 		return nil, err
+	}
+	if gone {
+		return whyStopped(ctx, src, snap, logLines)
 	}
 	w := diagnose.Explain(snap)
 	switch l := w.Diagnosis.Logs; {

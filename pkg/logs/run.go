@@ -33,9 +33,10 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 		Notice(c.ErrOut, "note: you may not list %s in %s: left out; the pods are found by their labels", strings.Join(snap.Skipped, " or "), c.Namespace)
 	}
 	tool := snap.Tool()
+	gone := snap.ISVC == nil && snap.Deployment == nil && len(snap.Pods) == 0
 	sel := Selection{Pod: c.Pod}
 	if c.Component != "all" {
-		if c.Component == state.ComponentTransform && (tool == state.ToolDefault || !snap.HasTransformer()) {
+		if !gone && c.Component == state.ComponentTransform && (tool == state.ToolDefault || !snap.HasTransformer()) {
 			return fmt.Errorf("deployment %s has no transformer: use -c predictor (transformers exist only in KServe deployments that have one)", c.Deployment)
 		}
 		sel.Components = map[string]bool{c.Component: true}
@@ -103,6 +104,9 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 		engine.NotBefore = plan.LiveFrom
 	}
 	var histErr error
+	if gone && plan.History {
+		plan.Why = fmt.Sprintf("nothing of %s is in the cluster (stopped?): reading history", c.Deployment)
+	}
 	if plan.History {
 		Notice(c.ErrOut, "source: %s", plan.Why)
 		if histErr = readHistory(ctx, src, &c, sink, sel.Containers, tool, plan); histErr != nil {

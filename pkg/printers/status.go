@@ -99,6 +99,9 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 		inst = append(inst, fmt.Sprintf("%s %d/%d ready", c.Name, c.Ready, c.Instances))
 	}
 	fmt.Fprintf(b, "Instances:  %s\n", strings.Join(inst, ", "))
+	if h := r.History; h != nil {
+		fmt.Fprintf(b, "Last seen:  %s ago in OpenSearch (%s %s, at %s)\n", s.Age(h.At), h.Component, h.Container, h.At.UTC().Format(time.RFC3339))
+	}
 
 	for _, c := range r.Components {
 		fmt.Fprintf(b, "\n%s\n", s.bold.Sprint(strings.ToUpper(c.Name)))

@@ -59,6 +59,18 @@ func Why(out io.Writer, w *diagnose.Why, s *Style) error {
 			fmt.Fprintf(b, "  | %s\n", term.Sanitize(line))
 		}
 	}
+	for _, cw := range w.LastWords {
+		fmt.Fprintf(b, "\nLAST WORDS of the %s in OpenSearch (the last at %s)\n", cw.Component, cw.At.UTC().Format(time.RFC3339))
+		for _, line := range cw.Lines {
+			fmt.Fprintf(b, "  | %s\n", line)
+		}
+		if len(cw.Traceback) > 0 {
+			fmt.Fprintln(b, "  last traceback:")
+			for _, line := range cw.Traceback {
+				fmt.Fprintf(b, "  | %s\n", line)
+			}
+		}
+	}
 	if len(w.Traceback) > 0 {
 		fmt.Fprintln(b, "\nPYTHON TRACEBACK")
 		for _, line := range w.Traceback {

@@ -425,3 +425,59 @@ func TestHistoryAndLiveAcrossRestarts(t *testing.T) {
 	}
 	contains(t, "stderr", r.err, "when the newest container instance started")
 }
+
+// A stopped deployment has nothing left in the cluster (Hopsworks deletes its objects): its
+// logs, status and why come from history, and without history the not-found error says so.
+func TestStoppedDeploymentFromHistory(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.Running(ns, "alive")) // something else runs there
+	project := strings.ReplaceAll(ns, "-", "_")
+	last := time.Now().Add(-3 * time.Hour).Truncate(time.Millisecond)
+	var docs []fixtures.LogDoc
+	for i, msg := range []string{"INFO:root:Loading model fraud", "Traceback (most recent call last):", `  File "/srv/predictor.py", line 9, in predict`, "KeyError: 'amount'"} {
+		docs = append(docs, fixtures.LogDoc{Timestamp: last.Add(time.Duration(i-3) * time.Second), Message: msg, Serving: "stopped1",
+			Component: "predictor", Container: "kserve-container", Project: project, Host: "worker-4"})
+	}
+	if err := testenv.BulkLoad(osURL, docs); err != nil {
+		t.Fatal(err)
+	}
+	withOS := []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}
+
+	r := pluginEnv(t, withOS, "logs", "stopped1", "-n", ns, "--source", "history", "--since", "24h", "-o", "raw").must(t)
+	if got := lines(r.out); len(got) != 4 || got[3] != "KeyError: 'amount'" {
+		t.Errorf("history of a stopped deployment: %q", got)
+	}
+	contains(t, "why history", r.err, "nothing of stopped1 is in the cluster (stopped?): reading history")
+	r = pluginEnv(t, withOS, "logs", "stopped1", "-n", ns, "-o", "raw").must(t) // auto, last 10 lines
+	if len(lines(r.out)) != 4 {
+		t.Errorf("auto: %q %q", r.out, r.err)
+	}
+
+	r = pluginEnv(t, withOS, "status", "stopped1", "-n", ns).must(t)
+	contains(t, "stopped status", r.out, "Status:     Stopped", "Condition:  STOPPED true: Deployment is not running", "Last seen:", "predictor kserve-container")
+	var js map[string]any
+	if err := json.Unmarshal([]byte(pluginEnv(t, withOS, "status", "stopped1", "-n", ns, "-o", "json").must(t).out), &js); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := js["history"].(map[string]any)
+	if js["status"] != "Stopped" || js["deployed"] != false || h["last_seen"] != last.UTC().Format(time.RFC3339Nano) {
+		t.Errorf("stopped json: status %v deployed %v history %v (want last_seen %s)", js["status"], js["deployed"], h, last.UTC().Format(time.RFC3339Nano))
+	}
+	pluginEnv(t, withOS, "status", "stopped1", "-n", ns, "--until", "stopped", "--timeout", "5s").must(t)
+
+	w := pluginEnv(t, withOS, "why", "stopped1", "-n", ns).must(t)
+	contains(t, "why stopped", w.out, "LAST WORDS of the predictor in OpenSearch", "KeyError: 'amount'", "last traceback:", "last exception before it went quiet: KeyError: 'amount'")
+
+	// Without history: not found, with the close names and how to look further.
+	r = plugin(t, "status", "stopped1", "-n", ns)
+	if r.code != 1 || !strings.Contains(r.err, `deployment "stopped1" not found`) || !strings.Contains(r.err, "a stopped deployment leaves nothing in the cluster: point the plugin at its history") {
+		t.Errorf("without history: exit %d %q", r.code, r.err)
+	}
+	// With history that never saw it: not found, and says so.
+	r = pluginEnv(t, withOS, "status", "neverwas", "-n", ns)
+	if r.code != 1 || !strings.Contains(r.err, "OpenSearch has no line of it either") {
+		t.Errorf("never was: exit %d %q", r.code, r.err)
+	}
+}

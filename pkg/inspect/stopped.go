@@ -1,0 +1,121 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
+)
+
+// A stopped Hopsworks deployment leaves nothing in the cluster: Hopsworks deletes its
+// InferenceService (or Deployment) on stop. Only history still knows it.
+
+const noHistoryHint = "a stopped deployment leaves nothing in the cluster: point the plugin at its history (--opensearch-url, HOPSDEPLOY_OPENSEARCH_URL or the config file) to see it"
+
+// Gone is the snapshot of a deployment with nothing in the cluster: it derives as Stopped,
+// condition STOPPED true "Deployment is not running", as Hopsworks says of it.
+func Gone(ns, name string) *state.Snapshot {
+	return &state.Snapshot{Namespace: ns, Name: name, Now: time.Now()}
+}
+
+// IsGone tells whether a snapshot holds nothing of its deployment.
+func IsGone(s *state.Snapshot) bool {
+	return s.ISVC == nil && s.Deployment == nil && len(s.Pods) == 0
+}
+
+// notFound tells whether err is an unknown name in an existing namespace.
+func notFound(err error) (*cluster.NotFoundError, bool) {
+	var nf *cluster.NotFoundError
+	return nf, errors.As(err, &nf) && !nf.NamespaceGone
+}
+
+// GatherOrGone gathers a deployment; when nothing of it is in the cluster and history can
+// be read, it returns the Gone snapshot instead of the not-found error (gone is then true).
+func GatherOrGone(ctx context.Context, src Sources, ns, name string) (snap *state.Snapshot, gone bool, err error) {
+	snap, err = src.Cluster.Gather(ctx, ns, name)
+	if nf, ok := notFound(err); ok {
+		if src.History == nil {
+			nf.Hint = noHistoryHint
+			return nil, false, nf
+		}
+		return Gone(ns, name), true, nil
+	}
+	return snap, false, err
+}
+
+// LastSeen reads a deployment's newest line in history (within retention); nil when none.
+func LastSeen(ctx context.Context, src Sources, ns, name string) (*diagnose.LastSeen, error) {
+	r, err := src.History()
+	if err != nil {
+		return nil, err
+	}
+	lines, err := r.Tail(ctx, history.Query{Index: src.index(ns), Deployment: name}, 1)
+	if err != nil {
+		var he *history.Error
+		if errors.As(err, &he) && he.Kind == history.NoIndex {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	l := lines[0]
+	return &diagnose.LastSeen{At: l.Timestamp, Component: l.Component, Container: l.Container, Host: l.Host, Message: l.Message}, nil
+}
+
+// stopped answers status for a name that nothing in the cluster carries: Stopped when history
+// has seen it, else the not-found error with a hint of how to look further.
+func stopped(ctx context.Context, src Sources, nf *cluster.NotFoundError) (*diagnose.Report, error) {
+	if src.History == nil {
+		nf.Hint = noHistoryHint
+		return nil, nf
+	}
+	seen, err := LastSeen(ctx, src, nf.Namespace, nf.Name)
+	switch {
+	case err != nil:
+		nf.Hint = "its history could not be read either: " + term.OneLine(err)
+		return nil, nf
+	case seen == nil:
+		nf.Hint = "OpenSearch has no line of it either (history is kept 7 days)"
+		return nil, nf
+	}
+	snap := Gone(nf.Namespace, nf.Name)
+	r := diagnose.Build(snap)
+	r.Diagnosis = diagnose.Diagnose(snap, r)
+	r.SeenInHistory(*seen)
+	return r, nil
+}
+
+// whyStopped explains a deployment with nothing in the cluster from its last words in
+// history, per component.
+func whyStopped(ctx context.Context, src Sources, snap *state.Snapshot, logLines int64) (*diagnose.Why, error) {
+	r, err := src.History()
+	if err != nil {
+		return nil, err
+	}
+	w := diagnose.Explain(snap)
+	for _, component := range []string{state.ComponentPredictor, state.ComponentTransform} {
+		lines, err := r.Tail(ctx, history.Query{Index: src.index(snap.Namespace), Deployment: snap.Name, Components: []string{component}}, int(max(logLines, 1)))
+		var he *history.Error
+		if err != nil && !(errors.As(err, &he) && he.Kind == history.NoIndex) {
+			return nil, err
+		}
+		var msgs []string
+		var at time.Time
+		for _, l := range lines {
+			msgs = append(msgs, l.Message)
+			at = l.Timestamp
+		}
+		w.AddLastWords(component, at, msgs)
+	}
+	if len(w.LastWords) == 0 {
+		return nil, &cluster.NotFoundError{Name: snap.Name, Namespace: snap.Namespace, Hint: "OpenSearch has no line of it either (history is kept 7 days)"}
+	}
+	return w, nil
+}
