@@ -2,12 +2,16 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -103,12 +107,29 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		return err
 	}
 	rows := []printers.ListRow{}
+	known := map[string]bool{}
 	for _, s := range snaps {
 		r := diagnose.Build(s)
+		known[r.Name] = true
 		if len(o.Statuses) > 0 && !slices.Contains(o.Statuses, r.Status) {
 			continue
 		}
 		rows = append(rows, printers.RowOf(s, r))
+	}
+	// Stopped deployments left nothing in the cluster: history lists them (one namespace,
+	// no label selector: history has no labels).
+	if !o.AllNamespaces && o.Selector == "" && (len(o.Statuses) == 0 || slices.Contains(o.Statuses, string(state.Stopped))) {
+		settings, err := o.openSearchSettings(history.Settings{}, nil)
+		if err != nil {
+			return err
+		}
+		seen, err := inspect.Stopped(ctx, inspect.Sources{History: historyOpener(settings), HistoryIndex: historyIndex(ctx, c, ns, settings)}, ns, known)
+		if err != nil {
+			fmt.Fprintf(o.Streams.ErrOut, "warning: stopped deployments not listed: %s\n", term.Sanitize(term.OneLine(err)))
+		}
+		for _, h := range seen {
+			rows = append(rows, printers.HistoryRow(ns, h.Name, h.LastSeen))
+		}
 	}
 	switch f := *o.PrintFlags.OutputFormat; f {
 	case "", "wide":

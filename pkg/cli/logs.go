@@ -225,6 +225,6 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	}
 	cfg := o.config
 	cfg.Namespace = ns
-	src := logs.Sources{Kube: c.Kube, History: historyOpener(settings), HistoryIndex: settings.Index, HistoryHint: historyHint()}
+	src := logs.Sources{Kube: c.Kube, History: historyOpener(settings), HistoryIndex: historyIndex(ctx, c, ns, settings), HistoryHint: historyHint()}
 	return logs.Run(ctx, src, snap, cfg)
 }

@@ -170,6 +170,22 @@ func historyOpener(s history.Settings) func() (history.Source, error) {
 	return func() (history.Source, error) { return history.NewReader(s) }
 }
 
+// historyIndex is the index pattern history is read from: --index (or its environment and
+// config file), else the serving indices of the namespace's Hopsworks project (its
+// hopsworks.ai/project label when it has one, else its name).
+func historyIndex(ctx context.Context, c *cluster.Clients, ns string, s history.Settings) string {
+	switch {
+	case s.Index != "":
+		return s.Index
+	case s.URL == "":
+		return ""
+	}
+	if project := c.ProjectOf(ctx, ns); project != "" {
+		return history.ProjectIndexPattern(project)
+	}
+	return history.IndexPattern(ns)
+}
+
 // historyHint says how to point the plugin at OpenSearch.
 func historyHint() string {
 	return "pass --opensearch-url, set HOPSDEPLOY_OPENSEARCH_URL, or add it to " + history.ConfigPath()

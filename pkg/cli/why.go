@@ -98,7 +98,7 @@ func (g *Globals) inspectSources(ctx context.Context) (inspect.Sources, string, 
 	if err != nil {
 		return inspect.Sources{}, "", err
 	}
-	return inspect.Sources{Cluster: c, History: historyOpener(s), HistoryIndex: s.Index}, ns, nil
+	return inspect.Sources{Cluster: c, History: historyOpener(s), HistoryIndex: historyIndex(ctx, c, ns, s)}, ns, nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -316,3 +316,14 @@ func ProjectToNamespace(project string) string {
 	}
 	return b.String()
 }
+
+// ProjectOf is the Hopsworks project of a namespace, as its hopsworks.ai/project label
+// says; "" when it has none or the namespace cannot be read (then the namespace's name stands
+// for the project, as Hopsworks names namespaces after projects).
+func (c *Clients) ProjectOf(ctx context.Context, ns string) string {
+	n, err := c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	return n.Labels[state.LabelProjectNS]
+}

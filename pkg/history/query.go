@@ -30,6 +30,12 @@ func IndexPattern(namespace string) string {
 	return strings.ReplaceAll(namespace, "-", "_") + "_serving-*"
 }
 
+// ProjectIndexPattern is the serving index pattern of a Hopsworks project (index names are
+// lower case).
+func ProjectIndexPattern(project string) string {
+	return strings.ToLower(project) + "_serving-*"
+}
+
 // Fields are the field names an index uses. Newer pipelines spell the component and the
 // timestamp otherwise; the reader reads the mapping once to pick them.
 type Fields struct {

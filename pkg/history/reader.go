@@ -634,3 +634,66 @@ func (r *Reader) closePIT(id string) {
 	defer cancel()
 	_, _ = r.client.PointInTime.Delete(ctx, opensearchapi.PointInTimeDeleteReq{PitID: []string{id}})
 }
+
+// Seen is a deployment that history knows of, and when it last wrote.
+type Seen struct {
+	Name     string
+	LastSeen time.Time
+}
+
+// Deployments lists the deployments that have lines in the indices of a pattern, with their
+// last line's time: one terms aggregation over serving_name, not a scan of the lines.
+func (r *Reader) Deployments(ctx context.Context, index string) ([]Seen, error) {
+	f, err := r.Fields(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	body := map[string]any{
+		"size": 0, "track_total_hits": false,
+		"aggs": map[string]any{"names": map[string]any{
+			"terms": map[string]any{"field": f.Name, "size": 1000},
+			"aggs":  map[string]any{"last": map[string]any{"max": map[string]any{"field": f.Time}}},
+		}},
+	}
+	req := opensearchapi.SearchReq{Indices: []string{index}, Body: opensearchutil.NewJSONReader(body)}
+	httpReq, err := req.GetRequest(http.MethodPost)
+	if err != nil {
+		return nil, r.classify(err, 0, index)
+	}
+	resp, err := r.client.Client.Stream(httpReq.WithContext(ctx))
+	if err != nil {
+		return nil, r.classify(err, 0, index)
+	}
+	defer resp.Body.Close()
+	data, err := readCapped(resp.Body, MaxAnswerBytes)
+	if err != nil {
+		return nil, r.classify(err, resp.StatusCode, index)
+	}
+	if resp.StatusCode >= 300 {
+		return nil, r.classify(parseServerError(resp.StatusCode, data), resp.StatusCode, index)
+	}
+	var out struct {
+		Aggregations struct {
+			Names struct {
+				Buckets []struct {
+					Key  any `json:"key"`
+					Last struct {
+						Value float64 `json:"value"`
+					} `json:"last"`
+				} `json:"buckets"`
+			} `json:"names"`
+		} `json:"aggregations"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, r.classify(fmt.Errorf("decode the aggregation: %w", err), resp.StatusCode, index)
+	}
+	var seen []Seen
+	for _, b := range out.Aggregations.Names.Buckets {
+		name, ok := b.Key.(string)
+		if !ok || name == "" {
+			continue
+		}
+		seen = append(seen, Seen{Name: name, LastSeen: time.UnixMilli(int64(b.Last.Value)).UTC()})
+	}
+	return seen, nil
+}

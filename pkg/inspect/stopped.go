@@ -119,3 +119,36 @@ func whyStopped(ctx context.Context, src Sources, snap *state.Snapshot, logLines
 	}
 	return w, nil
 }
+
+// Stopped lists the deployments of a namespace that history knows but the cluster does not
+// (known are the names the cluster has): stopped ones, whose objects Hopsworks deleted.
+func Stopped(ctx context.Context, src Sources, ns string, known map[string]bool) ([]history.Seen, error) {
+	if src.History == nil {
+		return nil, nil
+	}
+	r, err := src.History()
+	if err != nil {
+		return nil, err
+	}
+	lister, ok := r.(interface {
+		Deployments(context.Context, string) ([]history.Seen, error)
+	})
+	if !ok {
+		return nil, nil
+	}
+	seen, err := lister.Deployments(ctx, src.index(ns))
+	var he *history.Error
+	if errors.As(err, &he) && he.Kind == history.NoIndex {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []history.Seen
+	for _, s := range seen {
+		if !known[s.Name] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

@@ -31,6 +31,9 @@ type ListRow struct {
 	Created             time.Time       `json:"created"`
 	AvailableInstances  int             `json:"available_instances"`
 	TransformerInstance *int            `json:"available_transformer_instances,omitempty"`
+	// Source is "history" for a deployment seen only in OpenSearch (stopped), else empty.
+	Source   string     `json:"source,omitempty"`
+	LastSeen *time.Time `json:"last_seen,omitempty"`
 }
 
 // List prints the table of deployments; wide adds the condition type and model columns.
@@ -57,7 +60,11 @@ func List(w io.Writer, rows []ListRow, allNamespaces, wide bool, s *Style) error
 		if r.ModelVersion != "" {
 			model += " v" + r.ModelVersion
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, s.StatusWord(r.Status), inst, r.Mode, model, s.Age(r.Created), term.Sanitize(r.Condition.Reason))
+		age := s.Age(r.Created)
+		if r.Source == "history" {
+			inst, model, age = "-", "(history: last seen "+age+" ago)", "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, s.StatusWord(r.Status), inst, r.Mode, model, age, term.Sanitize(r.Condition.Reason))
 		if wide {
 			st := "unknown"
 			if r.Condition.Status != nil {
@@ -92,4 +99,13 @@ func RowOf(s *state.Snapshot, r *diagnose.Report) ListRow {
 		}
 	}
 	return out
+}
+
+// HistoryRow is the list row of a deployment that only history knows: Stopped, as Hopsworks
+// says of a deployment whose objects it deleted, with when it last wrote.
+func HistoryRow(ns, name string, lastSeen time.Time) ListRow {
+	yes := true
+	return ListRow{Name: name, Namespace: ns, Status: string(state.Stopped),
+		Condition: state.Condition{Type: state.TypeStopped, Status: &yes, Reason: "Deployment is not running"},
+		Mode:      "-", Created: lastSeen, Source: "history", LastSeen: &lastSeen}
 }

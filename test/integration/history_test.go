@@ -470,6 +470,40 @@ func TestStoppedDeploymentFromHistory(t *testing.T) {
 	w := pluginEnv(t, withOS, "why", "stopped1", "-n", ns).must(t)
 	contains(t, "why stopped", w.out, "LAST WORDS of the predictor in OpenSearch", "KeyError: 'amount'", "last traceback:", "last exception before it went quiet: KeyError: 'amount'")
 
+	// list adds it, marked as coming from history; the running one is listed once.
+	l := pluginEnv(t, withOS, "list", "-n", ns).must(t).out
+	contains(t, "list with history", l, "stopped1", "(history: last seen 3h ago)", "alive")
+	if strings.Count(l, "\nalive ") != 1 {
+		t.Errorf("alive listed twice:\n%s", l)
+	}
+	var items struct {
+		Items []struct{ Name, Status, Source string } `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(pluginEnv(t, withOS, "list", "-n", ns, "--status", "Stopped", "-o", "json").must(t).out), &items); err != nil {
+		t.Fatal(err)
+	}
+	if len(items.Items) != 1 || items.Items[0].Name != "stopped1" || items.Items[0].Status != "Stopped" || items.Items[0].Source != "history" {
+		t.Errorf("list --status Stopped: %+v", items.Items)
+	}
+	if strings.Contains(plugin(t, "list", "-n", ns).must(t).out, "stopped1") {
+		t.Error("listed from history without OpenSearch settings")
+	}
+
+	// The project of the index is the namespace's hopsworks.ai/project label when it has one
+	// (Hopsworks names the namespace after the project, but a label says it best).
+	labelled := ns + "-lbl"
+	projectName := "Team_" + strings.ReplaceAll(ns, "-", "_")
+	if err := fixtures.EnsureNamespace(t.Context(), e.Kube, labelled, map[string]string{"hopsworks.ai/project": projectName}); err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.BulkLoad(osURL, []fixtures.LogDoc{{Timestamp: last, Message: "from the project's index", Serving: "stopped2",
+		Component: "predictor", Container: "kserve-container", Project: strings.ToLower(projectName), Host: "worker-4"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := pluginEnv(t, withOS, "logs", "stopped2", "--project", projectName, "--source", "history", "--since", "24h", "-o", "raw").must(t); r.out != "from the project's index\n" {
+		t.Errorf("project label index: %q %q", r.out, r.err)
+	}
+
 	// Without history: not found, with the close names and how to look further.
 	r = plugin(t, "status", "stopped1", "-n", ns)
 	if r.code != 1 || !strings.Contains(r.err, `deployment "stopped1" not found`) || !strings.Contains(r.err, "a stopped deployment leaves nothing in the cluster: point the plugin at its history") {
