@@ -57,11 +57,17 @@ for d in gpumodel irisinit churn bigmodel slowloader idlemodel; do
 done
 run kubectl hopsdeploy timeline slowloader -n $NS --logs
 run kubectl hopsdeploy logs bigmodel -n $NS --last-words
-run kubectl hopsdeploy bundle churn -n $NS -f "$DIR/churn-bundle.tar.gz"
+run kubectl hopsdeploy bundle churn -n $NS -f "$DIR/churn-bundle.tar.gz" --force
 run env KUBECONFIG=/nonexistent kubectl hopsdeploy status --from-bundle "$DIR/churn-bundle.tar.gz"
 run kubectl hopsdeploy logs idlemodel -n $NS
 run kubectl hopsdeploy logs idlemodel -n $NS --since 100h --container all --tail 6 --timestamps
 run kubectl hopsdeploy logs churn -n $NS --since 30h --grep error
+
+step "A deployment stopped yesterday: nothing of it is in the cluster, history still knows it"
+run kubectl hopsdeploy list -n $NS --status Stopped
+run kubectl hopsdeploy status oldfraud -n $NS
+run kubectl hopsdeploy why oldfraud -n $NS
+run kubectl hopsdeploy logs oldfraud -n $NS --source history --since 24h
 
 cat <<TXT
 
