@@ -86,6 +86,8 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 	f.StringVar(&o.OpenSearch.PasswordFile, "opensearch-password-file", "", "file holding the OpenSearch password")
 	f.StringVar(&o.OpenSearch.CAFile, "opensearch-ca", "", "PEM file of the CA that signed OpenSearch's certificate")
 	f.BoolVar(&o.OpenSearch.InsecureSkipVerify, "opensearch-insecure-skip-verify", false, "do not verify OpenSearch's TLS certificate (insecure; only when you must)")
+	f.StringVar(&o.OpenSearch.TLSServerName, "opensearch-tls-server-name", "", "verify OpenSearch's certificate against this host name instead of the URL's (env HOPSDEPLOY_OPENSEARCH_TLS_SERVER_NAME)")
+	f.BoolVar(&o.OpenSearch.VerifyChainOnly, "opensearch-tls-verify-chain-only", false, "verify OpenSearch's certificate chain but not its host name, as Hopsworks' client does (warned of; prefer --opensearch-tls-server-name)")
 	f.StringVar(&o.OpenSearch.Index, "index", "", "OpenSearch index pattern (default <project>_serving-*, the project being the namespace with - turned into _)")
 	_ = cmd.RegisterFlagCompletionFunc("source", cobra.FixedCompletions([]string{"auto", "live", "history"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("component", cobra.FixedCompletions([]string{"predictor", "transformer", "all"}, cobra.ShellCompDirectiveNoFileComp))

@@ -88,6 +88,23 @@ func NewReader(s Settings) (*Reader, error) {
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
+	tr.TLSClientConfig.ServerName = s.TLSServerName
+	if s.VerifyChainOnly && !s.InsecureSkipVerify {
+		// Go's verification is turned off only to be done again here, without the host name.
+		tr.TLSClientConfig.InsecureSkipVerify = true // #nosec G402 -- the chain is verified below
+		roots := tr.TLSClientConfig.RootCAs
+		tr.TLSClientConfig.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("OpenSearch sent no certificate")
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
+			return err
+		}
+	}
 	header := http.Header{}
 	switch {
 	case s.Token != "":
@@ -151,7 +168,9 @@ func (r *Reader) classify(err error, status int, index string) error {
 	var alert tls.AlertError
 	var tlsRec tls.RecordHeaderError
 	switch {
-	case errors.As(err, &ua) || errors.As(err, &ce) || errors.As(err, &he) || errors.As(err, &cv) || errors.As(err, &alert):
+	case errors.As(err, &he):
+		return &Error{Kind: TLSFailure, Msg: fmt.Sprintf("TLS with OpenSearch at %s failed: %s; name the host its certificate is for with --opensearch-tls-server-name (or, as Hopsworks' client does, --opensearch-tls-verify-chain-only)", r.url, tlsCause(err))}
+	case errors.As(err, &ua) || errors.As(err, &ce) || errors.As(err, &cv) || errors.As(err, &alert):
 		return &Error{Kind: TLSFailure, Msg: fmt.Sprintf("TLS with OpenSearch at %s failed: %s; trust its CA with --opensearch-ca FILE (or, knowing the risk, --opensearch-insecure-skip-verify)", r.url, tlsCause(err))}
 	case errors.As(err, &tlsRec):
 		return &Error{Kind: TLSFailure, Msg: fmt.Sprintf("OpenSearch at %s does not speak TLS: use an http:// URL", r.url)}

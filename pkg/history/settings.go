@@ -21,11 +21,17 @@ type Settings struct {
 	PasswordFile       string
 	CAFile             string
 	InsecureSkipVerify bool
-	Token              string `json:"-"` // bearer token
-	TokenFile          string
-	APIKey             string `json:"-"`
-	Index              string
-	Timeout            time.Duration
+	// TLSServerName verifies OpenSearch's certificate against this host name instead of the
+	// URL's (a certificate made for the node's name, reached through another address).
+	TLSServerName string
+	// VerifyChainOnly verifies the certificate's chain but not its host name, as Hopsworks'
+	// own client does: an explicit opt-in, warned of.
+	VerifyChainOnly bool
+	Token           string `json:"-"` // bearer token
+	TokenFile       string
+	APIKey          string `json:"-"`
+	Index           string
+	Timeout         time.Duration
 	// Warnings say what is unsafe in these settings (a password over http://, verification
 	// off, a secret file others can read); the command prints them on stderr.
 	Warnings []string `json:"-"`
@@ -38,6 +44,8 @@ type fileSettings struct {
 	PasswordFile       string `json:"passwordFile,omitempty"`
 	CA                 string `json:"ca,omitempty"`
 	InsecureSkipVerify *bool  `json:"insecureSkipVerify,omitempty"`
+	TLSServerName      string `json:"tlsServerName,omitempty"`
+	VerifyChainOnly    *bool  `json:"verifyChainOnly,omitempty"`
 	TokenFile          string `json:"tokenFile,omitempty"`
 	Index              string `json:"index,omitempty"`
 }
@@ -104,6 +112,10 @@ func (f fileSettings) apply(s *Settings) {
 	if f.InsecureSkipVerify != nil {
 		s.InsecureSkipVerify = *f.InsecureSkipVerify
 	}
+	set(&s.TLSServerName, f.TLSServerName)
+	if f.VerifyChainOnly != nil {
+		s.VerifyChainOnly = *f.VerifyChainOnly
+	}
 }
 
 func expand(p string) string {
@@ -126,7 +138,7 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 		}
 	}
 	for name, dst := range map[string]*string{"URL": &s.URL, "USER": &s.User, "PASSWORD": &s.Password, "PASSWORD_FILE": &s.PasswordFile,
-		"CA": &s.CAFile, "TOKEN": &s.Token, "TOKEN_FILE": &s.TokenFile, "API_KEY": &s.APIKey, "INDEX": &s.Index} {
+		"CA": &s.CAFile, "TLS_SERVER_NAME": &s.TLSServerName, "TOKEN": &s.Token, "TOKEN_FILE": &s.TokenFile, "API_KEY": &s.APIKey, "INDEX": &s.Index} {
 		if v := env("HOPSDEPLOY_OPENSEARCH_" + name); v != "" {
 			*dst = v
 		}
@@ -152,6 +164,12 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 	}
 	if flagSet("opensearch-insecure-skip-verify") {
 		s.InsecureSkipVerify = flags.InsecureSkipVerify
+	}
+	if flagSet("opensearch-tls-server-name") {
+		s.TLSServerName = flags.TLSServerName
+	}
+	if flagSet("opensearch-tls-verify-chain-only") {
+		s.VerifyChainOnly = flags.VerifyChainOnly
 	}
 	if flagSet("index") {
 		s.Index = flags.Index
@@ -197,6 +215,9 @@ func warnings(s Settings, insecureByFlag bool) []string {
 			from = "--opensearch-insecure-skip-verify"
 		}
 		out = append(out, fmt.Sprintf("warning: TLS verification of OpenSearch is off (%s): anyone on the way can pose as it", from))
+	}
+	if s.VerifyChainOnly && !s.InsecureSkipVerify {
+		out = append(out, "warning: OpenSearch's certificate chain is verified but not its host name (as Hopsworks' client does): a server with any certificate from that CA can pose as it; --opensearch-tls-server-name checks the name instead")
 	}
 	for _, f := range []string{s.PasswordFile, s.TokenFile} {
 		if w := OpenToOthers(f); w != "" {
