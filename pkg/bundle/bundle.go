@@ -1,5 +1,5 @@
 // Package bundle writes and reads support bundles: a tar.gz holding a deployment's objects
-// (secrets never read; environment values and last-applied configurations redacted), its
+// (secrets never read; what may hold one redacted or scrubbed, see redact and Scrub), its
 // events, the current and previous logs of every container, the history window around the
 // last failure, and the diagnosis, so that `status --from-bundle` shows offline what the live
 // command showed.
@@ -170,8 +170,10 @@ func Write(w io.Writer, b *Bundle) error {
 		return err
 	}
 	readme := fmt.Sprintf("Support bundle of Hopsworks deployment %s in namespace %s, taken %s by kubectl hopsdeploy.\n"+
-		"bundle.json: the InferenceService or Deployment, pods and events (environment values redacted; secrets are never read).\n"+
-		"logs/: the last lines of every container, current and previous instance. history.log: OpenSearch around the last failure.\n"+
+		"bundle.json: the InferenceService or Deployment, pods and events (environment and header values, termination messages and\n"+
+		"annotations outside an allowlist redacted, credentials scrubbed from every other text; secrets are never read).\n"+
+		"logs/: the last lines of every container, current and previous instance (the inference logger's payloads only if asked),\n"+
+		"scrubbed of credentials. history.log: OpenSearch around the last failure, scrubbed likewise.\n"+
 		"report.json: the live status. Read it offline: kubectl hopsdeploy status --from-bundle FILE\n",
 		b.Objects.Name, b.Objects.Namespace, b.Objects.Taken.UTC().Format(time.RFC3339))
 	files := map[string][]byte{"README.txt": []byte(readme), "bundle.json": objs, "report.json": b.ReportJSON}
