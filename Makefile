@@ -104,9 +104,11 @@ export STERN
 $(STERN):
 	mkdir -p $(CACHE)/bin && GOBIN=$(CACHE)/bin go install github.com/stern/stern@$(STERN_VERSION) && mv $(CACHE)/bin/stern $(STERN)
 
-.PHONY: bench bench-logs bench-history bench-status
-bench: build testbin opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run
+.PHONY: bench bench-check bench-logs bench-history bench-status
+bench: build testbin opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run, each goal beside its ratio
 	hack/bench.sh status logs history
+bench-check: build testbin opensearch $(STERN) ## make bench, failing when a ratio misses its goal (to see a regression)
+	BENCH_FLAGS="$(BENCH_FLAGS) -check" hack/bench.sh status logs history
 bench-logs: build testbin opensearch $(STERN) ## live logs: the plugin against kubectl logs and stern
 	hack/bench.sh logs
 bench-history: build testbin opensearch $(STERN) ## history export: the plugin against a bare search_after loop

@@ -43,6 +43,7 @@ var (
 	plugin  = flag.String("plugin", "bin/kubectl-hopsdeploy", "the plugin binary")
 	stern   = flag.String("stern", "", "the stern binary (logs)")
 	runs    = flag.Int("runs", 5, "runs of each command")
+	check   = flag.Bool("check", false, "exit 1 when a ratio misses its goal (make bench-check)")
 	pods    = flag.Int("pods", 10, "logs: pods")
 	lines   = flag.Int("lines", 100000, "logs: lines per pod")
 	docs    = flag.Int("docs", 1000000, "history: documents")
@@ -59,10 +60,30 @@ type job struct {
 	name string
 	cmds [][]string
 	fn   func() error // instead of commands: measured in-process (wall only)
+	goal *goal        // what the plugin's row must reach (the project's published goals)
+}
+
+// goal is a job's target, each part against another job of the same benchmark (by name):
+// wall time at most Wall times that job's, CPU and peak memory at most that job's; MemMiB
+// is an absolute bound.
+type goal struct {
+	Against      string
+	Wall         float64
+	CPUOf, MemOf string
+	MemMiB       int64
+}
+
+// stats are a job's medians in one benchmark.
+type stats struct {
+	wall, cpu time.Duration
+	rss       int64
 }
 
 // row is one line of the final table.
-type row struct{ bench, command, wall, ratio, cpu, mem, note string }
+type row struct{ bench, command, wall, ratio, cpu, mem, note, goal, verdict string }
+
+// within and missed count the goals of the run.
+var within, missed int
 
 // table collects every benchmark's rows, printed as one table at the end.
 var table []row
@@ -87,11 +108,55 @@ func main() {
 	}
 	fmt.Printf("\nmedian of %d runs each; ratio: wall time against the first row of the same benchmark\n", *runs)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "benchmark\tcommand\twall\tratio\tCPU\tpeak memory\tthroughput")
+	fmt.Fprintln(tw, "benchmark\tcommand\twall\tratio\tCPU\tpeak memory\tthroughput\tgoal\tverdict")
 	for _, r := range table {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.bench, r.command, r.wall, r.ratio, r.cpu, r.mem, r.note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.bench, r.command, r.wall, r.ratio, r.cpu, r.mem, r.note, r.goal, r.verdict)
 	}
 	_ = tw.Flush()
+	fmt.Printf("bench: %d within goal, %d not\n", within, missed)
+	if *check && missed > 0 {
+		os.Exit(1)
+	}
+}
+
+// judge checks a job's goal against the benchmark's other jobs; it returns the goal as text
+// and the verdict.
+func judge(g *goal, own stats, all map[string]stats) (string, string) {
+	var parts, misses []string
+	if g.Wall > 0 {
+		ref := all[g.Against]
+		r := float64(own.wall) / float64(ref.wall)
+		parts = append(parts, fmt.Sprintf("wall <= %.2fx %s (%.2fx)", g.Wall, g.Against, r))
+		if r > g.Wall {
+			misses = append(misses, "wall")
+		}
+	}
+	if g.CPUOf != "" {
+		ref := all[g.CPUOf]
+		parts = append(parts, fmt.Sprintf("CPU <= %s's (%s)", g.CPUOf, ref.cpu.Round(10*time.Millisecond)))
+		if own.cpu > ref.cpu {
+			misses = append(misses, "CPU")
+		}
+	}
+	if g.MemOf != "" {
+		ref := all[g.MemOf]
+		parts = append(parts, fmt.Sprintf("memory <= %s's (%d MiB)", g.MemOf, ref.rss/1024))
+		if own.rss > ref.rss {
+			misses = append(misses, "memory")
+		}
+	}
+	if g.MemMiB > 0 {
+		parts = append(parts, fmt.Sprintf("memory <= %d MiB", g.MemMiB))
+		if own.rss/1024 > g.MemMiB {
+			misses = append(misses, "memory")
+		}
+	}
+	if len(misses) == 0 {
+		within++
+		return strings.Join(parts, "; "), "within"
+	}
+	missed++
+	return strings.Join(parts, "; "), "NOT: " + strings.Join(misses, ", ")
 }
 
 func clients() (kubernetes.Interface, dynamic.Interface, error) {
@@ -171,13 +236,17 @@ func measure(title string, jobs []job, extra func(name string, s sample) string)
 	}
 	fmt.Fprintf(os.Stderr, "measured: %s\n", title)
 	base := median(results[0], func(s sample) time.Duration { return s.wall })
+	all := map[string]stats{}
 	for i, j := range jobs {
-		w := median(results[i], func(s sample) time.Duration { return s.wall })
-		c := median(results[i], func(s sample) time.Duration { return s.cpu })
-		var rss int64
+		st := stats{wall: median(results[i], func(s sample) time.Duration { return s.wall }), cpu: median(results[i], func(s sample) time.Duration { return s.cpu })}
 		for _, s := range results[i] {
-			rss = max(rss, s.rss)
+			st.rss = max(st.rss, s.rss)
 		}
+		all[j.name] = st
+	}
+	for _, j := range jobs {
+		st := all[j.name]
+		w, c, rss := st.wall, st.cpu, st.rss
 		mem := "-"
 		if rss > 0 {
 			mem = fmt.Sprintf("%d MiB", rss/1024)
@@ -190,7 +259,11 @@ func measure(title string, jobs []job, extra func(name string, s sample) string)
 		if extra != nil {
 			note = extra(j.name, sample{wall: w})
 		}
-		table = append(table, row{title, j.name, w.Round(time.Millisecond).String(), fmt.Sprintf("%.2f", float64(w)/float64(base)), cpu, mem, note})
+		r := row{bench: title, command: j.name, wall: w.Round(time.Millisecond).String(), ratio: fmt.Sprintf("%.2f", float64(w)/float64(base)), cpu: cpu, mem: mem, note: note}
+		if j.goal != nil {
+			r.goal, r.verdict = judge(j.goal, st, all)
+		}
+		table = append(table, r)
 	}
 	return nil
 }
@@ -248,7 +321,8 @@ func benchLogs() error {
 	if *stern != "" {
 		jobs = append(jobs, job{name: "stern --no-follow", cmds: [][]string{{*stern, "-n", ns, "-l", sel, "-c", "kserve-container", "--no-follow", "--max-log-requests", n, "--since", "48h", "--color", "never"}}})
 	}
-	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}}})
+	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}},
+		goal: &goal{Against: jobs[0].name, Wall: 1.05, CPUOf: jobs[1].name, MemOf: jobs[1].name}})
 	total := *pods * *lines
 	return measure(fmt.Sprintf("Reading %d lines from %d pods through the API server", total, *pods), jobs, func(_ string, s sample) string {
 		return fmt.Sprintf("%.0f lines/s", float64(total)/s.wall.Seconds())
@@ -290,7 +364,9 @@ func benchHistory() error {
 	bare := func() error { return bareLoop(url, project+"_serving-*", *docs) }
 	jobs := []job{
 		{name: "bare search_after loop (reads pages only)", fn: bare},
-		{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", url}}},
+		{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", url}},
+			// 1.5 times the bare loop's throughput, at most 100 MiB.
+			goal: &goal{Against: "bare search_after loop (reads pages only)", Wall: 1 / 1.5, MemMiB: 100}},
 	}
 	return measure(fmt.Sprintf("Exporting %d history lines from OpenSearch", *docs), jobs, func(_ string, s sample) string {
 		return fmt.Sprintf("%.0f lines/s", float64(*docs)/s.wall.Seconds())
@@ -354,7 +430,8 @@ func benchStatus() error {
 	jobs := []job{
 		{name: "kubectl version --client (process start)", cmds: [][]string{{kubectl(), "version", "--client"}}},
 		{name: "kubectl get isvc,pods,events -l", cmds: [][]string{{kubectl(), "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}},
-		{name: "kubectl hopsdeploy status (with diagnosis and log lines)", cmds: [][]string{{*plugin, "status", "churn", "-n", ns}}},
+		{name: "kubectl hopsdeploy status (with diagnosis and log lines)", cmds: [][]string{{*plugin, "status", "churn", "-n", ns}},
+			goal: &goal{Against: "kubectl get isvc,pods,events -l", Wall: 1.0}},
 		{name: "kubectl hopsdeploy status -o json", cmds: [][]string{{*plugin, "status", "churn", "-n", ns, "-o", "json"}}},
 	}
 	return measure("Status of one deployment", jobs, nil)
