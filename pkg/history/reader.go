@@ -54,6 +54,10 @@ type Line struct {
 	Pod       string
 }
 
+// DefaultSlices is how many time slices an export reads at once: OpenSearch works on
+// several while the plugin decodes (see docs/benchmarks.md).
+const DefaultSlices = 4
+
 // Source reads history lines: a Reader, or a fake in unit tests.
 type Source interface {
 	Stream(ctx context.Context, q Query, fn func(Line) error) error
@@ -65,7 +69,9 @@ type Reader struct {
 	client   *opensearchapi.Client
 	url      string
 	PageSize int
-	fields   map[string]Fields // by index pattern, read once
+	// Slices is how many time slices of a window Stream reads in parallel (1: sequential).
+	Slices int
+	fields map[string]Fields // by index pattern, read once
 }
 
 // NewReader builds a client from the settings. Node discovery and health checks stay off:
@@ -128,7 +134,11 @@ func NewReader(s Settings) (*Reader, error) {
 	if err != nil {
 		return nil, &Error{Kind: Failed, Msg: "OpenSearch client: " + err.Error()}
 	}
-	return &Reader{client: c, url: redactURL(s.URL), PageSize: 2000, fields: map[string]Fields{}}, nil
+	slices := s.Slices
+	if slices == 0 {
+		slices = DefaultSlices
+	}
+	return &Reader{client: c, url: redactURL(s.URL), PageSize: 2000, Slices: slices, fields: map[string]Fields{}}, nil
 }
 
 // redactURL drops any user:password from a URL before it is printed.
@@ -365,9 +375,12 @@ func lineOf(f Fields, s hitSource) Line {
 	return l
 }
 
-// Stream calls fn for every matching line in time order, page by page (a point in time where
-// the server has them, else plain search_after). The next page is fetched while fn consumes
-// the current one; at most two pages are in memory, whatever the number of hits.
+// Stream calls fn for every matching line in time order. The window is read as Slices time
+// slices in parallel, each its own search_after in the same point in time (plain search_after
+// where the server has none), and their pages are handed to fn slice after slice: the lines
+// and their order are those of one sequential read (slices split the window by time, each is
+// sorted by time then _id), while OpenSearch works on several slices at once. Each slice keeps
+// at most two pages ahead, whatever the number of hits.
 func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error {
 	f, err := r.Fields(ctx, q.Index)
 	if err != nil {
@@ -377,45 +390,147 @@ func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error
 	defer r.closePIT(pit)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type page struct {
-		hits []hit
-		err  error
+	parts := []Query{q}
+	if r.Slices > 1 {
+		if parts, err = r.slice(ctx, q, f, pit); err != nil {
+			return err
+		}
 	}
-	pages := make(chan page, 1)
-	go func() {
-		defer close(pages)
-		var after []any
-		for {
-			hits, next, err := r.page(ctx, q, f, pit, r.PageSize, false, after)
-			select {
-			case pages <- page{hits, err}:
-			case <-ctx.Done():
-				return
+	feeds := make([]chan page, len(parts))
+	for i, part := range parts {
+		feeds[i] = make(chan page, 2)
+		go r.feed(ctx, part, f, pit, feeds[i])
+	}
+	for _, feed := range feeds {
+		for p := range feed {
+			if p.err != nil {
+				return p.err
 			}
-			if err != nil || len(hits) < r.PageSize {
-				return
-			}
-			if after != nil && reflect.DeepEqual(next, after) {
-				select {
-				case pages <- page{err: &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered the same page twice (search_after did not advance): stopped", r.url)}}:
-				case <-ctx.Done():
+			for _, h := range p.hits {
+				if err := fn(lineOf(f, h.Source)); err != nil {
+					return err
 				}
-				return
-			}
-			after = next
-		}
-	}()
-	for p := range pages {
-		if p.err != nil {
-			return p.err
-		}
-		for _, h := range p.hits {
-			if err := fn(lineOf(f, h.Source)); err != nil {
-				return err
 			}
 		}
 	}
 	return ctx.Err()
+}
+
+// page is one search answer, or the error that ended a slice.
+type page struct {
+	hits []hit
+	err  error
+}
+
+// feed pages through one slice into out, and closes it.
+func (r *Reader) feed(ctx context.Context, q Query, f Fields, pit string, out chan<- page) {
+	defer close(out)
+	var after []any
+	for {
+		hits, next, err := r.page(ctx, q, f, pit, r.PageSize, false, after)
+		select {
+		case out <- page{hits, err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || len(hits) < r.PageSize {
+			return
+		}
+		if after != nil && reflect.DeepEqual(next, after) {
+			select {
+			case out <- page{err: &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered the same page twice (search_after did not advance): stopped", r.url)}}:
+			case <-ctx.Done():
+			}
+			return
+		}
+		after = next
+	}
+}
+
+// slice splits a query's window into r.Slices time slices of equal length, between the first
+// and the last matching line (one aggregation finds them); a window too small to split, or no
+// match, is one slice.
+func (r *Reader) slice(ctx context.Context, q Query, f Fields, pit string) ([]Query, error) {
+	body := q.Body(f, 0, false, nil)
+	delete(body, "sort")
+	body["aggs"] = map[string]any{
+		"first": map[string]any{"min": map[string]any{"field": f.Time}},
+		"last":  map[string]any{"max": map[string]any{"field": f.Time}},
+	}
+	var out struct {
+		Aggregations struct {
+			First struct {
+				Value *float64 `json:"value"`
+			} `json:"first"`
+			Last struct {
+				Value *float64 `json:"value"`
+			} `json:"last"`
+		} `json:"aggregations"`
+	}
+	if err := r.search(ctx, q.Index, pit, body, &out); err != nil {
+		return nil, err
+	}
+	a := out.Aggregations
+	if a.First.Value == nil || a.Last.Value == nil {
+		return []Query{q}, nil
+	}
+	// Milliseconds are what the aggregation gives: the slices are whole milliseconds, and the
+	// last one ends past the last line's millisecond.
+	first := time.UnixMilli(int64(*a.First.Value)).UTC()
+	end := time.UnixMilli(int64(*a.Last.Value)).UTC().Add(time.Millisecond)
+	if !q.Until.IsZero() && q.Until.Before(end) {
+		end = q.Until
+	}
+	if !q.Since.IsZero() && q.Since.After(first) {
+		first = q.Since
+	}
+	width := end.Sub(first) / time.Duration(r.Slices)
+	width = width.Truncate(time.Millisecond)
+	if width < time.Millisecond {
+		return []Query{q}, nil
+	}
+	var parts []Query
+	from := q.Since // the first slice keeps the query's own start (zero: none)
+	for i := 1; i <= r.Slices; i++ {
+		part := q
+		part.Since = from
+		if i < r.Slices {
+			part.Until = first.Add(time.Duration(i) * width)
+		} // the last slice keeps the query's own end
+		parts = append(parts, part)
+		from = part.Until
+	}
+	return parts, nil
+}
+
+// search runs one search (in the point in time when there is one) and decodes its answer.
+func (r *Reader) search(ctx context.Context, index, pit string, body map[string]any, out any) error {
+	req := opensearchapi.SearchReq{Indices: []string{index}}
+	if pit != "" {
+		body["pit"] = map[string]any{"id": pit, "keep_alive": "2m"}
+		req.Indices = nil
+	}
+	req.Body = opensearchutil.NewJSONReader(body)
+	httpReq, err := req.GetRequest(http.MethodPost)
+	if err != nil {
+		return r.classify(err, 0, index)
+	}
+	resp, err := r.client.Client.Stream(httpReq.WithContext(ctx))
+	if err != nil {
+		return r.classify(err, 0, index)
+	}
+	defer resp.Body.Close()
+	data, err := readCapped(resp.Body, MaxAnswerBytes)
+	if err != nil {
+		return r.classify(err, resp.StatusCode, index)
+	}
+	if resp.StatusCode >= 300 {
+		return r.classify(parseServerError(resp.StatusCode, data), resp.StatusCode, index)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return r.classify(fmt.Errorf("decode the search answer: %w", err), resp.StatusCode, index)
+	}
+	return nil
 }
 
 // Tail returns the newest n lines in time order.

@@ -32,6 +32,9 @@ type Settings struct {
 	APIKey          string `json:"-"`
 	Index           string
 	Timeout         time.Duration
+	// Slices is how many time slices an export reads at once (0: DefaultSlices; 1:
+	// sequential), from HOPSDEPLOY_OPENSEARCH_SLICES: lower it for a small OpenSearch.
+	Slices int
 	// Warnings say what is unsafe in these settings (a password over http://, verification
 	// off, a secret file others can read); the command prints them on stderr.
 	Warnings []string `json:"-"`
@@ -142,6 +145,13 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 		if v := env("HOPSDEPLOY_OPENSEARCH_" + name); v != "" {
 			*dst = v
 		}
+	}
+	if v := env("HOPSDEPLOY_OPENSEARCH_SLICES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 32 {
+			return s, fmt.Errorf("invalid HOPSDEPLOY_OPENSEARCH_SLICES %q: use a number from 1 (sequential) to 32", v)
+		}
+		s.Slices = n
 	}
 	if v := env("HOPSDEPLOY_OPENSEARCH_INSECURE_SKIP_VERIFY"); v != "" {
 		b, err := strconv.ParseBool(v)

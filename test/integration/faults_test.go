@@ -169,7 +169,9 @@ func TestFaultOpenSearch(t *testing.T) {
 
 	// Stopped in the middle of an export: a clear error, the output marked partial, exit 5.
 	stop := &faultyOpenSearch{stopAfter: 1}
-	r := plugin(t, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", stop.start(t, osURL))
+	// One slice: the faults below count searches, which parallel slices would interleave.
+	seq := []string{"HOPSDEPLOY_OPENSEARCH_SLICES=1"}
+	r := pluginEnv(t, seq, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", stop.start(t, osURL))
 	if r.code != 5 || len(lines(r.out)) != 2000 || !strings.Contains(r.err, "is unreachable") ||
 		!strings.Contains(r.err, "the history output is partial: 2000 lines printed, the last at ") {
 		t.Errorf("stopped mid-export: exit %d, %d lines, %q", r.code, len(lines(r.out)), r.err)
@@ -177,7 +179,7 @@ func TestFaultOpenSearch(t *testing.T) {
 
 	// 429 and 503 answers are retried with backoff, and the export completes.
 	busy := &faultyOpenSearch{fail503: 2}
-	r = plugin(t, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", busy.start(t, osURL))
+	r = pluginEnv(t, seq, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", busy.start(t, osURL))
 	if r.code != 0 || len(lines(r.out)) != 5000 || busy.searches.Load() < 5 {
 		t.Errorf("429 then 503: exit %d, %d lines, %d searches, %q", r.code, len(lines(r.out)), busy.searches.Load(), r.err)
 	}
@@ -185,7 +187,7 @@ func TestFaultOpenSearch(t *testing.T) {
 	// The point in time expires mid-export (as when a pager stops reading for minutes): the
 	// real server's search_context_missing_exception is named as such, not "no index".
 	expire := &faultyOpenSearch{dropPITAt: 2}
-	r = plugin(t, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", expire.start(t, osURL))
+	r = pluginEnv(t, seq, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", expire.start(t, osURL))
 	if r.code != 5 || !strings.Contains(r.err, "no longer holds the point in time of this read (search_context_missing_exception)") ||
 		!strings.Contains(r.err, "partial: 2000 lines printed") {
 		t.Errorf("expired point in time: exit %d, %d lines, %q", r.code, len(lines(r.out)), r.err)
@@ -209,7 +211,7 @@ func TestInterruptedExportKeepsWhatWasRead(t *testing.T) {
 	loadExport(t, e, osURL, ns, 5000)
 	stall := &faultyOpenSearch{stallFrom: 2} // one page of 2000, then nothing
 	cmd := exec.Command(testenv.PluginBin, "logs", "export", "-n", ns, "--since", "4h", "-o", "raw", "--opensearch-url", stall.start(t, osURL))
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.Kubeconfig, "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.Kubeconfig, "NO_COLOR=1", "HOPSDEPLOY_OPENSEARCH_SLICES=1")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	corev1 "k8s.io/api/core/v1"
@@ -513,5 +514,52 @@ func TestStoppedDeploymentFromHistory(t *testing.T) {
 	r = pluginEnv(t, withOS, "status", "neverwas", "-n", ns)
 	if r.code != 1 || !strings.Contains(r.err, "OpenSearch has no line of it either") {
 		t.Errorf("never was: exit %d %q", r.code, r.err)
+	}
+}
+
+// An export read as parallel time slices is byte for byte the sequential read, also when
+// many lines share a timestamp at the slices' edges.
+func TestHistorySlicedExportIsTheSequentialRead(t *testing.T) {
+	e := testenv.Get(t)
+	osURL := testenv.OpenSearchURL(t)
+	ns := e.Namespace(t)
+	e.Apply(t, fixtures.Idle(ns, "sliced"))
+	project := strings.ReplaceAll(ns, "-", "_")
+	base := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	var docs []fixtures.LogDoc
+	for i := 0; i < 12345; i++ { // ten lines a millisecond
+		docs = append(docs, fixtures.LogDoc{Timestamp: base.Add(time.Duration(i/10) * time.Millisecond), Message: fmt.Sprintf("line %05d", i),
+			Serving: "sliced", Component: "predictor", Container: "kserve-container", Project: project, Host: "worker-1"})
+	}
+	if err := testenv.BulkLoad(osURL, docs); err != nil {
+		t.Fatal(err)
+	}
+	read := func(slices int) []string {
+		r, err := history.NewReader(history.Settings{URL: osURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Slices = slices
+		var out []string
+		err = r.Stream(t.Context(), history.Query{Index: history.IndexPattern(ns), Deployment: "sliced", Since: base.Add(-time.Minute)}, func(l history.Line) error {
+			out = append(out, l.RawTS+" "+l.Message)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	sequential, sliced := read(1), read(7)
+	if len(sequential) != 12345 || strings.Join(sequential, "\n") != strings.Join(sliced, "\n") {
+		t.Errorf("sliced read differs: %d lines sequential, %d sliced", len(sequential), len(sliced))
+	}
+	r := plugin(t, "logs", "sliced", "-n", ns, "--since", "3h", "-o", "raw", "--opensearch-url", osURL).must(t)
+	var want []string
+	for _, l := range sequential {
+		want = append(want, l[strings.IndexByte(l, ' ')+1:])
+	}
+	if got := lines(r.out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the plugin's export (%d lines) is not the sequential read (%d)", len(got), len(want))
 	}
 }
