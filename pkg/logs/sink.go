@@ -56,11 +56,12 @@ type SinkOptions struct {
 
 // Sink writes lines to an output, each in one piece, from many goroutines.
 type Sink struct {
-	opts SinkOptions
-	mu   sync.Mutex
-	w    *bufio.Writer
-	err  error
-	n    int64
+	opts    SinkOptions
+	mu      sync.Mutex
+	w       *bufio.Writer
+	err     error
+	n       int64
+	scratch []byte // the line being formatted, reused
 }
 
 // NewSink returns a sink writing to w.
@@ -92,13 +93,15 @@ func (s *Sink) Write(l *Line, flush bool) error {
 	if s.opts.Grep != "" && l.Source != "history" && !bytes.Contains(bytes.ToLower(l.Message), []byte(strings.ToLower(s.opts.Grep))) {
 		return nil
 	}
-	buf := s.format(l)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return s.err
 	}
-	if _, err := s.w.Write(buf); err != nil {
+	// Formatted into one scratch buffer, reused line after line under the lock: no garbage
+	// per line, which is most of what reading a million lines would allocate.
+	s.scratch = s.format(s.scratch[:0], l)
+	if _, err := s.w.Write(s.scratch); err != nil {
 		s.err = err
 		return err
 	}
@@ -120,7 +123,8 @@ func (s *Sink) Flush() error {
 	return s.err
 }
 
-func (s *Sink) format(l *Line) []byte {
+// format appends the formatted line to out.
+func (s *Sink) format(out []byte, l *Line) []byte {
 	if s.opts.Format == "json" {
 		ts := l.RawTS
 		if ts == "" && !l.Timestamp.IsZero() {
@@ -128,13 +132,12 @@ func (s *Sink) format(l *Line) []byte {
 		}
 		b, _ := json.Marshal(jsonLine{Timestamp: ts, Namespace: l.Namespace, Deployment: l.Deployment, Pod: l.Pod, Host: l.Host,
 			Component: l.Component, Container: l.Container, Message: string(l.Message), Source: l.Source})
-		return append(b, '\n')
+		return append(append(out, b...), '\n')
 	}
 	msg := l.Message
 	if s.opts.Sanitize {
 		msg = []byte(term.Sanitize(string(msg)))
 	}
-	out := make([]byte, 0, len(msg)+96)
 	if s.opts.Format != "raw" {
 		if s.opts.Timestamps {
 			ts := l.RawTS
