@@ -15,6 +15,10 @@ import (
 // A stopped Hopsworks deployment leaves nothing in the cluster: Hopsworks deletes its
 // InferenceService (or Deployment) on stop. Only history still knows it.
 
+// historyAsideTimeout bounds a history read that only adds to an answer about the cluster
+// (is an unknown name a stopped deployment? which deployments did history see?).
+const historyAsideTimeout = 10 * time.Second
+
 const noHistoryHint = "a stopped deployment leaves nothing in the cluster: point the plugin at its history (--opensearch-url, HOPSDEPLOY_OPENSEARCH_URL or the config file) to see it"
 
 // Gone is the snapshot of a deployment with nothing in the cluster: it derives as Stopped,
@@ -76,7 +80,10 @@ func stopped(ctx context.Context, src Sources, nf *cluster.NotFoundError) (*diag
 		nf.Hint = noHistoryHint
 		return nil, nf
 	}
-	seen, err := LastSeen(ctx, src, nf.Namespace, nf.Name)
+	// A name mistyped while OpenSearch is slow or away must not hang: history gets a few seconds.
+	hctx, cancel := context.WithTimeout(ctx, historyAsideTimeout)
+	defer cancel()
+	seen, err := LastSeen(hctx, src, nf.Namespace, nf.Name)
 	switch {
 	case err != nil:
 		nf.Hint = "its history could not be read either: " + term.OneLine(err)
@@ -136,6 +143,8 @@ func Stopped(ctx context.Context, src Sources, ns string, known map[string]bool)
 	if !ok {
 		return nil, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, historyAsideTimeout)
+	defer cancel()
 	seen, err := lister.Deployments(ctx, src.index(ns))
 	var he *history.Error
 	if errors.As(err, &he) && he.Kind == history.NoIndex {
