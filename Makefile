@@ -105,10 +105,11 @@ $(STERN):
 	mkdir -p $(CACHE)/bin && GOBIN=$(CACHE)/bin go install github.com/stern/stern@$(STERN_VERSION) && mv $(CACHE)/bin/stern $(STERN)
 
 .PHONY: bench bench-check bench-logs bench-history bench-status
+BENCHES ?= status status-big list logs history
 bench: build testbin opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run, each goal beside its ratio
-	hack/bench.sh status logs history
+	hack/bench.sh $(BENCHES)
 bench-check: build testbin opensearch $(STERN) ## make bench, failing when a ratio misses its goal (to see a regression)
-	BENCH_FLAGS="$(BENCH_FLAGS) -check" hack/bench.sh status logs history
+	BENCH_FLAGS="$(BENCH_FLAGS) -check" hack/bench.sh $(BENCHES)
 bench-logs: build testbin opensearch $(STERN) ## live logs: the plugin against kubectl logs and stern
 	hack/bench.sh logs
 bench-history: build testbin opensearch $(STERN) ## history export: the plugin against a bare search_after loop

@@ -91,10 +91,10 @@ var table []row
 func main() {
 	flag.Parse()
 	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] status|logs|history...")
+		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] status|status-big|list|logs|history...")
 		os.Exit(2)
 	}
-	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "status": benchStatus}
+	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "status": benchStatus, "list": benchList, "status-big": benchStatusBig}
 	for _, name := range flag.Args() {
 		b, ok := benches[name]
 		if !ok {

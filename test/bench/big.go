@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+)
+
+// The benchmarks that users of big clusters need: list -A over many deployments, and the
+// status of one deployment with many pods and events.
+
+// parallel runs fn for 0..n-1 on 16 workers and returns the first error.
+func parallel(n int, fn func(i int) error) error {
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	next := make(chan int)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(i); err != nil {
+					once.Do(func() { first = err })
+				}
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+// createServing creates one KServe deployment (its InferenceService with a Ready status) and
+// its running pods, as the gatherer would find them.
+func createServing(ctx context.Context, kc kubernetes.Interface, dc dynamic.Interface, s fixtures.Serving, pods int) error {
+	u := s.ISVC()
+	ri := dc.Resource(fixtures.ISVCResource).Namespace(s.Namespace)
+	created, err := ri.Create(ctx, u, metav1.CreateOptions{})
+	if err != nil {
+		return err
+	}
+	created.Object["status"] = fixtures.ISVCStatus{Ready: "True"}.Object(s.Name, s.Namespace)
+	if _, err := ri.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	for p := range pods {
+		if err := fixtures.CreatePod(ctx, kc, s.Pod(fixtures.PodSpec{Component: "predictor", Suffix: fmt.Sprintf("p%04d", p)})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchList lists 2,000 deployments in 200 namespaces with 10,000 pods.
+func benchList() error {
+	kc, dc, err := clients()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	const namespaces, perNS, podsEach = 200, 10, 5
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, fmt.Sprintf("bench-list-%03d", namespaces-1), metav1.GetOptions{}); err != nil {
+		err := parallel(namespaces*perNS, func(i int) error {
+			ns := fmt.Sprintf("bench-list-%03d", i/perNS)
+			if i%perNS == 0 {
+				if err := fixtures.EnsureNamespace(ctx, kc, ns, nil); err != nil {
+					return err
+				}
+			} else {
+				for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+					if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil || time.Now().After(deadline) {
+						break
+					}
+				}
+			}
+			return createServing(ctx, kc, dc, fixtures.Serving{Name: fmt.Sprintf("model%02d", i%perNS), Namespace: ns, ID: 5000 + i}, podsEach)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	isvcPods := "kubectl get isvc,pods -A"
+	jobs := []job{
+		{name: "kubectl get isvc -A", cmds: [][]string{{kubectl(), "get", "isvc", "-A"}}},
+		{name: isvcPods, cmds: [][]string{{kubectl(), "get", "isvc,pods", "-A"}}},
+		{name: "kubectl hopsdeploy list -A", cmds: [][]string{{*plugin, "list", "-A"}},
+			goal: &goal{Against: isvcPods, Wall: 1.0, MemOf: isvcPods}},
+	}
+	return measure(fmt.Sprintf("list -A over %d deployments in %d namespaces, %d pods", namespaces*perNS, namespaces, namespaces*perNS*podsEach), jobs, nil)
+}
+
+// benchStatusBig is the status of one deployment with 100 pods and 1,000 events.
+func benchStatusBig() error {
+	kc, dc, err := clients()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	ns := "bench-big"
+	s := fixtures.Serving{Name: "big", Namespace: ns, ID: 9100}
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		if err := fixtures.EnsureNamespace(ctx, kc, ns, nil); err != nil {
+			return err
+		}
+		if err := createServing(ctx, kc, dc, s, 0); err != nil {
+			return err
+		}
+		if err := parallel(100, func(p int) error {
+			return fixtures.CreatePod(ctx, kc, s.Pod(fixtures.PodSpec{Component: "predictor", Suffix: fmt.Sprintf("p%04d", p)}))
+		}); err != nil {
+			return err
+		}
+		if err := parallel(1000, func(i int) error {
+			pod := s.PodName("predictor", fmt.Sprintf("p%04d", i%100))
+			ev := fixtures.Event(ns, "Pod", pod, corev1.EventTypeWarning, "Unhealthy", fmt.Sprintf("Readiness probe failed: HTTP probe failed with statuscode: 503 (%d)", i), 1, time.Now().Add(-time.Minute), "spec.containers{kserve-container}")
+			_, err := kc.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	peer := "kubectl get isvc,pods,events -l"
+	jobs := []job{
+		{name: peer, cmds: [][]string{{kubectl(), "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=big"}}},
+		{name: "kubectl hopsdeploy status", cmds: [][]string{{*plugin, "status", "big", "-n", ns}}, goal: &goal{Against: peer, Wall: 1.0}},
+	}
+	return measure("Status of a deployment with 100 pods and 1,000 events", jobs, nil)
+}
