@@ -144,12 +144,12 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 			}
 		}
 	}
-	if snap.ISVC != nil && snap.ISVC.GetLabels()[state.LabelName] == "" {
+	sel, err := snap.PodSelector()
+	if err != nil {
+		return nil, err
+	}
+	if sel != byName {
 		// An InferenceService that Hopsworks did not label: find its pods by KServe's label.
-		sel, err := Selector(state.LabelISVC, snap.ISVC.GetName())
-		if err != nil {
-			return nil, err
-		}
 		l, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err != nil {
 			return nil, wrap(err, "list", "pods", ns, c.Host)

@@ -27,11 +27,6 @@ func Gone(ns, name string) *state.Snapshot {
 	return &state.Snapshot{Namespace: ns, Name: name, Now: time.Now()}
 }
 
-// IsGone tells whether a snapshot holds nothing of its deployment.
-func IsGone(s *state.Snapshot) bool {
-	return s.ISVC == nil && s.Deployment == nil && len(s.Pods) == 0
-}
-
 // notFound tells whether err is an unknown name in an existing namespace.
 func notFound(err error) (*cluster.NotFoundError, bool) {
 	var nf *cluster.NotFoundError

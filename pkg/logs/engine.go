@@ -57,23 +57,8 @@ func (e *Engine) opener() StreamOpener {
 	return KubeStreams(e.Kube)
 }
 
-func (e *Engine) newTail(stop func() bool) *tail {
-	var instance func(ctx context.Context, t Target) (string, bool, error)
-	if e.Following && e.Kube != nil {
-		instance = func(ctx context.Context, t Target) (string, bool, error) {
-			p, err := e.Kube.CoreV1().Pods(t.Namespace).Get(ctx, t.Pod, metav1.GetOptions{})
-			if err != nil {
-				return "", false, err
-			}
-			for _, cs := range state.ContainerStatuses(p) {
-				if cs.Name == t.Container {
-					return ContainerID(cs), cs.State.Running != nil, nil
-				}
-			}
-			return "", false, nil
-		}
-	}
-	return &tail{open: e.opener(), instance: instance, notBefore: e.NotBefore, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
+func (e *Engine) newTail(stop, idle func() bool) *tail {
+	return &tail{open: e.opener(), idle: idle, notBefore: e.NotBefore, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
 }
 
 // slots bounds concurrent streams; past the bound it warns once and queues.
@@ -118,7 +103,7 @@ func (e *Engine) Run(ctx context.Context, pods []corev1.Pod) error {
 		go func(t Target) {
 			defer wg.Done()
 			defer func() { <-s }()
-			e.newTail(nil).run(ctx, t, false)
+			e.newTail(nil, nil).run(ctx, t, false)
 		}(t)
 	}
 	wg.Wait()
@@ -140,6 +125,7 @@ type stream struct {
 	cancel   context.CancelFunc
 	replaced atomic.Bool // a newer instance of the container exists, or the pod is gone
 	ended    atomic.Bool // the instance terminated
+	idle     atomic.Bool // the instance is not running (terminated, or waiting to restart)
 }
 
 // follower keeps one tail running per selected container instance while pods come and go.
@@ -180,7 +166,8 @@ func (f *follower) start(t Target, fresh bool) {
 			return
 		}
 		defer func() { <-f.slots }()
-		f.e.newTail(func() bool { return st.replaced.Load() || st.ended.Load() }).run(sctx, t, fresh)
+		f.e.newTail(func() bool { return st.replaced.Load() || st.ended.Load() },
+			func() bool { return st.replaced.Load() || st.idle.Load() }).run(sctx, t, fresh)
 	}()
 }
 
@@ -213,6 +200,7 @@ func (f *follower) update(p *corev1.Pod, initial bool) {
 		cur := f.running[t.Key()]
 		if cur != nil && cur.id == t.ContainerID {
 			cur.ended.Store(cs.State.Terminated != nil)
+			cur.idle.Store(cs.State.Running == nil)
 			continue
 		}
 		if cur != nil {

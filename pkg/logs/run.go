@@ -17,7 +17,6 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Run prints (or follows) the logs that c asks for, of the deployment in snap: it checks the
@@ -33,7 +32,7 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 		Notice(c.ErrOut, "note: you may not list %s in %s: left out; the pods are found by their labels", strings.Join(snap.Skipped, " or "), c.Namespace)
 	}
 	tool := snap.Tool()
-	gone := snap.ISVC == nil && snap.Deployment == nil && len(snap.Pods) == 0
+	gone := snap.Empty()
 	sel := Selection{Pod: c.Pod}
 	if c.Component != "all" {
 		if !gone && c.Component == state.ComponentTransform && (tool == state.ToolDefault || !snap.HasTransformer()) {
@@ -81,18 +80,13 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 		prefix = *c.Prefix
 	}
 	sink := NewSink(c.Out, SinkOptions{Format: c.Format, Prefix: prefix, Timestamps: c.Timestamps, Color: c.Color, Sanitize: c.Sanitize, Grep: c.Grep})
-	// The pods are found as the gatherer found them: by Hopsworks' name label, or by KServe's
-	// label for an InferenceService that Hopsworks did not label.
-	key, value := state.LabelName, c.Deployment
-	if snap.ISVC != nil && snap.ISVC.GetLabels()[state.LabelName] == "" {
-		key, value = state.LabelISVC, snap.ISVC.GetName()
-	}
-	selector, err := labels.ValidatedSelectorFromSet(labels.Set{key: value})
+	// The pods are followed as the gatherer found them.
+	selector, err := snap.PodSelector()
 	if err != nil {
-		return usage("invalid deployment name %q: %v", value, err)
+		return usage("%v", err)
 	}
 	engine := &Engine{Kube: src.Kube, Open: src.Open, Namespace: c.Namespace, Deployment: c.Deployment,
-		LabelSelector: selector.String(), Selection: sel, Options: c.PodLogOptions(),
+		LabelSelector: selector, Selection: sel, Options: c.PodLogOptions(),
 		Following: c.Follow, MaxRequests: c.MaxRequests, Sink: sink, ErrOut: c.ErrOut}
 
 	plan := PlanSources(&c, diagnose.Build(snap), pods, sel.Containers, src.History != nil)

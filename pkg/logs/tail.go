@@ -72,10 +72,8 @@ type tail struct {
 	follow     bool
 	stamps     bool        // the user asked for timestamps
 	stop       func() bool // the instance ended or was replaced: do not resume
+	idle       func() bool // the instance was replaced or does not run (the pod informer's view)
 	onError    func(t Target, err error)
-	// instance reads the container's current instance (ID, and whether it runs) from the
-	// API server; nil outside follow mode.
-	instance func(ctx context.Context, t Target) (id string, running bool, err error)
 	// notBefore drops lines older than this (history printed them); zero keeps all.
 	notBefore time.Time
 }
@@ -83,28 +81,24 @@ type tail struct {
 // instanceEnded tells, after a follow stream ended cleanly, whether its instance ended (the
 // container exited, or was replaced) rather than the request (an idle timeout, a proxy):
 // resuming after an exit would read the next instance's first lines, which its own tail
-// prints too. The kubelet reports an exit within about a second, so the pod's status is
-// read for up to two seconds before the stream is taken as still live.
-func (tl *tail) instanceEnded(ctx context.Context, t Target) bool {
-	if tl.instance == nil || t.ContainerID == "" {
+// prints too. The follower's pod informer says when the instance stopped running (idle); the
+// kubelet reports an exit within about a second, so it is given two before the stream is taken
+// as still live.
+func (tl *tail) instanceEnded(ctx context.Context) bool {
+	if tl.idle == nil {
 		return false
 	}
 	for deadline := time.Now().Add(2 * time.Second); ; {
-		id, running, err := tl.instance(ctx, t)
-		switch {
-		case apierrors.IsNotFound(err):
+		if tl.idle() {
 			return true
-		case err == nil && (id != t.ContainerID || !running):
-			return true
-		case tl.stop != nil && tl.stop():
-			return true
-		case ctx.Err() != nil || time.Now().After(deadline):
+		}
+		if time.Now().After(deadline) {
 			return false
 		}
 		select {
 		case <-ctx.Done():
 			return false
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
@@ -145,7 +139,7 @@ func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
 		if tl.opts.LimitBytes != nil && errors.Is(err, io.EOF) {
 			return
 		}
-		if errors.Is(err, io.EOF) && tl.instanceEnded(ctx, t) {
+		if errors.Is(err, io.EOF) && tl.instanceEnded(ctx) {
 			return // the watch starts the next instance's own tail
 		}
 		if err != nil && !errors.Is(err, io.EOF) && !isTransient(err) && n == 0 && backoff >= 2*time.Second {

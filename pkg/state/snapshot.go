@@ -1,12 +1,14 @@
 package state
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Labels and annotations that Hopsworks and KServe put on serving objects (docs/hopsworks-state.md §1).
@@ -151,4 +153,25 @@ func ParseISVC(u *unstructured.Unstructured) *ISVC {
 // ContainerStatuses lists a pod's init container statuses, then its containers'.
 func ContainerStatuses(p *corev1.Pod) []corev1.ContainerStatus {
 	return append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...)
+}
+
+// Empty tells whether the snapshot holds nothing of its deployment (a stopped deployment:
+// Hopsworks deleted its objects).
+func (s *Snapshot) Empty() bool {
+	return s.ISVC == nil && s.Deployment == nil && len(s.Pods) == 0
+}
+
+// PodSelector is the label selector of the deployment's pods: Hopsworks' name label, or
+// KServe's InferenceService label for an InferenceService that Hopsworks did not label. It is
+// built by apimachinery's validating constructor: a name that is no label value is an error.
+func (s *Snapshot) PodSelector() (string, error) {
+	key, value := LabelName, s.Name
+	if s.ISVC != nil && s.ISVC.GetLabels()[LabelName] == "" {
+		key, value = LabelISVC, s.ISVC.GetName()
+	}
+	sel, err := labels.ValidatedSelectorFromSet(labels.Set{key: value})
+	if err != nil {
+		return "", fmt.Errorf("invalid %s %q: %v", key, value, err)
+	}
+	return sel.String(), nil
 }
