@@ -31,38 +31,34 @@ func (c *Clients) WatchChanges(ctx context.Context, ns, name string) <-chan stru
 		UpdateFunc: func(any, any) { notify() },
 		DeleteFunc: func(any) { notify() },
 	}
-	informer := func(client any, obj runtime.Object, list func(context.Context, metav1.ListOptions) (runtime.Object, error), w func(context.Context, metav1.ListOptions) (watch.Interface, error)) {
+	informer := func(client any, obj runtime.Object, lw *cache.ListWatch) {
 		_, ctrl := cache.NewInformerWithOptions(cache.InformerOptions{
-			ListerWatcher: cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: w}, client),
+			ListerWatcher: cache.ToListWatcherWithWatchListSemantics(lw, client),
 			ObjectType:    obj,
 			Handler:       handler,
 		})
 		go ctrl.RunWithContext(ctx)
 	}
-	pods := c.Kube.CoreV1().Pods(ns)
-	informer(c.Kube, &corev1.Pod{},
-		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = byName
-			return pods.List(ctx, o)
-		},
-		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = byName
-			return pods.Watch(ctx, o)
-		})
-	deps := c.Kube.AppsV1().Deployments(ns)
-	informer(c.Kube, &appsv1.Deployment{},
-		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = byName
-			return deps.List(ctx, o)
-		},
-		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = byName
-			return deps.Watch(ctx, o)
-		})
+	pods, deps := c.Kube.CoreV1().Pods(ns), c.Kube.AppsV1().Deployments(ns)
 	isvcs := c.Dyn.Resource(ISVCResource).Namespace(ns)
-	informer(c.Dyn, &unstructured.Unstructured{},
-		// Every InferenceService of the namespace: one that Hopsworks did not label is found by name.
-		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return isvcs.List(ctx, o) },
-		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return isvcs.Watch(ctx, o) })
+	informer(c.Kube, &corev1.Pod{}, labelled(byName, pods.List, pods.Watch))
+	informer(c.Kube, &appsv1.Deployment{}, labelled(byName, deps.List, deps.Watch))
+	// Every InferenceService of the namespace: one that Hopsworks did not label is found by name.
+	informer(c.Dyn, &unstructured.Unstructured{}, labelled("", isvcs.List, isvcs.Watch))
 	return changes
+}
+
+// labelled is a typed client's list and watch, restricted to a label selector ("" for all).
+func labelled[L runtime.Object](selector string, list func(context.Context, metav1.ListOptions) (L, error),
+	w func(context.Context, metav1.ListOptions) (watch.Interface, error)) *cache.ListWatch {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return list(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = selector
+			return w(ctx, o)
+		},
+	}
 }

@@ -62,6 +62,7 @@ const DefaultSlices = 4
 type Source interface {
 	Stream(ctx context.Context, q Query, fn func(Line) error) error
 	Tail(ctx context.Context, q Query, n int) ([]Line, error)
+	Deployments(ctx context.Context, index string) ([]Seen, error)
 }
 
 // Reader queries one OpenSearch.
@@ -503,32 +504,14 @@ func (r *Reader) slice(ctx context.Context, q Query, f Fields, pit string) ([]Qu
 	return parts, nil
 }
 
-// search runs one search (in the point in time when there is one) and decodes its answer.
+// search runs one search and decodes its answer into out.
 func (r *Reader) search(ctx context.Context, index, pit string, body map[string]any, out any) error {
-	req := opensearchapi.SearchReq{Indices: []string{index}}
-	if pit != "" {
-		body["pit"] = map[string]any{"id": pit, "keep_alive": "2m"}
-		req.Indices = nil
-	}
-	req.Body = opensearchutil.NewJSONReader(body)
-	httpReq, err := req.GetRequest(http.MethodPost)
+	data, status, err := r.post(ctx, index, pit, body)
 	if err != nil {
-		return r.classify(err, 0, index)
-	}
-	resp, err := r.client.Client.Stream(httpReq.WithContext(ctx))
-	if err != nil {
-		return r.classify(err, 0, index)
-	}
-	defer resp.Body.Close()
-	data, err := readCapped(resp.Body, MaxAnswerBytes)
-	if err != nil {
-		return r.classify(err, resp.StatusCode, index)
-	}
-	if resp.StatusCode >= 300 {
-		return r.classify(parseServerError(resp.StatusCode, data), resp.StatusCode, index)
+		return err
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return r.classify(fmt.Errorf("decode the search answer: %w", err), resp.StatusCode, index)
+		return r.classify(fmt.Errorf("decode the search answer: %w", err), status, index)
 	}
 	return nil
 }
@@ -570,8 +553,28 @@ type hit struct {
 // page runs one search. It decodes the answer in one pass straight into hits, rather than
 // through the client's generic response type and then each source again.
 func (r *Reader) page(ctx context.Context, q Query, f Fields, pit string, size int, desc bool, after []any) ([]hit, []any, error) {
-	body := q.Body(f, size, desc, after)
-	req := opensearchapi.SearchReq{Indices: []string{q.Index}}
+	data, status, err := r.post(ctx, q.Index, pit, q.Body(f, size, desc, after))
+	if err != nil {
+		return nil, nil, err
+	}
+	hits, err := decodeHits(data)
+	if err != nil {
+		return nil, nil, r.classify(fmt.Errorf("decode the search answer: %w", err), status, q.Index)
+	}
+	if len(hits) > size {
+		hits = hits[:size] // a server may not send more than was asked for, whatever it says
+	}
+	var next []any
+	if len(hits) > 0 {
+		next = hits[len(hits)-1].Sort
+	}
+	return hits, next, nil
+}
+
+// post runs one search (in the point in time when there is one) and returns its answer, read
+// once under MaxAnswerBytes; an error answer comes back classified.
+func (r *Reader) post(ctx context.Context, index, pit string, body map[string]any) ([]byte, int, error) {
+	req := opensearchapi.SearchReq{Indices: []string{index}}
 	if pit != "" {
 		body["pit"] = map[string]any{"id": pit, "keep_alive": "2m"}
 		req.Indices = nil
@@ -582,34 +585,23 @@ func (r *Reader) page(ctx context.Context, q Query, f Fields, pit string, size i
 	req.Body = opensearchutil.NewJSONReader(body)
 	httpReq, err := req.GetRequest(http.MethodPost)
 	if err != nil {
-		return nil, nil, r.classify(err, 0, q.Index)
+		return nil, 0, r.classify(err, 0, index)
 	}
 	// Stream, not Perform: the answer is read once, under a cap, instead of buffered by the
 	// client and then again by the decoder.
 	resp, err := r.client.Client.Stream(httpReq.WithContext(ctx))
 	if err != nil {
-		return nil, nil, r.classify(err, 0, q.Index)
+		return nil, 0, r.classify(err, 0, index)
 	}
 	defer resp.Body.Close()
 	data, err := readCapped(resp.Body, MaxAnswerBytes)
 	if err != nil {
-		return nil, nil, r.classify(err, resp.StatusCode, q.Index)
+		return nil, resp.StatusCode, r.classify(err, resp.StatusCode, index)
 	}
 	if resp.StatusCode >= 300 {
-		return nil, nil, r.classify(parseServerError(resp.StatusCode, data), resp.StatusCode, q.Index)
+		return nil, resp.StatusCode, r.classify(parseServerError(resp.StatusCode, data), resp.StatusCode, index)
 	}
-	hits, err := decodeHits(data)
-	if err != nil {
-		return nil, nil, r.classify(fmt.Errorf("decode the search answer: %w", err), resp.StatusCode, q.Index)
-	}
-	if len(hits) > size {
-		hits = hits[:size] // a server may not send more than was asked for, whatever it says
-	}
-	var next []any
-	if len(hits) > 0 {
-		next = hits[len(hits)-1].Sort
-	}
-	return hits, next, nil
+	return data, resp.StatusCode, nil
 }
 
 // MaxAnswerBytes bounds one OpenSearch answer held in memory: a page of 2,000 log lines is
@@ -789,23 +781,6 @@ func (r *Reader) Deployments(ctx context.Context, index string) ([]Seen, error) 
 			"aggs":  map[string]any{"last": map[string]any{"max": map[string]any{"field": f.Time}}},
 		}},
 	}
-	req := opensearchapi.SearchReq{Indices: []string{index}, Body: opensearchutil.NewJSONReader(body)}
-	httpReq, err := req.GetRequest(http.MethodPost)
-	if err != nil {
-		return nil, r.classify(err, 0, index)
-	}
-	resp, err := r.client.Client.Stream(httpReq.WithContext(ctx))
-	if err != nil {
-		return nil, r.classify(err, 0, index)
-	}
-	defer resp.Body.Close()
-	data, err := readCapped(resp.Body, MaxAnswerBytes)
-	if err != nil {
-		return nil, r.classify(err, resp.StatusCode, index)
-	}
-	if resp.StatusCode >= 300 {
-		return nil, r.classify(parseServerError(resp.StatusCode, data), resp.StatusCode, index)
-	}
 	var out struct {
 		Aggregations struct {
 			Names struct {
@@ -818,8 +793,8 @@ func (r *Reader) Deployments(ctx context.Context, index string) ([]Seen, error) 
 			} `json:"names"`
 		} `json:"aggregations"`
 	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, r.classify(fmt.Errorf("decode the aggregation: %w", err), resp.StatusCode, index)
+	if err := r.search(ctx, index, "", body, &out); err != nil {
+		return nil, err
 	}
 	var seen []Seen
 	for _, b := range out.Aggregations.Names.Buckets {

@@ -132,15 +132,9 @@ func Stopped(ctx context.Context, src Sources, ns string, known map[string]bool)
 	if err != nil {
 		return nil, err
 	}
-	lister, ok := r.(interface {
-		Deployments(context.Context, string) ([]history.Seen, error)
-	})
-	if !ok {
-		return nil, nil
-	}
 	ctx, cancel := context.WithTimeout(ctx, historyAsideTimeout)
 	defer cancel()
-	seen, err := lister.Deployments(ctx, src.index(ns))
+	seen, err := r.Deployments(ctx, src.index(ns))
 	var he *history.Error
 	if errors.As(err, &he) && he.Kind == history.NoIndex {
 		return nil, nil

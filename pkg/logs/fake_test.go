@@ -47,8 +47,7 @@ func (f *fakeLogs) append(pod, container string, ts time.Time, msgs ...string) {
 	for _, m := range msgs {
 		f.lines[k] = append(f.lines[k], fakeLine{ts, m})
 	}
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.wake()
 }
 
 // reset replaces a container's log, as a new instance starts a new one.
@@ -57,26 +56,25 @@ func (f *fakeLogs) reset(pod, container string, lines ...fakeLine) {
 	defer f.mu.Unlock()
 	f.lines[pod+"/"+container] = lines
 	f.instance[pod+"/"+container]++
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.wake()
 }
 
 // cut drops every open follow stream, as a broken connection would (unexpected EOF).
-func (f *fakeLogs) cut() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.cutGen++
-	f.clean = false
-	close(f.changed)
-	f.changed = make(chan struct{})
-}
+func (f *fakeLogs) cut() { f.drop(false) }
 
 // end ends every open follow stream cleanly, as the kubelet does when the container exits.
-func (f *fakeLogs) end() {
+func (f *fakeLogs) end() { f.drop(true) }
+
+func (f *fakeLogs) drop(clean bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cutGen++
-	f.clean = true
+	f.clean = clean
+	f.wake()
+}
+
+// wake tells the open streams that something changed; the caller holds mu.
+func (f *fakeLogs) wake() {
 	close(f.changed)
 	f.changed = make(chan struct{})
 }
