@@ -7,6 +7,9 @@ K8S_VERSION        ?= v1.37.2
 ETCD_VERSION       ?= v3.6.16
 KREW_VERSION       ?= v0.4.3
 OPENSEARCH_VERSION ?= 2.19.6
+# The second test OpenSearch, with the security plugin: the plugin's version must equal the
+# server's, and Maven Central serves opensearch-security 2.19.4.0 but not 2.19.6.0.
+OPENSEARCH_SECURED_VERSION ?= 2.19.4
 STERN_VERSION      ?= v1.33.0
 # Linters (make lint), from the Go module proxy. VULNDB_VERSION is the snapshot of Go's
 # vulnerability database that govulncheck reads: move it forward to learn of new advisories.
@@ -17,7 +20,7 @@ VULNDB_VERSION      ?= v0.0.0-20261105234957-e22db6528018
 CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hopsdeploy
 TESTBIN ?= $(CACHE)/testbin/k8s-$(K8S_VERSION)_etcd-$(ETCD_VERSION)_krew-$(KREW_VERSION)
 LINTBIN ?= $(CACHE)/lint/staticcheck-$(STATICCHECK_VERSION)_govulncheck-$(GOVULNCHECK_VERSION)
-export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION TESTBIN STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
+export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION OPENSEARCH_SECURED_VERSION TESTBIN STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
 # The Go toolchain that builds the plugin: go.mod's toolchain line (patch releases carry the
 # standard library's security fixes that govulncheck checks for), fetched from the module
 # proxy when the machine's Go is older.
@@ -33,6 +36,8 @@ LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION) -X $(MODULE)/pkg/ve
 # The OpenSearch that `make test` starts for the test run.
 TEST_OS_PORT ?= 19250
 TEST_OS_DIR  ?= /tmp/hopsdeploy-test-opensearch
+TEST_SECURED_OS_PORT ?= 19251
+TEST_SECURED_OS_DIR  ?= /tmp/hopsdeploy-test-opensearch-secured
 
 .PHONY: build
 build: ## build bin/kubectl-hopsdeploy
@@ -43,8 +48,9 @@ testbin: ## build etcd, kube-apiserver, kubectl, krew into the cache (skipped wh
 	hack/provision-test-env.sh $(TESTBIN)
 
 .PHONY: opensearch
-opensearch: ## fetch OpenSearch from Maven Central into the cache
+opensearch: ## fetch OpenSearch, and the one with the security plugin, from Maven Central into the cache
 	hack/opensearch.sh install
+	hack/opensearch-secured.sh install
 
 UNIT_PKGS = $$(go list ./... | grep -v /test/integration)
 
@@ -54,11 +60,14 @@ test-unit: ## the fast layer: the pure core, printers (golden files), the log en
 
 .PHONY: test
 test: test-unit testbin opensearch ## run every test: unit first, then integration against the real API server, kubectl, krew and OpenSearch
-	@echo "== integration tests (real kube-apiserver $(K8S_VERSION), etcd $(ETCD_VERSION), OpenSearch $(OPENSEARCH_VERSION))"
-	@hack/opensearch.sh start $(TEST_OS_DIR) $(TEST_OS_PORT)
-	@set -o pipefail; trap 'hack/opensearch.sh stop $(TEST_OS_DIR)' EXIT; \
+	@echo "== integration tests (real kube-apiserver $(K8S_VERSION), etcd $(ETCD_VERSION), OpenSearch $(OPENSEARCH_VERSION), OpenSearch $(OPENSEARCH_SECURED_VERSION) with the security plugin)"
+	@hack/opensearch.sh start $(TEST_OS_DIR) $(TEST_OS_PORT) & plain=$$!; \
+	  hack/opensearch-secured.sh start $(TEST_SECURED_OS_DIR) $(TEST_SECURED_OS_PORT) & secured=$$!; \
+	  wait $$plain && wait $$secured || { hack/opensearch.sh stop $(TEST_OS_DIR); hack/opensearch-secured.sh stop $(TEST_SECURED_OS_DIR); exit 1; }
+	@set -o pipefail; trap 'hack/opensearch.sh stop $(TEST_OS_DIR); hack/opensearch-secured.sh stop $(TEST_SECURED_OS_DIR)' EXIT; \
 	  KUBEBUILDER_ASSETS=$(TESTBIN) PATH=$(TESTBIN):$$PATH \
 	  HOPSDEPLOY_TEST_OPENSEARCH_URL=http://127.0.0.1:$(TEST_OS_PORT) \
+	  HOPSDEPLOY_TEST_SECURED_OPENSEARCH_DIR=$(TEST_SECURED_OS_DIR) \
 	  go test -count=1 -timeout 30m -v ./test/integration/... 2>&1 | tee /tmp/hopsdeploy-integration.log; \
 	  rc=$$?; echo "integration: $$(grep -c -- '--- PASS' /tmp/hopsdeploy-integration.log) passed, $$(grep -c -- '--- FAIL' /tmp/hopsdeploy-integration.log) failed, $$(grep -c -- '--- SKIP' /tmp/hopsdeploy-integration.log) skipped"; exit $$rc
 

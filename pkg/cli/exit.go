@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
@@ -20,9 +21,15 @@ const (
 	ExitFailed  = 4 // status --until ready: the deployment failed instead
 	// OpenSearch failures, told apart; live logs, if any, were printed all the same.
 	ExitHistoryUnreachable = 5 // unreachable, timed out, or an error answer
-	ExitHistoryRefused     = 6 // 401 or 403
+	ExitHistoryRefused     = 6 // 401: the credentials are wrong
 	ExitHistoryTLS         = 7 // certificate not trusted, or not TLS
 	ExitHistoryNoIndex     = 8 // no index matches the pattern
+	ExitHistoryForbidden   = 9 // 403: the credentials do not reach the index (another project's)
+	// Hopsworks as the credential source, told apart likewise.
+	ExitHopsworksKey         = 10 // 401: the API key is wrong, expired or revoked
+	ExitHopsworksScope       = 11 // 403: the key lacks the scope, or its user the membership
+	ExitHopsworksProject     = 12 // no such project
+	ExitHopsworksUnreachable = 13 // unreachable, untrusted certificate, or an error answer
 	// Interrupted by Ctrl-C or SIGTERM, after flushing what was read (128 + SIGINT).
 	ExitInterrupted = 130
 )
@@ -56,6 +63,7 @@ func Code(err error) int {
 	var ee *ExitError
 	var ue *logs.UsageError
 	var he *history.Error
+	var hw *hopsworks.Error
 	switch {
 	case err == nil:
 		return ExitOK
@@ -71,8 +79,20 @@ func Code(err error) int {
 			return ExitHistoryTLS
 		case history.NoIndex:
 			return ExitHistoryNoIndex
+		case history.Forbidden:
+			return ExitHistoryForbidden
 		}
 		return ExitHistoryUnreachable
+	case errors.As(err, &hw):
+		switch hw.Kind {
+		case hopsworks.BadKey:
+			return ExitHopsworksKey
+		case hopsworks.MissingScope:
+			return ExitHopsworksScope
+		case hopsworks.UnknownProject:
+			return ExitHopsworksProject
+		}
+		return ExitHopsworksUnreachable
 	}
 	return ExitRuntime
 }

@@ -88,6 +88,9 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 	f.BoolVar(&o.OpenSearch.InsecureSkipVerify, "opensearch-insecure-skip-verify", false, "do not verify OpenSearch's TLS certificate (insecure; only when you must)")
 	f.StringVar(&o.OpenSearch.TLSServerName, "opensearch-tls-server-name", "", "verify OpenSearch's certificate against this host name instead of the URL's (env HOPSDEPLOY_OPENSEARCH_TLS_SERVER_NAME)")
 	f.BoolVar(&o.OpenSearch.VerifyChainOnly, "opensearch-tls-verify-chain-only", false, "verify OpenSearch's certificate chain but not its host name, as Hopsworks' client does (warned of; prefer --opensearch-tls-server-name)")
+	f.StringVar(&o.OpenSearch.Hopsworks.URL, "hopsworks-url", "", "Hopsworks, to read history with its OpenSearch token for the project (the API key in HOPSWORKS_API_KEY or --hopsworks-api-key-file); env HOPSWORKS_URL")
+	f.StringVar(&o.OpenSearch.Hopsworks.APIKeyFile, "hopsworks-api-key-file", "", "file holding the Hopsworks API key (or HOPSWORKS_API_KEY; never a flag value)")
+	f.StringVar(&o.OpenSearch.Hopsworks.CAFile, "hopsworks-ca", "", "PEM file of the Hopsworks CA: verifies Hopsworks, and OpenSearch unless --opensearch-ca is given")
 	f.StringVar(&o.OpenSearch.Index, "index", "", "OpenSearch index pattern (default <project>_serving-*, the project being the namespace with - turned into _)")
 	_ = cmd.RegisterFlagCompletionFunc("source", cobra.FixedCompletions([]string{"auto", "live", "history"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("component", cobra.FixedCompletions([]string{"predictor", "transformer", "all"}, cobra.ShellCompDirectiveNoFileComp))
@@ -215,18 +218,19 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		return err
 	}
 	c.SkipForbidden = true // logs needs only the pods
+	open, index := o.historyOf(ctx, c, ns, settings)
 	var snap *state.Snapshot
 	if o.config.Source == logs.SourceLive {
 		snap, err = c.Gather(ctx, ns, o.config.Deployment)
 	} else {
 		// A stopped deployment left nothing in the cluster: its logs are in history.
-		snap, _, err = inspect.GatherOrGone(ctx, inspect.Sources{Cluster: c, History: historyOpener(settings)}, ns, o.config.Deployment)
+		snap, _, err = inspect.GatherOrGone(ctx, inspect.Sources{Cluster: c, History: open}, ns, o.config.Deployment)
 	}
 	if err != nil {
 		return err
 	}
 	cfg := o.config
 	cfg.Namespace = ns
-	src := logs.Sources{Kube: c.Kube, History: historyOpener(settings), HistoryIndex: historyIndex(ctx, c, ns, settings), HistoryHint: historyHint()}
+	src := logs.Sources{Kube: c.Kube, History: open, HistoryIndex: index, HistoryHint: historyHint()}
 	return logs.Run(ctx, src, snap, cfg)
 }

@@ -14,10 +14,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version"
@@ -153,7 +155,7 @@ func (g *Globals) openSearchSettings(flags history.Settings, flagSet func(string
 	if err != nil {
 		return s, usageErr("%v", err)
 	}
-	if w := history.OpenToOthers(history.ConfigPath()); w != "" && s.URL != "" {
+	if w := history.OpenToOthers(history.ConfigPath()); w != "" && s.Configured() {
 		s.Warnings = append(s.Warnings, w)
 	}
 	for _, w := range s.Warnings {
@@ -162,33 +164,52 @@ func (g *Globals) openSearchSettings(flags history.Settings, flagSet func(string
 	return s, nil
 }
 
-// historyOpener opens an OpenSearch reader on demand; nil when no OpenSearch is configured.
-func historyOpener(s history.Settings) func() (history.Source, error) {
-	if s.URL == "" {
-		return nil
+// historyOf says how a command reads the history of namespace ns: an opener that connects on
+// demand (nil when neither OpenSearch nor Hopsworks is configured) and the index pattern:
+// --index (or its environment and config file), else the serving indices of the
+// namespace's Hopsworks project.
+func (g *Globals) historyOf(ctx context.Context, c *cluster.Clients, ns string, s history.Settings) (func() (history.Source, error), string) {
+	if !s.Configured() {
+		return nil, ""
 	}
-	return func() (history.Source, error) { return history.NewReader(s) }
+	project := g.Project
+	if project == "" {
+		project = c.ProjectOf(ctx, ns)
+	}
+	if project == "" {
+		project = history.ProjectOfNamespace(ns)
+	}
+	index := s.Index
+	if index == "" {
+		index = history.ProjectIndexPattern(project)
+	}
+	// One reader for the whole command: one connection pool, one Hopsworks token.
+	open := sync.OnceValues(func() (history.Source, error) { return openHistory(ctx, s, project) })
+	return open, index
 }
 
-// historyIndex is the index pattern history is read from: --index (or its environment and
-// config file), else the serving indices of the namespace's Hopsworks project (its
-// hopsworks.ai/project label when it has one, else its name).
-func historyIndex(ctx context.Context, c *cluster.Clients, ns string, s history.Settings) string {
-	switch {
-	case s.Index != "":
-		return s.Index
-	case s.URL == "":
-		return ""
+// openHistory connects to OpenSearch. With Hopsworks as the credential source (and no
+// OpenSearch credentials of the user's own), the token is the project's OpenSearch JWT,
+// and without an OpenSearch URL, Hopsworks says where OpenSearch is.
+func openHistory(ctx context.Context, s history.Settings, project string) (history.Source, error) {
+	if s.Hopsworks.Configured() && s.User == "" && s.Token == "" {
+		hw, err := hopsworks.NewClient(s.Hopsworks)
+		if err != nil {
+			return nil, err
+		}
+		if s.URL == "" {
+			if s.URL, err = hw.OpenSearchURL(ctx); err != nil {
+				return nil, err
+			}
+		}
+		s.Tokens = hopsworks.NewProjectToken(hw, project)
 	}
-	if project := c.ProjectOf(ctx, ns); project != "" {
-		return history.ProjectIndexPattern(project)
-	}
-	return history.IndexPattern(ns)
+	return history.NewReader(s)
 }
 
-// historyHint says how to point the plugin at OpenSearch.
+// historyHint says how to point the plugin at history.
 func historyHint() string {
-	return "pass --opensearch-url, set HOPSDEPLOY_OPENSEARCH_URL, or add it to " + history.ConfigPath()
+	return "set HOPSWORKS_URL and HOPSWORKS_API_KEY (a Hopsworks API key), or pass --opensearch-url, set HOPSDEPLOY_OPENSEARCH_URL, or add either to " + history.ConfigPath()
 }
 
 // options is the shape of every command, as kubectl's: Complete reads the arguments and which

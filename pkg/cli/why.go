@@ -98,7 +98,8 @@ func (g *Globals) inspectSources(ctx context.Context) (inspect.Sources, string, 
 	if err != nil {
 		return inspect.Sources{}, "", err
 	}
-	return inspect.Sources{Cluster: c, History: historyOpener(s), HistoryIndex: historyIndex(ctx, c, ns, s)}, ns, nil
+	open, index := g.historyOf(ctx, c, ns, s)
+	return inspect.Sources{Cluster: c, History: open, HistoryIndex: index}, ns, nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -27,7 +27,14 @@ type Query struct {
 // IndexPattern is the serving index pattern of a namespace: the project name is the
 // namespace with "-" turned into "_".
 func IndexPattern(namespace string) string {
-	return strings.ReplaceAll(namespace, "-", "_") + "_serving-*"
+	return ProjectIndexPattern(ProjectOfNamespace(namespace))
+}
+
+// ProjectOfNamespace is the Hopsworks project a namespace was made for, when it carries no
+// hopsworks.ai/project label: Hopsworks makes a project's name DNS-safe (its names hold
+// letters, digits and underscores; namespaces hold hyphens instead).
+func ProjectOfNamespace(namespace string) string {
+	return strings.ReplaceAll(namespace, "-", "_")
 }
 
 // ProjectIndexPattern is the serving index pattern of a Hopsworks project (index names are

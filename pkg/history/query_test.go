@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 )
 
 func TestQueryBodyIsStructured(t *testing.T) {
@@ -98,5 +100,44 @@ func TestResolveRefusesAndWarns(t *testing.T) {
 	delete(env, "HOPSDEPLOY_OPENSEARCH_INSECURE_SKIP_VERIFY")
 	if s, _ := Resolve(nil, "", func(k string) string { return env[k] }, Settings{}, none); len(s.Warnings) != 0 {
 		t.Errorf("safe settings warned: %q", s.Warnings)
+	}
+}
+
+func TestResolveHopsworks(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	_ = os.WriteFile(keyFile, []byte("from-file\n"), 0o644)
+	cfg, err := ParseConfig([]byte("hopsworks: {url: https://hw.default, ca: /ca/default.pem}\ncontexts:\n  prod: {hopsworks: {url: https://hw.prod, apiKeyFile: "+keyFile+"}}\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := func(string) bool { return false }
+	empty := func(string) string { return "" }
+	s, err := Resolve(cfg, "prod", empty, Settings{}, none)
+	if err != nil || s.Hopsworks.URL != "https://hw.prod" || s.Hopsworks.APIKey != "from-file" || !s.Configured() {
+		t.Fatalf("config file: %+v %v", s.Hopsworks, err)
+	}
+	if s.CAFile != "/ca/default.pem" {
+		t.Errorf("Hopsworks' CA verifies OpenSearch too without --opensearch-ca: %q", s.CAFile)
+	}
+	if !strings.Contains(strings.Join(s.Warnings, "\n"), "chmod 600 "+keyFile) {
+		t.Errorf("a key file open to others: %q", s.Warnings)
+	}
+	env := map[string]string{"HOPSWORKS_URL": "http://hw.env", "HOPSWORKS_API_KEY": "from-env", "HOPSDEPLOY_OPENSEARCH_CA": "/ca/os.pem"}
+	s, _ = Resolve(cfg, "dev", func(k string) string { return env[k] }, Settings{}, none)
+	if s.Hopsworks.URL != "http://hw.env" || s.Hopsworks.APIKey != "from-env" || s.CAFile != "/ca/os.pem" {
+		t.Errorf("environment: %+v %q", s.Hopsworks, s.CAFile)
+	}
+	if !strings.Contains(strings.Join(s.Warnings, "\n"), "API key goes to http://hw.env over plain http://") {
+		t.Errorf("plain http: %q", s.Warnings)
+	}
+	// The flags win; the key file named by the flag wins over the environment's key.
+	s, _ = Resolve(cfg, "dev", func(k string) string { return env[k] }, Settings{Hopsworks: hopsworks.Settings{URL: "https://hw.flag", APIKeyFile: keyFile}},
+		func(f string) bool { return f == "hopsworks-url" || f == "hopsworks-api-key-file" })
+	if s.Hopsworks.URL != "https://hw.flag" || s.Hopsworks.APIKey != "from-file" {
+		t.Errorf("flags: %+v", s.Hopsworks)
+	}
+	if s, _ := Resolve(nil, "", empty, Settings{}, none); s.Configured() {
+		t.Error("nothing set is not configured")
 	}
 }

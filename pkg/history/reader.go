@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 	"github.com/opensearch-project/opensearch-go/v4"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchutil"
@@ -29,10 +30,11 @@ type Kind int
 
 const (
 	Unreachable Kind = iota + 1 // connection refused, timeout, DNS
-	Refused                     // 401 or 403
+	Refused                     // 401: the credentials are wrong
 	TLSFailure                  // certificate not trusted
 	NoIndex                     // no index matches the pattern
 	Failed                      // any other error answer
+	Forbidden                   // 403: the credentials do not reach the index
 )
 
 // Error is an OpenSearch failure with a one-line explanation that never holds a secret.
@@ -69,6 +71,7 @@ type Source interface {
 type Reader struct {
 	client   *opensearchapi.Client
 	url      string
+	tokens   TokenSource // nil unless the token comes from Hopsworks
 	PageSize int
 	// Slices is how many time slices of a window Stream reads in parallel (1: sequential).
 	Slices int
@@ -113,7 +116,10 @@ func NewReader(s Settings) (*Reader, error) {
 		}
 	}
 	header := http.Header{}
+	var rt http.RoundTripper = tr
 	switch {
+	case s.Tokens != nil:
+		rt = &tokenTransport{base: tr, tokens: s.Tokens}
 	case s.Token != "":
 		header.Set("Authorization", "Bearer "+s.Token)
 	case s.APIKey != "":
@@ -126,7 +132,7 @@ func NewReader(s Settings) (*Reader, error) {
 	}
 	c, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
 		Addresses: []string{strings.TrimRight(s.URL, "/")}, Username: s.User, Password: s.Password, Header: header,
-		Transport: tr, DiscoverNodesOnStart: &off, HealthCheckMaxRetries: -1,
+		Transport: rt, DiscoverNodesOnStart: &off, HealthCheckMaxRetries: -1,
 		// 429 and 503 answers are retried with backoff; a timeout is not, so that
 		// --request-timeout bounds what the user waits.
 		RetryOnStatus: []int{429, 502, 503, 504}, MaxRetries: 3, RequestTimeout: timeout,
@@ -139,7 +145,7 @@ func NewReader(s Settings) (*Reader, error) {
 	if slices == 0 {
 		slices = DefaultSlices
 	}
-	return &Reader{client: c, url: redactURL(s.URL), PageSize: 2000, Slices: slices, fields: map[string]Fields{}}, nil
+	return &Reader{client: c, url: redactURL(s.URL), tokens: s.Tokens, PageSize: 2000, Slices: slices, fields: map[string]Fields{}}, nil
 }
 
 // redactURL drops any user:password from a URL before it is printed.
@@ -162,6 +168,10 @@ func (r *Reader) classify(err error, status int, index string) error {
 	var own *Error
 	if errors.As(err, &own) {
 		return own
+	}
+	var hw *hopsworks.Error // fetching or renewing the token failed: Hopsworks' own error
+	if errors.As(err, &hw) {
+		return hw
 	}
 	var se *ServerError
 	if errors.As(err, &se) {
@@ -202,10 +212,14 @@ func (r *Reader) classifyServer(se *ServerError, index string) error {
 		return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s no longer holds the point in time of this read (search_context_missing_exception): the read paused longer than its keep-alive; run it again", r.url)}
 	case se.HasType("index_not_found_exception") || se.Status == 404 && se.Type == "":
 		return &Error{Kind: NoIndex, Msg: fmt.Sprintf("no OpenSearch index matches %s at %s: no history for this project (it is kept 7 days); use --index to name another", index, r.url)}
+	case se.Status == 401 && r.tokens != nil:
+		return &Error{Kind: Refused, Msg: fmt.Sprintf("OpenSearch at %s refused a fresh Hopsworks token of %s (401): is OpenSearch's JWT authentication set up with Hopsworks' signing key?", r.url, r.tokens.Who())}
 	case se.Status == 401:
 		return &Error{Kind: Refused, Msg: fmt.Sprintf("OpenSearch at %s refused the credentials (401): check --opensearch-user and the password in HOPSDEPLOY_OPENSEARCH_PASSWORD or --opensearch-password-file", r.url)}
+	case se.Status == 403 && r.tokens != nil:
+		return &Error{Kind: Forbidden, Msg: fmt.Sprintf("OpenSearch at %s forbids reading %s to %s (403): a project's members read that project's indices only; use --project (or --index) for a project the key's user is a member of", r.url, index, r.tokens.Who())}
 	case se.Status == 403:
-		return &Error{Kind: Refused, Msg: fmt.Sprintf("OpenSearch at %s forbids reading %s (403): the user needs read on %s", r.url, index, index)}
+		return &Error{Kind: Forbidden, Msg: fmt.Sprintf("OpenSearch at %s forbids reading %s (403): the user needs read on %s", r.url, index, index)}
 	}
 	return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered with an error (%d): %s", r.url, se.Status, shorten(se.Error()))}
 }

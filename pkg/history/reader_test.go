@@ -55,7 +55,7 @@ func TestClassify(t *testing.T) {
 		{"expired point in time, as a search phase failure", 404, `{"error":{"root_cause":[{"type":"search_context_missing_exception","reason":"No search context found for id [7]"}],"type":"search_phase_execution_exception","reason":"all shards failed"},"status":404}`, Failed, "no longer holds the point in time"},
 		{"no index", 404, `{"error":{"type":"index_not_found_exception","reason":"no such index [x_serving-*]"},"status":404}`, NoIndex, "no OpenSearch index matches"},
 		{"credentials", 401, `{"error":{"type":"security_exception","reason":"missing authentication credentials"},"status":401}`, Refused, "refused the credentials"},
-		{"another project's index", 403, `{"error":{"type":"security_exception","reason":"no permissions for [indices:data/read/search]"},"status":403}`, Refused, "forbids reading"},
+		{"another project's index", 403, `{"error":{"type":"security_exception","reason":"no permissions for [indices:data/read/search]"},"status":403}`, Forbidden, "forbids reading"},
 		{"a server message that mentions TLS", 500, `{"error":{"type":"exception","reason":"tls: handshake x509: certificate from the node is odd"},"status":500}`, Failed, "answered with an error (500)"},
 		{"a plain error string", 400, `{"error":"bad request","status":400}`, Failed, "bad request"},
 		{"not JSON", 502, `<html>bad gateway</html>`, Failed, "<html>bad gateway"},

@@ -2,6 +2,8 @@ package history
 
 import (
 	"fmt"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,17 +30,27 @@ type Settings struct {
 	// own client does: an explicit opt-in, warned of.
 	VerifyChainOnly bool
 	Token           string `json:"-"` // bearer token
-	TokenFile       string
-	APIKey          string `json:"-"`
-	Index           string
-	Timeout         time.Duration
+	// Tokens hands out renewable tokens (a Hopsworks project's OpenSearch JWT); it wins over
+	// Token. Set by the command from the Hopsworks settings, not from a file.
+	Tokens    TokenSource `json:"-"`
+	TokenFile string
+	APIKey    string `json:"-"`
+	Index     string
+	Timeout   time.Duration
 	// Slices is how many time slices an export reads at once (0: DefaultSlices; 1:
 	// sequential), from HOPSDEPLOY_OPENSEARCH_SLICES: lower it for a small OpenSearch.
 	Slices int
+	// Hopsworks, when set, hands out the OpenSearch token (and, without URL, says where
+	// OpenSearch is): how a Hopsworks user, who has an API key and no OpenSearch password,
+	// reads history.
+	Hopsworks hopsworks.Settings
 	// Warnings say what is unsafe in these settings (a password over http://, verification
 	// off, a secret file others can read); the command prints them on stderr.
 	Warnings []string `json:"-"`
 }
+
+// Configured says whether history can be read: an OpenSearch URL, or Hopsworks to ask for one.
+func (s Settings) Configured() bool { return s.URL != "" || s.Hopsworks.Configured() }
 
 // fileSettings is the config file's opensearch block.
 type fileSettings struct {
@@ -53,16 +65,38 @@ type fileSettings struct {
 	Index              string `json:"index,omitempty"`
 }
 
+// fileHopsworks is the config file's hopsworks block.
+type fileHopsworks struct {
+	URL        string `json:"url,omitempty"`
+	APIKeyFile string `json:"apiKeyFile,omitempty"`
+	CA         string `json:"ca,omitempty"`
+}
+
 // ConfigFile is ~/.config/hopsdeploy/config.yaml: defaults, and per kube context overrides.
 //
 //	opensearch: {url: https://os.example.com:9200, user: alice, passwordFile: ~/.config/hopsdeploy/os-pass, ca: /etc/ssl/hops-ca.pem}
+//	hopsworks: {url: https://hopsworks.example.com, apiKeyFile: ~/.config/hopsdeploy/api-key, ca: /etc/ssl/hops-ca.pem}
 //	contexts:
-//	  prod: {opensearch: {url: https://os.prod.example.com}}
+//	  prod: {opensearch: {url: https://os.prod.example.com}, hopsworks: {url: https://hopsworks.prod.example.com}}
 type ConfigFile struct {
-	OpenSearch fileSettings `json:"opensearch,omitempty"`
+	OpenSearch fileSettings  `json:"opensearch,omitempty"`
+	Hopsworks  fileHopsworks `json:"hopsworks,omitempty"`
 	Contexts   map[string]struct {
-		OpenSearch fileSettings `json:"opensearch,omitempty"`
+		OpenSearch fileSettings  `json:"opensearch,omitempty"`
+		Hopsworks  fileHopsworks `json:"hopsworks,omitempty"`
 	} `json:"contexts,omitempty"`
+}
+
+func (f fileHopsworks) apply(h *hopsworks.Settings) {
+	if f.URL != "" {
+		h.URL = f.URL
+	}
+	if f.APIKeyFile != "" {
+		h.APIKeyFile = expand(f.APIKeyFile)
+	}
+	if f.CA != "" {
+		h.CAFile = expand(f.CA)
+	}
 }
 
 // ConfigPath is $HOPSDEPLOY_CONFIG, else $XDG_CONFIG_HOME/hopsdeploy/config.yaml, else
@@ -136,8 +170,15 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 	var s Settings
 	if cfg != nil {
 		cfg.OpenSearch.apply(&s)
+		cfg.Hopsworks.apply(&s.Hopsworks)
 		if c, ok := cfg.Contexts[kubeContext]; ok {
 			c.OpenSearch.apply(&s)
+			c.Hopsworks.apply(&s.Hopsworks)
+		}
+	}
+	for name, dst := range map[string]*string{"URL": &s.Hopsworks.URL, "API_KEY": &s.Hopsworks.APIKey, "API_KEY_FILE": &s.Hopsworks.APIKeyFile, "CA": &s.Hopsworks.CAFile} {
+		if v := env("HOPSWORKS_" + name); v != "" {
+			*dst = v
 		}
 	}
 	for name, dst := range map[string]*string{"URL": &s.URL, "USER": &s.User, "PASSWORD": &s.Password, "PASSWORD_FILE": &s.PasswordFile,
@@ -184,7 +225,17 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 	if flagSet("index") {
 		s.Index = flags.Index
 	}
+	if flagSet("hopsworks-url") {
+		s.Hopsworks.URL = flags.Hopsworks.URL
+	}
+	if flagSet("hopsworks-api-key-file") {
+		s.Hopsworks.APIKeyFile = flags.Hopsworks.APIKeyFile
+	}
+	if flagSet("hopsworks-ca") {
+		s.Hopsworks.CAFile = flags.Hopsworks.CAFile
+	}
 	s.Timeout = flags.Timeout
+	s.Hopsworks.Timeout = flags.Timeout
 	read := func(path, what string) (string, error) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -196,6 +247,18 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 		return s, fmt.Errorf("the OpenSearch URL %s carries credentials: remove them from it (a URL ends up in shell history, process lists and logs) and give the user with --opensearch-user and the password in HOPSDEPLOY_OPENSEARCH_PASSWORD or --opensearch-password-file", redactURL(s.URL))
 	}
 	var err error
+	if s.Hopsworks.Configured() {
+		if s.Hopsworks.APIKeyFile != "" && (s.Hopsworks.APIKey == "" || flagSet("hopsworks-api-key-file")) {
+			b, err := os.ReadFile(s.Hopsworks.APIKeyFile)
+			if err != nil {
+				return s, fmt.Errorf("cannot read the Hopsworks API key file %s: %v", s.Hopsworks.APIKeyFile, err)
+			}
+			s.Hopsworks.APIKey = strings.TrimSpace(string(b))
+		}
+		if s.CAFile == "" {
+			s.CAFile = s.Hopsworks.CAFile // Hopsworks' CA signs its OpenSearch too
+		}
+	}
 	if s.PasswordFile != "" && s.Password == "" || flagSet("opensearch-password-file") {
 		if s.Password, err = read(s.PasswordFile, "password"); err != nil {
 			return s, err
@@ -213,8 +276,16 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 // warnings lists what is unsafe in resolved settings.
 func warnings(s Settings, insecureByFlag bool) []string {
 	var out []string
+	if h := s.Hopsworks; h.Configured() {
+		if u, err := url.Parse(h.URL); err == nil && u.Scheme == "http" {
+			out = append(out, fmt.Sprintf("warning: the Hopsworks API key goes to %s over plain http://: anyone on the way can read it; use https://", redactURL(h.URL)))
+		}
+		if w := OpenToOthers(h.APIKeyFile); w != "" {
+			out = append(out, w)
+		}
+	}
 	if s.URL == "" {
-		return nil
+		return out
 	}
 	if u, err := url.Parse(s.URL); err == nil && u.Scheme == "http" && (s.Password != "" || s.Token != "" || s.APIKey != "") {
 		out = append(out, fmt.Sprintf("warning: the OpenSearch credentials go to %s over plain http://: anyone on the way can read them; use https://", redactURL(s.URL)))

@@ -2,25 +2,37 @@ package testenv
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 )
 
 // OpenSearchURL is the test OpenSearch that `make test` starts (hack/opensearch.sh), from
 // HOPSDEPLOY_TEST_OPENSEARCH_URL. Without it a test skips, except under CI=true, where it fails.
 func OpenSearchURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("HOPSDEPLOY_TEST_OPENSEARCH_URL")
+	return required(t, "HOPSDEPLOY_TEST_OPENSEARCH_URL", "OpenSearch")
+}
+
+func required(t testing.TB, env, what string) string {
+	t.Helper()
+	u := os.Getenv(env)
 	if u == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("HOPSDEPLOY_TEST_OPENSEARCH_URL is not set: run the tests with `make test`, which starts OpenSearch")
+			t.Fatalf("%s is not set: run the tests with `make test`, which starts the test %s", env, what)
 		}
-		t.Skip("no test OpenSearch: HOPSDEPLOY_TEST_OPENSEARCH_URL is not set (run `make test`)")
+		t.Skipf("no test %s: %s is not set (run `make test`)", what, env)
 	}
 	return u
 }
@@ -28,6 +40,24 @@ func OpenSearchURL(t testing.TB) string {
 // BulkLoad indexes docs with the _bulk API (no index template: dynamic mapping, as on a
 // Hopsworks cluster) and refreshes, in batches of 5,000.
 func BulkLoad(url string, docs []fixtures.LogDoc) error {
+	return bulkLoad(http.DefaultClient, url, nil, docs)
+}
+
+func bulkLoad(c *http.Client, url string, auth func(*http.Request), docs []fixtures.LogDoc) error {
+	post := func(path, ctype string, body io.Reader) ([]byte, int, error) {
+		req, _ := http.NewRequest(http.MethodPost, url+path, body)
+		req.Header.Set("Content-Type", ctype)
+		if auth != nil {
+			auth(req)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return b, resp.StatusCode, nil
+	}
 	for start := 0; start < len(docs); start += 5000 {
 		end := min(start+5000, len(docs))
 		var b bytes.Buffer
@@ -36,25 +66,19 @@ func BulkLoad(url string, docs []fixtures.LogDoc) error {
 			_ = enc.Encode(map[string]any{"index": map[string]any{"_index": d.Index()}})
 			_ = enc.Encode(d.Source())
 		}
-		resp, err := http.Post(url+"/_bulk", "application/x-ndjson", &b)
+		body, status, err := post("/_bulk", "application/x-ndjson", &b)
 		if err != nil {
 			return err
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		var r struct {
 			Errors bool `json:"errors"`
 		}
-		if resp.StatusCode != 200 || json.Unmarshal(body, &r) != nil || r.Errors {
-			return fmt.Errorf("bulk: %s: %.500s", resp.Status, body)
+		if status != 200 || json.Unmarshal(body, &r) != nil || r.Errors {
+			return fmt.Errorf("bulk: %d: %.500s", status, body)
 		}
 	}
-	resp, err := http.Post(url+"/_refresh", "application/json", nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	return nil
+	_, _, err := post("/_refresh", "application/json", nil)
+	return err
 }
 
 // Search posts a query body and decodes the answer into out.
@@ -70,4 +94,72 @@ func Search(url, index string, body any, out any) error {
 		return fmt.Errorf("search: %s: %.500s", resp.Status, raw)
 	}
 	return json.Unmarshal(raw, out)
+}
+
+// SecuredOpenSearch is the second test OpenSearch, with the real security plugin
+// (hack/opensearch-secured.sh), from the run folder in HOPSDEPLOY_TEST_SECURED_OPENSEARCH_DIR.
+type SecuredOpenSearch struct {
+	URL            string // https://127.0.0.1:PORT: not a name on its certificate
+	NodeName       string // the name on its certificate
+	LocalURL       string // https://localhost:PORT: a name on its certificate
+	CAFile         string
+	AdminPassword  string
+	ReaderPassword string
+	JWTKey         []byte // the JWT auth domain's HS256 key
+	dir            string
+}
+
+// Secured reads the secured OpenSearch's run folder; without one a test skips, except under
+// CI=true, where it fails.
+func Secured(t testing.TB) *SecuredOpenSearch {
+	t.Helper()
+	dir := required(t, "HOPSDEPLOY_TEST_SECURED_OPENSEARCH_DIR", "OpenSearch with the security plugin")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("secured OpenSearch: %v", err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	key, err := base64.StdEncoding.DecodeString(read("jwt-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := read("url")
+	return &SecuredOpenSearch{URL: u, NodeName: "opensearch.hopsdeploy.test", LocalURL: strings.Replace(u, "127.0.0.1", "localhost", 1),
+		CAFile: filepath.Join(dir, "certs", "ca.pem"), AdminPassword: read("admin-password"), ReaderPassword: read("reader-password"), JWTKey: key, dir: dir}
+}
+
+func (s *SecuredOpenSearch) pool(t testing.TB) *x509.CertPool {
+	pem, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return pool
+}
+
+// BulkLoad indexes docs as the admin user.
+func (s *SecuredOpenSearch) BulkLoad(t testing.TB, docs []fixtures.LogDoc) {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.pool(t), ServerName: s.NodeName}}}
+	if err := bulkLoad(c, s.URL, func(r *http.Request) { r.SetBasicAuth("admin", s.AdminPassword) }, docs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// StartHopsworks serves a Hopsworks REST stand-in over TLS, with a certificate from the
+// secured OpenSearch's CA (for localhost and 127.0.0.1), and returns its URL.
+func (s *SecuredOpenSearch) StartHopsworks(t testing.TB, h http.Handler) string {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(filepath.Join(s.dir, "certs", "hopsworks.pem"), filepath.Join(s.dir, "certs", "hopsworks.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
