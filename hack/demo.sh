@@ -14,6 +14,7 @@ run() { printf '\n$ %s\n' "$*"; "$@" || echo "(exit code $?)"; }
 step "Build the control plane, OpenSearch and the plugin (cached after the first run)"
 hack/provision-test-env.sh "$TESTBIN"
 hack/opensearch.sh install
+hack/opensearch-secured.sh install
 host=$(go env GOOS)/$(go env GOARCH)
 VERSION=$VERSION LDFLAGS="-s -w -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Version=$VERSION -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   hack/dist.sh "$host"
@@ -26,7 +27,7 @@ step "Create the project namespace '$NS' with its deployments, logs and history"
 if kubectl_out=$("$TESTBIN/kubectl" get ns "$NS" -o name 2>/dev/null) && [ -n "$kubectl_out" ]; then
   echo "namespace $NS exists already: keeping it"
 else
-  bin/hopsdeploy-sandbox seed --dir "$DIR" --namespace "$NS" --opensearch "$(cat "$DIR/opensearch-url")"
+  bin/hopsdeploy-sandbox seed --dir "$DIR" --namespace "$NS" --opensearch "$(cat "$DIR/opensearch-url")" --secured-opensearch "$DIR/opensearch-secured"
 fi
 
 step "Install the plugin with krew, from the archive just built"
@@ -69,6 +70,15 @@ run kubectl hopsdeploy status oldfraud -n $NS
 run kubectl hopsdeploy why oldfraud -n $NS
 run kubectl hopsdeploy logs oldfraud -n $NS --source history --since 24h
 
+step "The same as a Hopsworks user: an API key, no OpenSearch password (the project's token from Hopsworks, OpenSearch with the security plugin)"
+unset HOPSDEPLOY_OPENSEARCH_URL
+export HOPSWORKS_URL=$(cat "$DIR/hopsworks-url") HOPSWORKS_API_KEY_FILE=$DIR/hopsworks-api-key HOPSWORKS_CA=$DIR/opensearch-secured/certs/ca.pem
+echo "HOPSWORKS_URL=$HOPSWORKS_URL HOPSWORKS_API_KEY_FILE=$HOPSWORKS_API_KEY_FILE HOPSWORKS_CA=$HOPSWORKS_CA"
+run kubectl hopsdeploy status oldfraud -n $NS
+run kubectl hopsdeploy list -n $NS --status Stopped
+run kubectl hopsdeploy logs oldfraud -n $NS --source history --since 24h --tail 5
+run kubectl hopsdeploy logs oldfraud -n $NS --source history --since 24h --index 'payments_serving-*'
+
 cat <<TXT
 
 == The sandbox is still running. To use it:
@@ -78,5 +88,7 @@ cat <<TXT
   kubectl hopsdeploy logs fraud -n $NS -f      # then, elsewhere, append a line:
   echo "\$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) hello" >> $DIR/logs/$NS/<pod>/kserve-container.log
   OpenSearch with the history: $(cat "$DIR/opensearch-url")
+  As a Hopsworks user instead (API key, project token, security plugin):
+  export HOPSWORKS_URL=$(cat "$DIR/hopsworks-url") HOPSWORKS_API_KEY_FILE=$DIR/hopsworks-api-key HOPSWORKS_CA=$DIR/opensearch-secured/certs/ca.pem
 Stop it with: make sandbox-down
 TXT

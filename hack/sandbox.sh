@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The local sandbox: etcd, kube-apiserver and the log server (one Go process, in a process
-# group of its own), and OpenSearch, all on 127.0.0.1, in the background.
+# group of its own), OpenSearch, and, unless SANDBOX_SECURED=0, a second OpenSearch with the
+# security plugin and the Hopsworks REST stand-in in front of it (as a Hopsworks user meets
+# them: an API key, a project token, TLS by the Hopsworks CA), all on 127.0.0.1, in the
+# background.
 #   sandbox.sh up     start (idempotent); writes .sandbox/kubeconfig
 #   sandbox.sh down   stop exactly those processes
 # Logs of the sandbox's containers are files: .sandbox/logs/<namespace>/<pod>/<container>.log
@@ -9,6 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=$PWD/.sandbox
 OS_PORT=${SANDBOX_OPENSEARCH_PORT:-19260}
+SECURED_PORT=${SANDBOX_SECURED_OPENSEARCH_PORT:-19261}
+HOPSWORKS_ADDR=${SANDBOX_HOPSWORKS_ADDR:-127.0.0.1:19262}
+SECURED=${SANDBOX_SECURED:-1}
 : "${TESTBIN:?set TESTBIN (the Makefile does)}"
 log() { printf '[sandbox] %s\n' "$*" >&2; }
 
@@ -31,6 +37,25 @@ up() {
   fi
   hack/opensearch.sh start "$DIR/opensearch" "$OS_PORT"
   echo "http://127.0.0.1:$OS_PORT" > "$DIR/opensearch-url"
+  local secured_text=""
+  if [ "$SECURED" = 1 ]; then
+    hack/opensearch-secured.sh start "$DIR/opensearch-secured" "$SECURED_PORT"
+    [ -s "$DIR/hopsworks-api-key" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$DIR/hopsworks-api-key")
+    if ! { [ -f "$DIR/hopsworks.pid" ] && kill -0 "$(cat "$DIR/hopsworks.pid")" 2>/dev/null; }; then
+      setsid bin/hopsdeploy-sandbox hopsworks --dir "$DIR" --listen "$HOPSWORKS_ADDR" --projects "${SANDBOX_PROJECTS:-demo}" >"$DIR/hopsworks.log" 2>&1 </dev/null &
+      echo $! > "$DIR/hopsworks.pid"
+      # Ready when it answers at all (401 without a key: curl -f exits 22).
+      for _ in $(seq 40); do
+        rc=0; curl -fsS --cacert "$DIR/opensearch-secured/certs/ca.pem" "https://$HOPSWORKS_ADDR/hopsworks-api/api/variables/x" >/dev/null 2>&1 || rc=$?
+        [ "$rc" = 22 ] && break
+        sleep 0.25
+      done
+    fi
+    echo "https://$HOPSWORKS_ADDR" > "$DIR/hopsworks-url"
+    log "Hopsworks REST stand-in https://$HOPSWORKS_ADDR (pid $(cat "$DIR/hopsworks.pid"))"
+    secured_text="  Hopsworks (REST stand-in) and OpenSearch with the security plugin, as a Hopsworks user reaches them:
+    export HOPSWORKS_URL=https://$HOPSWORKS_ADDR HOPSWORKS_API_KEY_FILE=$DIR/hopsworks-api-key HOPSWORKS_CA=$DIR/opensearch-secured/certs/ca.pem"
+  fi
   cat <<TXT
 
 The sandbox runs:
@@ -38,6 +63,7 @@ The sandbox runs:
   export PATH=$TESTBIN:$PWD/bin:\$PATH    # kubectl ${K8S_VERSION:-} and kubectl-hopsdeploy
   kubectl get nodes,ns
   OpenSearch: http://127.0.0.1:$OS_PORT
+$secured_text
   Container logs: write lines to $DIR/logs/<namespace>/<pod>/<container>.log
 Stop it with: make sandbox-down
 TXT
@@ -53,7 +79,13 @@ down() {
     rm -f "$DIR/sandbox.pid" "$DIR/ready"
     log "control plane and log server stopped"
   fi
+  if [ -f "$DIR/hopsworks.pid" ]; then
+    kill -TERM "$(cat "$DIR/hopsworks.pid")" 2>/dev/null || true
+    rm -f "$DIR/hopsworks.pid"
+    log "Hopsworks stand-in stopped"
+  fi
   hack/opensearch.sh stop "$DIR/opensearch"
+  hack/opensearch-secured.sh stop "$DIR/opensearch-secured"
   left=$(pgrep -f "$DIR" || true)
   if [ -n "$left" ]; then log "still running: $left"; exit 1; fi
   log "nothing left running"

@@ -10,19 +10,26 @@
 //
 //	hopsdeploy-sandbox up --dir .sandbox          runs until SIGTERM/SIGINT; writes <dir>/kubeconfig
 //	hopsdeploy-sandbox seed --dir .sandbox ...    creates the demo deployments, logs and history
+//	hopsdeploy-sandbox hopsworks --dir .sandbox   serves the Hopsworks REST stand-in (test/hopsworks)
+//	                                              for the secured OpenSearch, until SIGTERM/SIGINT
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworks"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	"k8s.io/client-go/dynamic"
@@ -41,8 +48,10 @@ func main() {
 		err = up(os.Args[2:])
 	case "seed":
 		err = seed(os.Args[2:])
+	case "hopsworks":
+		err = serveHopsworks(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q: use up or seed", os.Args[1])
+		err = fmt.Errorf("unknown command %q: use up, seed or hopsworks", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -90,6 +99,7 @@ func seed(args []string) error {
 	dir := fs.String("dir", ".sandbox", "sandbox folder")
 	ns := fs.String("namespace", "demo", "project namespace to create the deployments in")
 	osURL := fs.String("opensearch", "", "OpenSearch URL for history documents (optional)")
+	securedDir := fs.String("secured-opensearch", "", "run folder of the OpenSearch with the security plugin, to load the history into too (optional)")
 	_ = fs.Parse(args)
 	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(*dir, "kubeconfig"))
 	if err != nil {
@@ -122,6 +132,66 @@ func seed(args []string) error {
 			return fmt.Errorf("history: %w", err)
 		}
 		fmt.Printf("loaded %d history documents into %s\n", len(docs), docs[0].Project+"_serving-*")
+	}
+	if *securedDir != "" {
+		sec, err := testenv.OpenSecured(*securedDir)
+		if err != nil {
+			return err
+		}
+		// Another project's line too: a demo member of this project is refused it (403).
+		docs := append(fixtures.History(*ns, time.Now()), fixtures.LogDoc{Timestamp: time.Now().Add(-time.Hour), Message: "a line of another project",
+			Serving: "ledger", Component: "predictor", Container: "kserve-container", Project: "payments", Host: "worker-9"})
+		if err := sec.Load(docs); err != nil {
+			return fmt.Errorf("history into the secured OpenSearch: %w", err)
+		}
+		fmt.Printf("loaded %d history documents into %s of the secured OpenSearch\n", len(docs), docs[0].Project+"_serving-*")
+	}
+	return nil
+}
+
+// serveHopsworks runs the Hopsworks REST stand-in over TLS (a certificate of the secured
+// OpenSearch's CA): the API key in <dir>/hopsworks-api-key is a data owner of each --project,
+// and OpenSearch is where the secured one listens.
+func serveHopsworks(args []string) error {
+	fs := flag.NewFlagSet("hopsworks", flag.ExitOnError)
+	dir := fs.String("dir", ".sandbox", "sandbox folder")
+	addr := fs.String("listen", "127.0.0.1:19262", "address to serve on")
+	projects := fs.String("projects", "demo", "comma-separated project names")
+	_ = fs.Parse(args)
+	sec, err := testenv.OpenSecured(filepath.Join(*dir, "opensearch-secured"))
+	if err != nil {
+		return err
+	}
+	key, err := os.ReadFile(filepath.Join(*dir, "hopsworks-api-key"))
+	if err != nil {
+		return err
+	}
+	cert, err := sec.HopsworksCert()
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(sec.LocalURL)
+	if err != nil {
+		return err
+	}
+	member := hopsworks.Key{Projects: map[string]string{}}
+	ids := map[string]int{}
+	for i, p := range strings.Split(*projects, ",") {
+		member.Projects[p], ids[p] = "data_owner", 100+i
+	}
+	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute, Projects: ids,
+		Variables: map[string]string{"loadbalancer_external_domain_opensearch": u.Host},
+		Keys:      map[string]hopsworks.Key{strings.TrimSpace(string(key)): member}}
+	srv := &http.Server{Addr: *addr, Handler: standIn, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+		<-sig
+		_ = srv.Close()
+	}()
+	fmt.Printf("Hopsworks REST stand-in on https://%s (projects %s)\n", *addr, *projects)
+	if err := srv.ListenAndServeTLS("", ""); err != http.ErrServerClosed {
+		return err
 	}
 	return nil
 }

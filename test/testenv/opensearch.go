@@ -113,38 +113,56 @@ type SecuredOpenSearch struct {
 // CI=true, where it fails.
 func Secured(t testing.TB) *SecuredOpenSearch {
 	t.Helper()
-	dir := required(t, "HOPSDEPLOY_TEST_SECURED_OPENSEARCH_DIR", "OpenSearch with the security plugin")
+	s, err := OpenSecured(required(t, "HOPSDEPLOY_TEST_SECURED_OPENSEARCH_DIR", "OpenSearch with the security plugin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// OpenSecured reads the run folder of hack/opensearch-secured.sh.
+func OpenSecured(dir string) (*SecuredOpenSearch, error) {
+	var failed error
 	read := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatalf("secured OpenSearch: %v", err)
+		if err != nil && failed == nil {
+			failed = fmt.Errorf("secured OpenSearch: %v", err)
 		}
 		return strings.TrimSpace(string(b))
 	}
-	key, err := base64.StdEncoding.DecodeString(read("jwt-key"))
-	if err != nil {
-		t.Fatal(err)
+	u, admin, reader, rawKey := read("url"), read("admin-password"), read("reader-password"), read("jwt-key")
+	if failed != nil {
+		return nil, failed
 	}
-	u := read("url")
+	key, err := base64.StdEncoding.DecodeString(rawKey)
+	if err != nil {
+		return nil, fmt.Errorf("secured OpenSearch: jwt-key: %v", err)
+	}
 	return &SecuredOpenSearch{URL: u, NodeName: "opensearch.hopsdeploy.test", LocalURL: strings.Replace(u, "127.0.0.1", "localhost", 1),
-		CAFile: filepath.Join(dir, "certs", "ca.pem"), AdminPassword: read("admin-password"), ReaderPassword: read("reader-password"), JWTKey: key, dir: dir}
+		CAFile: filepath.Join(dir, "certs", "ca.pem"), AdminPassword: admin, ReaderPassword: reader, JWTKey: key, dir: dir}, nil
 }
 
-func (s *SecuredOpenSearch) pool(t testing.TB) *x509.CertPool {
+// HopsworksCert is the stand-in's certificate (localhost, 127.0.0.1) from the same CA.
+func (s *SecuredOpenSearch) HopsworksCert() (tls.Certificate, error) {
+	return tls.LoadX509KeyPair(filepath.Join(s.dir, "certs", "hopsworks.pem"), filepath.Join(s.dir, "certs", "hopsworks.key"))
+}
+
+// Load indexes docs as the admin user.
+func (s *SecuredOpenSearch) Load(docs []fixtures.LogDoc) error {
 	pem, err := os.ReadFile(s.CAFile)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	return pool
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: s.NodeName}}}
+	return bulkLoad(c, s.URL, func(r *http.Request) { r.SetBasicAuth("admin", s.AdminPassword) }, docs)
 }
 
-// BulkLoad indexes docs as the admin user.
+// BulkLoad indexes docs as the admin user, or fails the test.
 func (s *SecuredOpenSearch) BulkLoad(t testing.TB, docs []fixtures.LogDoc) {
 	t.Helper()
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.pool(t), ServerName: s.NodeName}}}
-	if err := bulkLoad(c, s.URL, func(r *http.Request) { r.SetBasicAuth("admin", s.AdminPassword) }, docs); err != nil {
+	if err := s.Load(docs); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -153,7 +171,7 @@ func (s *SecuredOpenSearch) BulkLoad(t testing.TB, docs []fixtures.LogDoc) {
 // secured OpenSearch's CA (for localhost and 127.0.0.1), and returns its URL.
 func (s *SecuredOpenSearch) StartHopsworks(t testing.TB, h http.Handler) string {
 	t.Helper()
-	cert, err := tls.LoadX509KeyPair(filepath.Join(s.dir, "certs", "hopsworks.pem"), filepath.Join(s.dir, "certs", "hopsworks.key"))
+	cert, err := s.HopsworksCert()
 	if err != nil {
 		t.Fatal(err)
 	}
