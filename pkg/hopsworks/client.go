@@ -1,7 +1,7 @@
 // Package hopsworks reaches the few Hopsworks REST calls that let a Hopsworks user read
 // history with nothing but an API key: the project's id, the project's OpenSearch token, and
 // the variables that say where OpenSearch is. It does what Hopsworks' own Python client
-// does (see docs/hopsworks-credentials.md).
+// does (see docs/architecture.md, "History with Hopsworks credentials").
 package hopsworks
 
 import (
