@@ -91,10 +91,10 @@ var table []row
 func main() {
 	flag.Parse()
 	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] status|status-big|list|logs|history...")
+		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] status|status-big|list|logs|history|history-secured...")
 		os.Exit(2)
 	}
-	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "status": benchStatus, "list": benchList, "status-big": benchStatusBig}
+	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig}
 	for _, name := range flag.Args() {
 		b, ok := benches[name]
 		if !ok {
@@ -361,7 +361,7 @@ func benchHistory() error {
 			}
 		}
 	}
-	bare := func() error { return bareLoop(url, project+"_serving-*", *docs) }
+	bare := func() error { return bareLoop(http.DefaultClient, url, "", project+"_serving-*", *docs) }
 	jobs := []job{
 		{name: "bare search_after loop (reads pages only)", fn: bare},
 		{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", url}},
@@ -374,8 +374,8 @@ func benchHistory() error {
 }
 
 // bareLoop pages through every document with search_after (same page size and sort as the
-// plugin) and only reads the pages.
-func bareLoop(url, index string, want int) error {
+// plugin) and only reads the pages; auth, when set, is the Authorization header.
+func bareLoop(c *http.Client, url, auth, index string, want int) error {
 	var after []any
 	n := 0
 	for {
@@ -385,9 +385,18 @@ func bareLoop(url, index string, want int) error {
 			body["search_after"] = after
 		}
 		b, _ := json.Marshal(body)
-		resp, err := http.Post(url+"/"+index+"/_search", "application/json", bytes.NewReader(b))
+		req, _ := http.NewRequest(http.MethodPost, url+"/"+index+"/_search", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := c.Do(req)
 		if err != nil {
 			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return fmt.Errorf("bare loop: %s", resp.Status)
 		}
 		var out struct {
 			Hits struct {

@@ -156,7 +156,7 @@ func serveHopsworks(args []string) error {
 	fs := flag.NewFlagSet("hopsworks", flag.ExitOnError)
 	dir := fs.String("dir", ".sandbox", "sandbox folder")
 	addr := fs.String("listen", "127.0.0.1:19262", "address to serve on")
-	projects := fs.String("projects", "demo", "comma-separated project names")
+	projects := fs.String("projects", "demo", "comma-separated project names (the key is a data owner of any other asked for, too)")
 	_ = fs.Parse(args)
 	sec, err := testenv.OpenSecured(filepath.Join(*dir, "opensearch-secured"))
 	if err != nil {
@@ -174,7 +174,7 @@ func serveHopsworks(args []string) error {
 	if err != nil {
 		return err
 	}
-	member := hopsworks.Key{Projects: map[string]string{}}
+	member := hopsworks.Key{Projects: map[string]string{}, AllProjects: true}
 	ids := map[string]int{}
 	for i, p := range strings.Split(*projects, ",") {
 		member.Projects[p], ids[p] = "data_owner", 100+i

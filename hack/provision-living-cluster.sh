@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the parts that make the test cluster move by itself, into DEST (a cache folder
+# outside the clone), each skipped when its stamp says it is there:
+#   kube-scheduler, kube-controller-manager  from k8s.io/kubernetes $K8S_VERSION, built as
+#                                            hack/provision-test-env.sh builds kube-apiserver
+#   kwok                                     sigs.k8s.io/kwok $KWOK_VERSION: nodes and kubelets
+#   usage: provision-living-cluster.sh DEST
+set -euo pipefail
+DEST=${1:?usage: provision-living-cluster.sh DEST}
+: "${K8S_VERSION:?}" "${KWOK_VERSION:?}"
+mkdir -p "$DEST"
+DEST=$(cd "$DEST" && pwd)
+export CGO_ENABLED=0 GOFLAGS=-mod=mod
+log() { printf '[provision] %s\n' "$*" >&2; }
+stamp_ok() { [ -x "$DEST/$1" ] && [ "$(cat "$DEST/.$1.version" 2>/dev/null)" = "$2" ]; }
+stamp() { echo "$2" > "$DEST/.$1.version"; }
+
+build_controllers() {
+  if stamp_ok kube-scheduler "$K8S_VERSION" && stamp_ok kube-controller-manager "$K8S_VERSION"; then
+    log "kube-scheduler and kube-controller-manager $K8S_VERSION: cached"; return
+  fi
+  log "building kube-scheduler and kube-controller-manager $K8S_VERSION"
+  local staging="v0.${K8S_VERSION#v1.}" minor w kmod
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  w=$(mktemp -d)
+  ( cd "$w" && go mod init example.invalid/kubebuild >/dev/null 2>&1
+    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    { echo "require k8s.io/kubernetes $K8S_VERSION"
+      for m in $(grep -E '=> \./staging/src/' "$kmod" | awk '{print $1}'); do
+        echo "replace $m => $m $staging"
+      done
+    } >> go.mod
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n)\n' > tools.go
+    go mod tidy >/dev/null 2>&1
+    local ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+    go build -trimpath -ldflags="$ld" -o "$DEST/kube-scheduler" k8s.io/kubernetes/cmd/kube-scheduler
+    go build -trimpath -ldflags="$ld" -o "$DEST/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager )
+  rm -rf "$w"; stamp kube-scheduler "$K8S_VERSION"; stamp kube-controller-manager "$K8S_VERSION"
+}
+
+build_kwok() {
+  stamp_ok kwok "$KWOK_VERSION" && { log "kwok $KWOK_VERSION: cached"; return; }
+  log "building kwok $KWOK_VERSION"
+  GOBIN="$DEST" go install -trimpath -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  stamp kwok "$KWOK_VERSION"
+}
+
+start=$(date +%s)
+build_controllers
+build_kwok
+log "living cluster parts ready in $DEST ($(( $(date +%s) - start ))s)"

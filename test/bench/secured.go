@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// benchHistorySecured is the history export on the OpenSearch with the security plugin, as a
+// Hopsworks user reads it: TLS, and the project's token from the Hopsworks stand-in. The bare
+// loop pages with the same token over the same TLS.
+func benchHistorySecured() error {
+	kc, dc, err := clients()
+	if err != nil {
+		return err
+	}
+	sec, err := testenv.OpenSecured(filepath.Join(*dir, "opensearch-secured"))
+	if err != nil {
+		return fmt.Errorf("%v (start the sandbox with SANDBOX_SECURED=1)", err)
+	}
+	read := func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(*dir, name))
+		return strings.TrimSpace(string(b))
+	}
+	hwURL, apiKey := read("hopsworks-url"), read("hopsworks-api-key")
+	ctx := context.Background()
+	ns, project := "bench-secured", "bench_secured"
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 902}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
+		if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, sc); err != nil {
+			return err
+		}
+		base := time.Now().Add(-48 * time.Hour)
+		batch := make([]fixtures.LogDoc, 0, 20000)
+		for i := 0; i < *docs; i++ {
+			batch = append(batch, fixtures.LogDoc{Timestamp: base.Add(time.Duration(i) * 100 * time.Millisecond), Serving: "hist", Component: "predictor",
+				Container: "kserve-container", Project: project, Host: "worker-1", Message: fmt.Sprintf("INFO:root:request %d handled in 12ms model=fraud version=3 status=200", i)})
+			if len(batch) == cap(batch) || i == *docs-1 {
+				if err := sec.Load(batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+	}
+	hw, err := hopsworks.NewClient(hopsworks.Settings{URL: hwURL, APIKey: apiKey, CAFile: sec.CAFile})
+	if err != nil {
+		return err
+	}
+	pem, err := os.ReadFile(sec.CAFile)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	bare := func() error {
+		tok, err := hopsworks.NewProjectToken(hw, project).Token(ctx)
+		if err != nil {
+			return err
+		}
+		return bareLoop(tlsClient, sec.LocalURL, tok, project+"_serving-*", *docs)
+	}
+	cmd := []string{"env", "HOPSWORKS_URL=" + hwURL, "HOPSWORKS_API_KEY_FILE=" + filepath.Join(*dir, "hopsworks-api-key"), "HOPSWORKS_CA=" + sec.CAFile,
+		*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw"}
+	jobs := []job{
+		{name: "bare search_after loop, TLS and the project's token", fn: bare},
+		{name: "kubectl hopsdeploy logs --source history (Hopsworks credentials)", cmds: [][]string{cmd},
+			// As on the plain OpenSearch before slices: at least 0.9 of the bare loop's throughput.
+			goal: &goal{Against: "bare search_after loop, TLS and the project's token", Wall: 1 / 0.9, MemMiB: 100}},
+	}
+	return measure(fmt.Sprintf("Exporting %d history lines from OpenSearch with the security plugin", *docs), jobs, func(_ string, s sample) string {
+		return fmt.Sprintf("%.0f lines/s", float64(*docs)/s.wall.Seconds())
+	})
+}
