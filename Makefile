@@ -11,6 +11,8 @@ OPENSEARCH_VERSION ?= 2.19.6
 # server's, and Maven Central serves opensearch-security 2.19.4.0 but not 2.19.6.0.
 OPENSEARCH_SECURED_VERSION ?= 2.19.4
 STERN_VERSION      ?= v1.33.0
+# The living cluster: kube-scheduler and kube-controller-manager (K8S_VERSION) and KWOK.
+KWOK_VERSION       ?= v0.8.0
 # Linters (make lint), from the Go module proxy. VULNDB_VERSION is the snapshot of Go's
 # vulnerability database that govulncheck reads: move it forward to learn of new advisories.
 STATICCHECK_VERSION ?= v0.8.2
@@ -19,8 +21,9 @@ VULNDB_VERSION      ?= v0.0.0-20261105234957-e22db6528018
 
 CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hopsdeploy
 TESTBIN ?= $(CACHE)/testbin/k8s-$(K8S_VERSION)_etcd-$(ETCD_VERSION)_krew-$(KREW_VERSION)
+LIVING  ?= $(CACHE)/living/k8s-$(K8S_VERSION)_kwok-$(KWOK_VERSION)
 LINTBIN ?= $(CACHE)/lint/staticcheck-$(STATICCHECK_VERSION)_govulncheck-$(GOVULNCHECK_VERSION)
-export K8S_VERSION ETCD_VERSION KREW_VERSION OPENSEARCH_VERSION OPENSEARCH_SECURED_VERSION TESTBIN STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
+export K8S_VERSION ETCD_VERSION KREW_VERSION KWOK_VERSION OPENSEARCH_VERSION OPENSEARCH_SECURED_VERSION TESTBIN LIVING STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
 # The Go toolchain that builds the plugin: go.mod's toolchain line (patch releases carry the
 # standard library's security fixes that govulncheck checks for), fetched from the module
 # proxy when the machine's Go is older.
@@ -47,6 +50,10 @@ build: ## build bin/kubectl-hopsdeploy
 testbin: ## build etcd, kube-apiserver, kubectl, krew into the cache (skipped when there)
 	hack/provision-test-env.sh $(TESTBIN)
 
+.PHONY: living
+living: ## build kube-scheduler, kube-controller-manager and KWOK into the cache (skipped when there)
+	hack/provision-living-cluster.sh $(LIVING)
+
 .PHONY: opensearch
 opensearch: ## fetch OpenSearch, and the one with the security plugin, from Maven Central into the cache
 	hack/opensearch.sh install
@@ -59,7 +66,7 @@ test-unit: ## the fast layer: the pure core, printers (golden files), the log en
 	go test -count=1 $(UNIT_PKGS)
 
 .PHONY: test
-test: test-unit testbin opensearch ## run every test: unit first, then integration against the real API server, kubectl, krew and OpenSearch
+test: test-unit testbin living opensearch ## run every test: unit first, then integration against the real API server, kubectl, krew and OpenSearch
 	@echo "== integration tests (real kube-apiserver $(K8S_VERSION), etcd $(ETCD_VERSION), OpenSearch $(OPENSEARCH_VERSION), OpenSearch $(OPENSEARCH_SECURED_VERSION) with the security plugin)"
 	@hack/opensearch.sh start $(TEST_OS_DIR) $(TEST_OS_PORT) & plain=$$!; \
 	  hack/opensearch-secured.sh start $(TEST_SECURED_OS_DIR) $(TEST_SECURED_OS_PORT) & secured=$$!; \
@@ -68,6 +75,7 @@ test: test-unit testbin opensearch ## run every test: unit first, then integrati
 	  KUBEBUILDER_ASSETS=$(TESTBIN) PATH=$(TESTBIN):$$PATH \
 	  HOPSDEPLOY_TEST_OPENSEARCH_URL=http://127.0.0.1:$(TEST_OS_PORT) \
 	  HOPSDEPLOY_TEST_SECURED_OPENSEARCH_DIR=$(TEST_SECURED_OS_DIR) \
+	  HOPSDEPLOY_LIVING_ASSETS=$(LIVING) \
 	  go test -count=1 -timeout 30m -v ./test/integration/... 2>&1 | tee /tmp/hopsdeploy-integration.log; \
 	  rc=$$?; echo "integration: $$(grep -c -- '--- PASS' /tmp/hopsdeploy-integration.log) passed, $$(grep -c -- '--- FAIL' /tmp/hopsdeploy-integration.log) failed, $$(grep -c -- '--- SKIP' /tmp/hopsdeploy-integration.log) skipped"; exit $$rc
 

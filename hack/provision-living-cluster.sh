@@ -4,6 +4,10 @@
 #   kube-scheduler, kube-controller-manager  from k8s.io/kubernetes $K8S_VERSION, built as
 #                                            hack/provision-test-env.sh builds kube-apiserver
 #   kwok                                     sigs.k8s.io/kwok $KWOK_VERSION: nodes and kubelets
+#   kwok-stages.yaml                         KWOK's own lifecycle stages from its module (nodes:
+#                                            initialize, heartbeat; pods: create, init containers,
+#                                            ready, complete, delete); the project's failure
+#                                            stages are in test/kwok/
 #   usage: provision-living-cluster.sh DEST
 set -euo pipefail
 DEST=${1:?usage: provision-living-cluster.sh DEST}
@@ -45,7 +49,17 @@ build_kwok() {
   stamp kwok "$KWOK_VERSION"
 }
 
+kwok_stages() {
+  local mod
+  mod=$(cd /tmp && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  { for f in "$mod"/kustomize/stage/node/fast/node-initialize.yaml "$mod"/kustomize/stage/node/heartbeat/node-heartbeat.yaml \
+      "$mod"/kustomize/stage/pod/general/pod-*.yaml; do
+      echo "---"; cat "$f"
+    done; } > "$DEST/kwok-stages.yaml"
+}
+
 start=$(date +%s)
 build_controllers
 build_kwok
+kwok_stages
 log "living cluster parts ready in $DEST ($(( $(date +%s) - start ))s)"

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -168,6 +169,15 @@ func (s *Snapshot) PodSelector() (string, error) {
 	key, value := LabelName, s.Name
 	if s.ISVC != nil && s.ISVC.GetLabels()[LabelName] == "" {
 		key, value = LabelISVC, s.ISVC.GetName()
+	}
+	// A DEFAULT-tool Deployment whose pod template lacks the name label: its pods are those
+	// its own selector picks (what its ReplicaSets create).
+	if d := s.Deployment; s.ISVC == nil && d != nil && d.Spec.Template.Labels[LabelName] == "" && d.Spec.Selector != nil {
+		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+		if err != nil || sel.Empty() {
+			return "", fmt.Errorf("deployment %s has an unusable selector: %v", d.Name, err)
+		}
+		return sel.String(), nil
 	}
 	sel, err := labels.ValidatedSelectorFromSet(labels.Set{key: value})
 	if err != nil {

@@ -1,0 +1,92 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The DEFAULT serving tool on a cluster that moves by itself: Hopsworks creates a labelled
+// Deployment, and the real controller-manager, scheduler and KWOK do the rest; the plugin
+// reads what they wrote (ReplicaSet-made pods, the scheduler's own message, conditions).
+func TestLivingDefaultDeployment(t *testing.T) {
+	l := testenv.StartLiving(t)
+	ctx := context.Background()
+	ns := "living-default"
+	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_default"}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	create := func(name string, id int, gpu bool) {
+		d := fixtures.Serving{Name: name, Namespace: ns, ID: id}.DefaultDeployment(1, 0, false)
+		d.Status = appsv1.DeploymentStatus{} // the controller-manager writes it
+		if gpu {
+			// A pod template without Hopsworks' labels: the pods are found by the
+			// Deployment's own selector.
+			d.Spec.Template.Labels = map[string]string{"model": "42"}
+		}
+		d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptrTo(int64(2)) // a quick deletion test
+		c := &d.Spec.Template.Spec.Containers[0]
+		c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("1Gi")}
+		if gpu {
+			c.Resources.Limits = corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("1")}
+		}
+		if _, err := l.Kube.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	create("legacy", 41, false)
+	r := pluginEnv(t, env, "status", "legacy", "-n", ns, "--until", "ready", "--timeout", "60s")
+	if r.code != 0 {
+		t.Fatalf("a Deployment made real did not become ready: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r = pluginEnv(t, env, "status", "legacy", "-n", ns).must(t)
+	contains(t, "status of a real Deployment", r.out, "Status:     Running", "Condition:  READY true", "Instances:  predictor 1/1 ready", "pod python-server-41-")
+	pods, err := l.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil || len(pods.Items) != 1 || len(pods.Items[0].OwnerReferences) == 0 || pods.Items[0].OwnerReferences[0].Kind != "ReplicaSet" ||
+		!strings.HasPrefix(pods.Items[0].Spec.NodeName, "kwok-node-") {
+		t.Fatalf("the pod should be the ReplicaSet's, on a KWOK node: %v %+v", err, pods.Items)
+	}
+
+	// A GPU on GPU-less nodes: the scheduler's own words reach the status and the diagnosis.
+	create("gpumodel", 42, true)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r = pluginEnv(t, env, "status", "gpumodel", "-n", ns)
+		if strings.Contains(r.out, "Insufficient nvidia.com/gpu") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	contains(t, "status of an unschedulable model", r.out, "Status:     Failed", "Condition:  SCHEDULED false: Failed to be scheduled: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu",
+		"no node has enough nvidia.com/gpu")
+
+	// Deleting the Deployment: garbage collection takes the ReplicaSet and the pods with it.
+	if err := l.Kube.AppsV1().Deployments(ns).Delete(ctx, "python-server-41", metav1.DeleteOptions{PropagationPolicy: ptrTo(metav1.DeletePropagationBackground)}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		r = pluginEnv(t, env, "status", "legacy", "-n", ns)
+		if r.code != 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if r.code != 1 || !strings.Contains(r.err, "not found") {
+		t.Errorf("after deletion: exit %d %q %q", r.code, r.out, r.err)
+	}
+	t.Logf("gone %s after the deletion", time.Since(start).Round(100*time.Millisecond))
+}
+
+func ptrTo[T any](v T) *T { return &v }

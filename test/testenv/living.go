@@ -1,0 +1,159 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Living is a control plane that moves by itself: the real kube-scheduler and
+// kube-controller-manager (Deployments become ReplicaSets and pods, pods are scheduled
+// against node capacity, garbage collection cascades) and KWOK for the nodes and their
+// kubelets (pods become Running). Its binaries come from HOPSDEPLOY_LIVING_ASSETS
+// (hack/provision-living-cluster.sh; the Makefile sets it). Nothing of it is fabricated: no
+// status is written by the tests.
+type Living struct {
+	*Env
+	procs []*exec.Cmd
+}
+
+// LivingNodes are the KWOK nodes: 8 CPUs and 32 GiB each, no GPU.
+const LivingNodes = 2
+
+// StartLiving starts a second control plane with the controllers and KWOK, or fails the
+// test (skips outside CI when the binaries are missing).
+func StartLiving(t testing.TB) *Living {
+	t.Helper()
+	bin := required(t, "HOPSDEPLOY_LIVING_ASSETS", "living cluster parts (kube-scheduler, kube-controller-manager, kwok)")
+	assets, err := Assets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	e := &Env{Assets: assets, Dir: dir}
+	e.env = &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "test", "testdata", "crds")},
+		ErrorIfCRDPathMissing: true,
+	}
+	e.env.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
+	if e.Config, err = e.env.Start(); err != nil {
+		t.Fatalf("start control plane: %v", err)
+	}
+	l := &Living{Env: e}
+	t.Cleanup(l.stop)
+	e.Config.QPS, e.Config.Burst = 200, 400
+	if e.Kube, err = kubernetes.NewForConfig(e.Config); err != nil {
+		t.Fatal(err)
+	}
+	if e.Dyn, err = dynamic.NewForConfig(e.Config); err != nil {
+		t.Fatal(err)
+	}
+	if e.Kubeconfig, err = e.KubeconfigFor("admin", []string{"system:masters"}); err != nil {
+		t.Fatal(err)
+	}
+	kwokPort := freePort(t)
+	l.run(t, filepath.Join(bin, "kube-scheduler"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0")
+	l.run(t, filepath.Join(bin, "kube-controller-manager"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0",
+		"--controllers=*", "--concurrent-deployment-syncs=5", "--node-monitor-grace-period=40s")
+	l.run(t, filepath.Join(bin, "kwok"), "--kubeconfig", e.Kubeconfig, "--config", filepath.Join(bin, "kwok-stages.yaml"), "--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-ip=127.0.0.1", "--node-port="+strconv.Itoa(kwokPort),
+		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort), "--cidr=10.0.0.1/24")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := 1; i <= LivingNodes; i++ {
+		if _, err := e.Kube.CoreV1().Nodes().Create(ctx, kwokNode(fmt.Sprintf("kwok-node-%d", i)), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ready nodes (KWOK's heartbeat) before any test schedules onto them.
+	for {
+		nodes, err := e.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		ready := 0
+		if err == nil {
+			for _, n := range nodes.Items {
+				for _, c := range n.Status.Conditions {
+					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+						ready++
+					}
+				}
+			}
+		}
+		if ready == LivingNodes {
+			return l
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("KWOK's nodes did not become Ready in 30s; kwok's log ends:\n%s", l.logTail("kwok"))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// kwokNode is a node that KWOK manages: capacity for models, but no GPU.
+func kwokNode(name string) *corev1.Node {
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name,
+			Annotations: map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+			Labels:      map[string]string{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "type": "kwok"}},
+		Status: corev1.NodeStatus{
+			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("32Gi"), corev1.ResourcePods: resource.MustParse("110")},
+			Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("32Gi"), corev1.ResourcePods: resource.MustParse("110")},
+		},
+	}
+}
+
+func (l *Living) run(t testing.TB, bin string, args ...string) {
+	t.Helper()
+	logf, err := os.Create(filepath.Join(l.Dir, filepath.Base(bin)+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	l.procs = append(l.procs, cmd)
+}
+
+// logTail is the end of a part's log, for a failure's message.
+func (l *Living) logTail(part string) string {
+	b, _ := os.ReadFile(filepath.Join(l.Dir, part+".log"))
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+	}
+	return string(b)
+}
+
+func (l *Living) stop() {
+	for _, p := range l.procs {
+		_ = p.Process.Kill()
+		_, _ = p.Process.Wait()
+	}
+	if l.env != nil {
+		_ = l.env.Stop()
+	}
+}
+
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
