@@ -22,21 +22,10 @@ set -euo pipefail
 : "${OPENSEARCH_SECURED_VERSION:=2.19.4}"
 : "${OPENSEARCH_SECURITY_PLUGIN_VERSION:=$OPENSEARCH_SECURED_VERSION.0}"
 HERE=$(cd "$(dirname "$0")" && pwd)
-CACHE=${HOPSDEPLOY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hopsdeploy}
-RUN_AS=""
-if [ "$(id -u)" = 0 ]; then
-  CACHE=/var/cache/hopsdeploy
-  RUN_AS=hopsdeploy
-fi
+log() { printf '[opensearch-secured] %s\n' "$*" >&2; }
+. "$HERE/opensearch-lib.sh"
 HOME_DIR=$CACHE/opensearch-secured-$OPENSEARCH_SECURED_VERSION
 NODE_NAME=opensearch.hopsdeploy.test
-log() { printf '[opensearch-secured] %s\n' "$*" >&2; }
-
-java_home() {
-  if [ -n "${OPENSEARCH_JAVA_HOME:-}" ]; then echo "$OPENSEARCH_JAVA_HOME"; return; fi
-  local j; j=$(readlink -f "$(command -v java)")
-  dirname "$(dirname "$j")"
-}
 
 install() {
   if [ -d "$HOME_DIR/plugins/opensearch-security" ]; then log "OpenSearch $OPENSEARCH_SECURED_VERSION with the security plugin: cached in $HOME_DIR"; return; fi
@@ -91,10 +80,8 @@ start() {
   mkdir -p "$run"
   run=$(cd "$run" && pwd)
   if [ -f "$run/logs/opensearch.pid" ] && kill -0 "$(cat "$run/logs/opensearch.pid")" 2>/dev/null; then log "already running (pid $(cat "$run/logs/opensearch.pid"))"; return; fi
-  rm -rf "$run/config" "$run/data" "$run/logs" "$run/certs"
-  cp -r "$HOME_DIR/config" "$run/config"
-  mkdir -p "$run/data" "$run/logs"
-  sed -i -e "s#logs/gc.log#$run/logs/gc.log#; s#HeapDumpPath=data#HeapDumpPath=$run/data#; s#logs/hs_err#$run/logs/hs_err#" "$run/config/jvm.options"
+  rm -rf "$run/certs"
+  prepare_run "$run" "$HOME_DIR"
   certs "$run/certs"
   cp "$run/certs/node.pem" "$run/certs/node.key" "$run/certs/ca.pem" "$run/certs/admin.pem" "$run/certs/admin.key" "$run/config/"
   local admin reader key
@@ -124,43 +111,15 @@ _meta: {type: "internalusers", config_version: 2}
 admin: {hash: "$(hash_password "$admin")", reserved: true, description: "test administrator (all_access)"}
 reader: {hash: "$(hash_password "$reader")", description: "reads every serving index, by basic auth"}
 YML
-  local -a cmd=(env "OPENSEARCH_PATH_CONF=$run/config" "OPENSEARCH_JAVA_HOME=$(java_home)"
-    "OPENSEARCH_JAVA_OPTS=${OPENSEARCH_JAVA_OPTS:--Xms512m -Xmx512m}"
-    "$HOME_DIR/bin/opensearch" -d -p "$run/logs/opensearch.pid" -E discovery.type=single-node -E network.host=127.0.0.1
-    -E "http.port=$port" -E transport.port=0 -E "path.data=$run/data" -E "path.logs=$run/logs"
-    -E cluster.routing.allocation.disk.threshold_enabled=false)
-  if [ -n "$RUN_AS" ]; then
-    id "$RUN_AS" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$RUN_AS"
-    chown -R "$RUN_AS:" "$run/config" "$run/data" "$run/logs"
-    chmod a+rx "$run"
-    (cd /tmp && runuser -u "$RUN_AS" -- "${cmd[@]}") >"$run/start.log" 2>&1 </dev/null
-  else
-    (cd /tmp && "${cmd[@]}") >"$run/start.log" 2>&1 </dev/null
-  fi
+  # The secrets stay the caller's: the server owns its config, data and logs only.
+  launch "$run" "$HOME_DIR" "$port" "$run/logs/opensearch.pid" "$run/config" "$run/data" "$run/logs"
   # Ready means: TLS answers, the security index is initialised, and admin authenticates.
-  for _ in $(seq 240); do
-    if curl -fsS --cacert "$run/certs/ca.pem" --resolve "$NODE_NAME:$port:127.0.0.1" -u "admin:$admin" \
-      "https://$NODE_NAME:$port/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1; then
-      log "ready on https://127.0.0.1:$port (pid $(cat "$run/logs/opensearch.pid")); CA, passwords and the JWT key in $run"; return
-    fi
-    sleep 0.5
-  done
-  log "did not answer on port $port in 120s; last lines of its log:"
-  tail -n 30 "$run/logs/"*.log "$run/start.log" >&2 2>/dev/null || true
-  return 1
+  await "$run" "$port" --cacert "$run/certs/ca.pem" --resolve "$NODE_NAME:$port:127.0.0.1" -u "admin:$admin" \
+    "https://$NODE_NAME:$port/_cluster/health?wait_for_status=yellow&timeout=1s"
+  log "ready on https://127.0.0.1:$port (pid $(cat "$run/logs/opensearch.pid")); CA, passwords and the JWT key in $run"
 }
 
-stop() {
-  local run=${1:?RUNDIR}
-  [ -f "$run/logs/opensearch.pid" ] || return 0
-  local pid; pid=$(cat "$run/logs/opensearch.pid")
-  if kill "$pid" 2>/dev/null; then
-    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$run/logs/opensearch.pid"
-  log "stopped (pid $pid)"
-}
+stop() { stop_pidfile "${1:?RUNDIR}/logs/opensearch.pid"; }
 
 case "${1:-}" in
   install) install ;;

@@ -15,6 +15,7 @@ DEST=${1:?usage: provision-living-cluster.sh DEST}
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
+. "$(dirname "$0")/k8s-build-lib.sh"
 log() { printf '[provision] %s\n' "$*" >&2; }
 stamp_ok() { [ -x "$DEST/$1" ] && [ "$(cat "$DEST/.$1.version" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" > "$DEST/.$1.version"; }
@@ -24,22 +25,8 @@ build_controllers() {
     log "kube-scheduler and kube-controller-manager $K8S_VERSION: cached"; return
   fi
   log "building kube-scheduler and kube-controller-manager $K8S_VERSION"
-  local staging="v0.${K8S_VERSION#v1.}" minor w kmod
-  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-  w=$(mktemp -d)
-  ( cd "$w" && go mod init example.invalid/kubebuild >/dev/null 2>&1
-    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-    { echo "require k8s.io/kubernetes $K8S_VERSION"
-      for m in $(grep -E '=> \./staging/src/' "$kmod" | awk '{print $1}'); do
-        echo "replace $m => $m $staging"
-      done
-    } >> go.mod
-    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n)\n' > tools.go
-    go mod tidy >/dev/null 2>&1
-    local ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
-    go build -trimpath -ldflags="$ld" -o "$DEST/kube-scheduler" k8s.io/kubernetes/cmd/kube-scheduler
-    go build -trimpath -ldflags="$ld" -o "$DEST/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager )
-  rm -rf "$w"; stamp kube-scheduler "$K8S_VERSION"; stamp kube-controller-manager "$K8S_VERSION"
+  build_k8s "$DEST" kube-scheduler kube-controller-manager
+  stamp kube-scheduler "$K8S_VERSION"; stamp kube-controller-manager "$K8S_VERSION"
 }
 
 build_kwok() {

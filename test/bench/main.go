@@ -348,17 +348,8 @@ func benchHistory() error {
 		if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, sc); err != nil {
 			return err
 		}
-		base := time.Now().Add(-48 * time.Hour)
-		batch := make([]fixtures.LogDoc, 0, 20000)
-		for i := 0; i < *docs; i++ {
-			batch = append(batch, fixtures.LogDoc{Timestamp: base.Add(time.Duration(i) * 100 * time.Millisecond), Serving: "hist", Component: "predictor",
-				Container: "kserve-container", Project: project, Host: "worker-1", Message: fmt.Sprintf("INFO:root:request %d handled in 12ms model=fraud version=3 status=200", i)})
-			if len(batch) == cap(batch) || i == *docs-1 {
-				if err := testenv.BulkLoad(url, batch); err != nil {
-					return err
-				}
-				batch = batch[:0]
-			}
+		if err := loadHistory(project, func(b []fixtures.LogDoc) error { return testenv.BulkLoad(url, b) }); err != nil {
+			return err
 		}
 	}
 	bare := func() error { return bareLoop(http.DefaultClient, url, "", project+"_serving-*", *docs) }
@@ -371,6 +362,24 @@ func benchHistory() error {
 	return measure(fmt.Sprintf("Exporting %d history lines from OpenSearch", *docs), jobs, func(_ string, s sample) string {
 		return fmt.Sprintf("%.0f lines/s", float64(*docs)/s.wall.Seconds())
 	})
+}
+
+// loadHistory writes the benchmark's documents (-docs of them, 100 ms apart, ending two days
+// ago) for the deployment "hist" of a project, in batches.
+func loadHistory(project string, load func([]fixtures.LogDoc) error) error {
+	base := time.Now().Add(-48 * time.Hour)
+	batch := make([]fixtures.LogDoc, 0, 20000)
+	for i := 0; i < *docs; i++ {
+		batch = append(batch, fixtures.LogDoc{Timestamp: base.Add(time.Duration(i) * 100 * time.Millisecond), Serving: "hist", Component: "predictor",
+			Container: "kserve-container", Project: project, Host: "worker-1", Message: fmt.Sprintf("INFO:root:request %d handled in 12ms model=fraud version=3 status=200", i)})
+		if len(batch) == cap(batch) || i == *docs-1 {
+			if err := load(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	return nil
 }
 
 // bareLoop pages through every document with search_after (same page size and sort as the

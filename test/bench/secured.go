@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
@@ -42,17 +41,8 @@ func benchHistorySecured() error {
 		if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, sc); err != nil {
 			return err
 		}
-		base := time.Now().Add(-48 * time.Hour)
-		batch := make([]fixtures.LogDoc, 0, 20000)
-		for i := 0; i < *docs; i++ {
-			batch = append(batch, fixtures.LogDoc{Timestamp: base.Add(time.Duration(i) * 100 * time.Millisecond), Serving: "hist", Component: "predictor",
-				Container: "kserve-container", Project: project, Host: "worker-1", Message: fmt.Sprintf("INFO:root:request %d handled in 12ms model=fraud version=3 status=200", i)})
-			if len(batch) == cap(batch) || i == *docs-1 {
-				if err := sec.Load(batch); err != nil {
-					return err
-				}
-				batch = batch[:0]
-			}
+		if err := loadHistory(project, sec.Load); err != nil {
+			return err
 		}
 	}
 	hw, err := hopsworks.NewClient(hopsworks.Settings{URL: hwURL, APIKey: apiKey, CAFile: sec.CAFile})

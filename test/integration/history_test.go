@@ -194,6 +194,11 @@ func TestHistoryStitchedWithLive(t *testing.T) {
 	if r.code != 5 || !strings.Contains(r.err, "OpenSearch at http://127.0.0.1:1 is unreachable") || !strings.Contains(r.out, "live 1") {
 		t.Errorf("unreachable: exit %d, out %q, err %q", r.code, r.out, r.err)
 	}
+	// Hopsworks down, as the credential source: its own line and exit code, the live logs all the same.
+	r = pluginEnv(t, []string{"HOPSWORKS_URL=https://127.0.0.1:1", "HOPSWORKS_API_KEY=some-key-0123456789"}, "logs", "stitch", "-n", ns, "--since", "2h", "-o", "raw")
+	if r.code != 13 || !strings.Contains(r.err, "Hopsworks at https://127.0.0.1:1 is unreachable") || !strings.Contains(r.out, "live 1") {
+		t.Errorf("Hopsworks unreachable: exit %d, out %q, err %q", r.code, r.out, r.err)
+	}
 	// No index for the pattern: exit 8.
 	r = pluginEnv(t, []string{"HOPSDEPLOY_OPENSEARCH_URL=" + osURL}, "logs", "stitch", "-n", ns, "--source", "history", "--index", "nosuchproject_serving-*")
 	if r.code != 8 || !strings.Contains(r.err, "no OpenSearch index matches nosuchproject_serving-*") {

@@ -14,9 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 // Living is a control plane that moves by itself: the real kube-scheduler and
@@ -44,25 +41,9 @@ func StartLiving(t testing.TB) *Living {
 	}
 	dir := t.TempDir()
 	e := &Env{Assets: assets, Dir: dir}
-	e.env = &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "test", "testdata", "crds")},
-		ErrorIfCRDPathMissing: true,
-	}
-	e.env.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
-	if e.Config, err = e.env.Start(); err != nil {
-		t.Fatalf("start control plane: %v", err)
-	}
 	l := &Living{Env: e}
 	t.Cleanup(l.stop)
-	e.Config.QPS, e.Config.Burst = 200, 400
-	if e.Kube, err = kubernetes.NewForConfig(e.Config); err != nil {
-		t.Fatal(err)
-	}
-	if e.Dyn, err = dynamic.NewForConfig(e.Config); err != nil {
-		t.Fatal(err)
-	}
-	if e.Kubeconfig, err = e.KubeconfigFor("admin", []string{"system:masters"}); err != nil {
+	if err := e.startControlPlane(); err != nil {
 		t.Fatal(err)
 	}
 	kwokPort := freePort(t)

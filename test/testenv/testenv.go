@@ -83,24 +83,7 @@ func StartWith(logRoot string) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{Assets: assets, Dir: dir}
-	e.env = &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "test", "testdata", "crds")},
-		ErrorIfCRDPathMissing: true,
-	}
-	// Do not depend on the host having a routable interface (see k8s-test-env.md).
-	e.env.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
-	if e.Config, err = e.env.Start(); err != nil {
-		return nil, fmt.Errorf("start control plane: %w", err)
-	}
-	e.Config.QPS, e.Config.Burst = 200, 400
-	if e.Kube, err = kubernetes.NewForConfig(e.Config); err != nil {
-		return nil, err
-	}
-	if e.Dyn, err = dynamic.NewForConfig(e.Config); err != nil {
-		return nil, err
-	}
-	if e.Kubeconfig, err = e.KubeconfigFor("admin", []string{"system:masters"}); err != nil {
+	if err := e.startControlPlane(); err != nil {
 		return nil, err
 	}
 
@@ -119,6 +102,31 @@ func StartWith(logRoot string) (*Env, error) {
 		return nil, fmt.Errorf("create node: %w", err)
 	}
 	return e, nil
+}
+
+// startControlPlane starts envtest's etcd and kube-apiserver with the CRD, and the clients
+// and admin kubeconfig of the Env.
+func (e *Env) startControlPlane() error {
+	e.env = &envtest.Environment{
+		BinaryAssetsDirectory: e.Assets,
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "test", "testdata", "crds")},
+		ErrorIfCRDPathMissing: true,
+	}
+	// Do not depend on the host having a routable interface (see k8s-test-env.md).
+	e.env.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
+	var err error
+	if e.Config, err = e.env.Start(); err != nil {
+		return fmt.Errorf("start control plane: %w", err)
+	}
+	e.Config.QPS, e.Config.Burst = 200, 400
+	if e.Kube, err = kubernetes.NewForConfig(e.Config); err != nil {
+		return err
+	}
+	if e.Dyn, err = dynamic.NewForConfig(e.Config); err != nil {
+		return err
+	}
+	e.Kubeconfig, err = e.KubeconfigFor("admin", []string{"system:masters"})
+	return err
 }
 
 // Stop stops everything Start started.

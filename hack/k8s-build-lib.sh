@@ -1,0 +1,28 @@
+# Shared by hack/provision-test-env.sh and hack/provision-living-cluster.sh (sourced).
+# build_k8s DEST CMD...: builds commands of k8s.io/kubernetes $K8S_VERSION (kube-apiserver,
+# kubectl, kube-scheduler...) from the Go module proxy into DEST, from a throwaway module that
+# requires k8s.io/kubernetes and points its staging modules at their published versions
+# (k8s.io/kubernetes cannot be `go install`ed: its go.mod replaces them with local paths).
+build_k8s() {
+  local dest=$1; shift
+  local staging="v0.${K8S_VERSION#v1.}" minor w kmod
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  w=$(mktemp -d)
+  ( cd "$w" && go mod init example.invalid/kubebuild >/dev/null 2>&1
+    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    { echo "require k8s.io/kubernetes $K8S_VERSION"
+      for m in $(grep -E '=> \./staging/src/' "$kmod" | awk '{print $1}'); do
+        echo "replace $m => $m $staging"
+      done
+    } >> go.mod
+    { printf '//go:build tools\n\npackage tools\n\nimport (\n'
+      for c in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c"; done
+      printf ')\n'; } > tools.go
+    go mod tidy >/dev/null 2>&1
+    # The version a client sees (kubectl version, discovery) is the release's, not v0.0.0.
+    local ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+    for c in "$@"; do
+      go build -trimpath -ldflags="$ld" -o "$dest/$c" "k8s.io/kubernetes/cmd/$c"
+    done )
+  rm -rf "$w"
+}
