@@ -4,6 +4,11 @@
 #   kube-scheduler, kube-controller-manager  from k8s.io/kubernetes $K8S_VERSION, built as
 #                                            hack/provision-test-env.sh builds kube-apiserver
 #   kwok                                     sigs.k8s.io/kwok $KWOK_VERSION: nodes and kubelets
+#   kserve-manager                           the KServe controller (github.com/kserve/kserve
+#                                            $KSERVE_VERSION, cmd/manager), built from a throwaway
+#                                            module: go install refuses modules with replace lines
+#   kserve/                                  its CRDs, inferenceservice-config and webhook
+#                                            manifests, from the same module
 #   kwok-stages.yaml                         KWOK's own lifecycle stages from its module (nodes:
 #                                            initialize, heartbeat; pods: create, init containers,
 #                                            ready, complete, delete); the project's failure
@@ -11,7 +16,7 @@
 #   usage: provision-living-cluster.sh DEST
 set -euo pipefail
 DEST=${1:?usage: provision-living-cluster.sh DEST}
-: "${K8S_VERSION:?}" "${KWOK_VERSION:?}"
+: "${K8S_VERSION:?}" "${KWOK_VERSION:?}" "${KSERVE_VERSION:?}"
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
@@ -36,6 +41,22 @@ build_kwok() {
   stamp kwok "$KWOK_VERSION"
 }
 
+build_kserve() {
+  stamp_ok kserve-manager "$KSERVE_VERSION" && [ -d "$DEST/kserve/crd" ] && { log "KServe controller $KSERVE_VERSION: cached"; return; }
+  log "building the KServe controller $KSERVE_VERSION (about 4 minutes cold)"
+  local w mod; w=$(mktemp -d)
+  ( cd "$w" && go mod init example.invalid/kservebuild >/dev/null 2>&1
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/kserve/kserve/cmd/manager"\n' > tools.go
+    go get "github.com/kserve/kserve/cmd/manager@$KSERVE_VERSION" >/dev/null 2>&1
+    go build -trimpath -ldflags='-s -w' -o "$DEST/kserve-manager" github.com/kserve/kserve/cmd/manager )
+  mod=$(cd "$w" && go list -m -f '{{.Dir}}' github.com/kserve/kserve)
+  rm -rf "$DEST/kserve"; mkdir -p "$DEST/kserve/crd"
+  cp "$mod"/config/crd/full/serving.kserve.io_*.yaml "$DEST/kserve/crd/"
+  cp "$mod/config/configmap/inferenceservice.yaml" "$mod/config/webhook/manifests.yaml" "$DEST/kserve/"
+  chmod -R u+w "$DEST/kserve"
+  rm -rf "$w"; stamp kserve-manager "$KSERVE_VERSION"
+}
+
 kwok_stages() {
   local mod
   mod=$(cd /tmp && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
@@ -48,5 +69,6 @@ kwok_stages() {
 start=$(date +%s)
 build_controllers
 build_kwok
+build_kserve
 kwok_stages
 log "living cluster parts ready in $DEST ($(( $(date +%s) - start ))s)"

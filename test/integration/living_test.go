@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // The DEFAULT serving tool on a cluster that moves by itself: Hopsworks creates a labelled
@@ -90,3 +91,39 @@ func TestLivingDefaultDeployment(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// An InferenceService created as Hopsworks creates it (its labels and annotations, Standard
+// mode), made real by the KServe controller (a Deployment, the defaulter, the pod mutator's
+// storage-initializer), the controller-manager, the scheduler and KWOK.
+func TestLivingInferenceService(t *testing.T) {
+	l := testenv.StartLiving(t)
+	ctx := context.Background()
+	ns := "living-kserve"
+	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_kserve"}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	u := fixtures.Serving{Name: "fraud", Namespace: ns, ID: 51, Standard: true}.ISVC()
+	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "predictor", "containers")
+	c := containers[0].(map[string]any)
+	c["env"] = []any{map[string]any{"name": "STORAGE_URI", "value": "s3://hopsworks/Projects/living_kserve/Models/fraud/1"}}
+	_ = unstructured.SetNestedSlice(u.Object, containers, "spec", "predictor", "containers")
+	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Create(ctx, u, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := pluginEnv(t, env, "status", "fraud", "-n", ns, "--until", "ready", "--timeout", "90s")
+	if r.code != 0 {
+		t.Fatalf("the InferenceService did not become ready: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r = pluginEnv(t, env, "status", "fraud", "-n", ns).must(t)
+	contains(t, "status of a real InferenceService", r.out, "Status:     Running", "Condition:  READY true", "Instances:  predictor 1/1 ready", "KServe Standard")
+	pods, err := l.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil || len(pods.Items) != 1 {
+		t.Fatalf("pods: %v %d", err, len(pods.Items))
+	}
+	p := pods.Items[0]
+	if len(p.Spec.InitContainers) == 0 || p.Spec.InitContainers[0].Name != "storage-initializer" || p.Spec.Containers[0].Name != "kserve-container" {
+		t.Errorf("KServe's webhooks did not shape the pod: init %v, containers %v", p.Spec.InitContainers, p.Spec.Containers)
+	}
+	t.Logf("status:\n%s", r.out)
+}

@@ -43,7 +43,8 @@ func StartLiving(t testing.TB) *Living {
 	e := &Env{Assets: assets, Dir: dir}
 	l := &Living{Env: e}
 	t.Cleanup(l.stop)
-	if err := e.startControlPlane(); err != nil {
+	// KServe's own CRDs, not the test copy of the InferenceService's.
+	if err := e.startControlPlane(filepath.Join(bin, "kserve", "crd")); err != nil {
 		t.Fatal(err)
 	}
 	kwokPort := freePort(t)
@@ -53,6 +54,7 @@ func StartLiving(t testing.TB) *Living {
 	l.run(t, filepath.Join(bin, "kwok"), "--kubeconfig", e.Kubeconfig, "--config", filepath.Join(bin, "kwok-stages.yaml"), "--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-ip=127.0.0.1", "--node-port="+strconv.Itoa(kwokPort),
 		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort), "--cidr=10.0.0.1/24")
+	l.startKServe(t, bin)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := 1; i <= LivingNodes; i++ {
@@ -60,14 +62,15 @@ func StartLiving(t testing.TB) *Living {
 			t.Fatal(err)
 		}
 	}
-	// Ready nodes (KWOK's heartbeat) before any test schedules onto them.
+	// Ready nodes (KWOK's heartbeat), and the node lifecycle controller's not-ready taint
+	// gone, before any test schedules onto them.
 	for {
 		nodes, err := e.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		ready := 0
 		if err == nil {
 			for _, n := range nodes.Items {
 				for _, c := range n.Status.Conditions {
-					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue && len(n.Spec.Taints) == 0 {
 						ready++
 					}
 				}
@@ -78,7 +81,7 @@ func StartLiving(t testing.TB) *Living {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("KWOK's nodes did not become Ready in 30s; kwok's log ends:\n%s", l.logTail("kwok"))
+			t.Fatalf("KWOK's nodes did not become Ready and untainted in 30s; kwok's log ends:\n%s", l.logTail("kwok"))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -99,12 +102,21 @@ func kwokNode(name string) *corev1.Node {
 
 func (l *Living) run(t testing.TB, bin string, args ...string) {
 	t.Helper()
+	l.runEnv(t, nil, bin, args...)
+}
+
+// runEnv starts a part in the background, its output in <Dir>/<part>.log.
+func (l *Living) runEnv(t testing.TB, env []string, bin string, args ...string) {
+	t.Helper()
 	logf, err := os.Create(filepath.Join(l.Dir, filepath.Base(bin)+".log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}

@@ -83,7 +83,7 @@ func StartWith(logRoot string) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{Assets: assets, Dir: dir}
-	if err := e.startControlPlane(); err != nil {
+	if err := e.startControlPlane(filepath.Join(RepoRoot(), "test", "testdata", "crds")); err != nil {
 		return nil, err
 	}
 
@@ -104,12 +104,12 @@ func StartWith(logRoot string) (*Env, error) {
 	return e, nil
 }
 
-// startControlPlane starts envtest's etcd and kube-apiserver with the CRD, and the clients
+// startControlPlane starts envtest's etcd and kube-apiserver with the CRDs in a folder, and the clients
 // and admin kubeconfig of the Env.
-func (e *Env) startControlPlane() error {
+func (e *Env) startControlPlane(crds string) error {
 	e.env = &envtest.Environment{
 		BinaryAssetsDirectory: e.Assets,
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "test", "testdata", "crds")},
+		CRDDirectoryPaths:     []string{crds},
 		ErrorIfCRDPathMissing: true,
 	}
 	// Do not depend on the host having a routable interface (see k8s-test-env.md).

@@ -1,0 +1,181 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// startKServe runs the real KServe controller in Standard (RawDeployment) mode: its
+// inferenceservice-config (Knative does not run here), and its webhooks (the defaulter names
+// kserve-container, the pod mutator injects storage-initializer) served on loopback with a
+// certificate made here and registered by URL (no Service networking here).
+func (l *Living) startKServe(t testing.TB, bin string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	kdir := filepath.Join(bin, "kserve")
+	if _, err := l.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kserve", Labels: map[string]string{"control-plane": "kserve-controller-manager"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := kserveConfig(filepath.Join(kdir, "inferenceservice.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Kube.CoreV1().ConfigMaps("kserve").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	port, probe, metrics := freePort(t), freePort(t), freePort(t)
+	caPEM, err := webhookCert(filepath.Join(l.Dir, "k8s-webhook-server", "serving-certs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.registerWebhooks(ctx, filepath.Join(kdir, "manifests.yaml"), "https://127.0.0.1:"+strconv.Itoa(port), caPEM); err != nil {
+		t.Fatal(err)
+	}
+	l.runEnv(t, []string{"POD_NAMESPACE=kserve", "TMPDIR=" + l.Dir, "KUBECONFIG=" + l.Kubeconfig}, filepath.Join(bin, "kserve-manager"),
+		"-metrics-addr=127.0.0.1:"+strconv.Itoa(metrics), "-health-probe-addr=127.0.0.1:"+strconv.Itoa(probe), "-webhook-port="+strconv.Itoa(port), "-leader-elect=false")
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the KServe controller did not get ready; its log ends:\n%s", l.logTail("kserve-manager"))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// kserveConfig is KServe's own inferenceservice-config with the default deployment mode set
+// to RawDeployment (Standard) and no Ingress objects (nothing here routes them).
+func kserveConfig(path string) (*corev1.ConfigMap, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cm := &corev1.ConfigMap{}
+	if err := yaml.Unmarshal(b, cm); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	cm.Namespace = "kserve"
+	var deploy map[string]any
+	if err := json.Unmarshal([]byte(cm.Data["deploy"]), &deploy); err != nil {
+		return nil, fmt.Errorf("%s: deploy: %v", path, err)
+	}
+	deploy["defaultDeploymentMode"] = "RawDeployment"
+	d, _ := json.Marshal(deploy)
+	cm.Data["deploy"] = string(d)
+	var ingress map[string]any
+	if err := json.Unmarshal([]byte(cm.Data["ingress"]), &ingress); err != nil {
+		return nil, fmt.Errorf("%s: ingress: %v", path, err)
+	}
+	ingress["disableIngressCreation"] = true
+	i, _ := json.Marshal(ingress)
+	cm.Data["ingress"] = string(i)
+	return cm, nil
+}
+
+// webhookCert writes a serving certificate for 127.0.0.1 (tls.crt, tls.key) into dir, where
+// controller-runtime looks by default, and returns its CA.
+func webhookCert(dir string) ([]byte, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hopsdeploy webhook CA"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(24 * time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), nil
+}
+
+// registerWebhooks creates KServe's webhook configurations, pointed at base by URL.
+func (l *Living) registerWebhooks(ctx context.Context, path, base string, ca []byte) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	for _, doc := range bytes.Split(b, []byte("\n---")) {
+		var meta metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &meta); err != nil || meta.Kind == "" {
+			continue
+		}
+		switch meta.Kind {
+		case "MutatingWebhookConfiguration":
+			w := &admissionv1.MutatingWebhookConfiguration{}
+			if err := yaml.Unmarshal(doc, w); err != nil {
+				return err
+			}
+			for i := range w.Webhooks {
+				w.Webhooks[i].ClientConfig = byURL(base, w.Webhooks[i].ClientConfig, ca)
+			}
+			if _, err := l.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, w, metav1.CreateOptions{}); err != nil {
+				return err
+			}
+		case "ValidatingWebhookConfiguration":
+			w := &admissionv1.ValidatingWebhookConfiguration{}
+			if err := yaml.Unmarshal(doc, w); err != nil {
+				return err
+			}
+			for i := range w.Webhooks {
+				w.Webhooks[i].ClientConfig = byURL(base, w.Webhooks[i].ClientConfig, ca)
+			}
+			if _, err := l.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, w, metav1.CreateOptions{}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func byURL(base string, c admissionv1.WebhookClientConfig, ca []byte) admissionv1.WebhookClientConfig {
+	path := ""
+	if c.Service != nil && c.Service.Path != nil {
+		path = *c.Service.Path
+	}
+	u := base + "/" + strings.TrimPrefix(path, "/")
+	return admissionv1.WebhookClientConfig{URL: &u, CABundle: ca}
+}
