@@ -127,3 +127,77 @@ func TestLivingInferenceService(t *testing.T) {
 	}
 	t.Logf("status:\n%s", r.out)
 }
+
+// livingISVC creates an InferenceService as Hopsworks does, on a living cluster, its
+// components' pods taking a KWOK failure stage where one is named.
+func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, transformer bool, predictorStage, transformerStage string, gpu bool) {
+	t.Helper()
+	u := fixtures.Serving{Name: name, Namespace: ns, ID: id, Standard: true, Transformer: transformer}.ISVC()
+	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "predictor", "containers")
+	c := containers[0].(map[string]any)
+	c["env"] = []any{map[string]any{"name": "STORAGE_URI", "value": "s3://hopsworks/Projects/p/Models/" + name + "/1"}}
+	if gpu {
+		c["resources"] = map[string]any{"limits": map[string]any{"nvidia.com/gpu": "1", "memory": "2Gi", "cpu": "1"}}
+	}
+	_ = unstructured.SetNestedSlice(u.Object, containers, "spec", "predictor", "containers")
+	if predictorStage != "" {
+		_ = unstructured.SetNestedStringMap(u.Object, map[string]string{testenv.StageAnnotation: predictorStage}, "spec", "predictor", "annotations")
+	}
+	if transformerStage != "" {
+		_ = unstructured.SetNestedStringMap(u.Object, map[string]string{testenv.StageAnnotation: transformerStage}, "spec", "transformer", "annotations")
+	}
+	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Failure modes on real KServe-made pods, played by KWOK stages: each ends in the state
+// Hopsworks would show, with the diagnosis naming the cause.
+func TestLivingFailureModes(t *testing.T) {
+	l := testenv.StartLiving(t)
+	ctx := context.Background()
+	ns := "living-failures"
+	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_failures"}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	livingISVC(t, l, ns, "download", 61, false, "init-crashloop", "", false)
+	livingISVC(t, l, ns, "crashy", 62, false, "main-crashloop", "", false)
+	livingISVC(t, l, ns, "oom", 63, false, "oomkilled", "", false)
+	livingISVC(t, l, ns, "gpu", 64, false, "", "", true)
+	livingISVC(t, l, ns, "pull", 65, false, "image-pull-backoff", "", false)
+	livingISVC(t, l, ns, "transform", 66, true, "", "main-crashloop", false)
+	for _, tc := range []struct {
+		name string
+		says []string
+	}{
+		// Hopsworks reads the main container's restartCount here (a quirk): with a real
+		// kubelet it stays 0 while the init container crash-loops, so Hopsworks never says
+		// Failed; the diagnosis does.
+		{"download", []string{"Status:     Starting", "Condition:  STOPPED unknown: Deployment is being prepared", "storage-initializer (init)  waiting CrashLoopBackOff",
+			"The predictor's storage-initializer cannot download the model"}},
+		{"crashy", []string{"Status:     Failed", "STARTED", "CrashLoopBackOff"}},
+		{"oom", []string{"Status:     Failed", "OOMKilled"}},
+		{"gpu", []string{"Status:     Failed", "SCHEDULED false", "Insufficient nvidia.com/gpu"}},
+		{"pull", []string{"ImagePullBackOff"}},
+		// KServe's Ready leaves TransformerReady out, and Hopsworks counts pods, not ready
+		// ones: Hopsworks says Running. The diagnosis says what it hides.
+		{"transform", []string{"Status:     Running", "TransformerReady=False", "The transformer's kserve-container script or model server crashes on start"}},
+	} {
+		var r result
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			r = pluginEnv(t, env, "status", tc.name, "-n", ns)
+			ok := true
+			for _, s := range tc.says {
+				ok = ok && strings.Contains(r.out, s)
+			}
+			if ok || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		contains(t, tc.name, r.out, tc.says...)
+		t.Logf("%s:\n%s", tc.name, r.out)
+	}
+}

@@ -8,12 +8,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 )
 
 // Living is a control plane that moves by itself: the real kube-scheduler and
@@ -39,7 +42,18 @@ func StartLiving(t testing.TB) *Living {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	// Kept when the test fails: the parts' logs are there.
+	dir, err := os.MkdirTemp("", "hopsdeploy-living-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the living cluster's logs: %s", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	})
 	e := &Env{Assets: assets, Dir: dir}
 	l := &Living{Env: e}
 	t.Cleanup(l.stop)
@@ -51,7 +65,11 @@ func StartLiving(t testing.TB) *Living {
 	l.run(t, filepath.Join(bin, "kube-scheduler"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0")
 	l.run(t, filepath.Join(bin, "kube-controller-manager"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0",
 		"--controllers=*", "--concurrent-deployment-syncs=5", "--node-monitor-grace-period=40s")
-	l.run(t, filepath.Join(bin, "kwok"), "--kubeconfig", e.Kubeconfig, "--config", filepath.Join(bin, "kwok-stages.yaml"), "--manage-all-nodes=false",
+	stages, err := kwokStages(filepath.Join(bin, "kwok-stages.yaml"), filepath.Join(RepoRoot(), "test", "kwok", "failure-stages.yaml"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.run(t, filepath.Join(bin, "kwok"), "--kubeconfig", e.Kubeconfig, "--config", stages, "--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-ip=127.0.0.1", "--node-port="+strconv.Itoa(kwokPort),
 		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort), "--cidr=10.0.0.1/24")
 	l.startKServe(t, bin)
@@ -85,6 +103,65 @@ func StartLiving(t testing.TB) *Living {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// FailureStages are the failure modes of test/kwok/failure-stages.yaml, by the value of the
+// pod annotation StageAnnotation; a pod without it lives as KWOK's own stages say.
+var FailureStages = map[string][]string{
+	// the KWOK stage each mode replaces
+	"init-crashloop":     {"pod-init-container-running", "pod-init-container-completed", "pod-ready"},
+	"main-crashloop":     {"pod-ready"},
+	"oomkilled":          {"pod-ready"},
+	"never-ready":        {"pod-ready"},
+	"image-pull-backoff": {"pod-ready"},
+}
+
+// StageAnnotation selects a pod's failure stage.
+const StageAnnotation = "hopsdeploy.test/stage"
+
+// kwokStages writes KWOK's own stages, each kept off the pods whose failure mode replaces
+// it, and the project's failure stages, into one file in dir.
+func kwokStages(kwokFile, failureFile, dir string) (string, error) {
+	replaced := map[string][]any{}
+	for mode, stages := range FailureStages {
+		for _, st := range stages {
+			replaced[st] = append(replaced[st], mode)
+		}
+	}
+	b, err := os.ReadFile(kwokFile)
+	if err != nil {
+		return "", err
+	}
+	var out []byte
+	for _, doc := range strings.Split(string(b), "\n---") {
+		var st map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &st); err != nil {
+			return "", fmt.Errorf("%s: %v", kwokFile, err)
+		}
+		if st == nil {
+			continue
+		}
+		name, _, _ := unstructured.NestedString(st, "metadata", "name")
+		if modes := replaced[name]; len(modes) > 0 {
+			exprs, _, _ := unstructured.NestedSlice(st, "spec", "selector", "matchExpressions")
+			exprs = append(exprs, map[string]any{"key": `.metadata.annotations["` + StageAnnotation + `"]`, "operator": "NotIn", "values": modes})
+			if err := unstructured.SetNestedSlice(st, exprs, "spec", "selector", "matchExpressions"); err != nil {
+				return "", err
+			}
+		}
+		y, err := yaml.Marshal(st)
+		if err != nil {
+			return "", err
+		}
+		out = append(append(out, "---\n"...), y...)
+	}
+	own, err := os.ReadFile(failureFile)
+	if err != nil {
+		return "", err
+	}
+	out = append(append(out, "---\n"...), own...)
+	path := filepath.Join(dir, "kwok-stages.yaml")
+	return path, os.WriteFile(path, out, 0o600)
 }
 
 // kwokNode is a node that KWOK manages: capacity for models, but no GPU.
