@@ -274,6 +274,23 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 	case state.Running:
 		return &Diagnosis{Healthy: true, Cause: "The deployment is running and ready.", Next: logsCmd(" -f")}
 	case state.Idle:
+		if s.Mode() == state.ModeStandard {
+			// Hopsworks reads "Ready with no pods" as Knative's scale to zero; Standard mode
+			// has no Knative: the pods are being replaced, or were removed.
+			count := map[string]int{}
+			for i := range in.Pods {
+				count[state.ComponentOf(&in.Pods[i])]++
+			}
+			missing := "predictor"
+			if count["predictor"] > 0 {
+				missing = "transformer"
+			}
+			return &Diagnosis{
+				Cause: fmt.Sprintf("Hopsworks says Idle because KServe says Ready while the %s has no pod, but KServe Standard mode does not scale to zero: its pods are being replaced (a rollout re-creating them) or were removed.", missing),
+				Evidence: []string{fmt.Sprintf("InferenceService Ready=True; pods: %d predictor, %d transformer", count["predictor"], count["transformer"]),
+					"deployment mode Standard (RawDeployment): no Knative, no scale to zero"},
+				Next:     fmt.Sprintf("watch it: kubectl hopsdeploy status %s -n %s --watch; if no pod comes back: kubectl get deploy,rs -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Name), q(s.Namespace), q(s.Namespace), q(s.Name))}
+		}
 		return &Diagnosis{Healthy: true,
 			Cause:    "Scaled to zero by Knative: no pod runs until a request arrives. This is not a failure; the first prediction waits for a cold start.",
 			Evidence: []string{"InferenceService Ready=True with no pods"},

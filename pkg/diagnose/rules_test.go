@@ -32,6 +32,7 @@ func TestEveryRuleOnItsScenario(t *testing.T) {
 		{"imagepull", "", "", "cannot start: its image", ""},
 		{"readinessfailing", "", "", "fails its readiness probe", ""},
 		{"idle", "Idle", "", "Scaled to zero", ""},
+		{"standardgap", "Idle", "", "Standard mode does not scale to zero", "--watch"},
 		{"stopping", "Stopping", "", "Being stopped", ""},
 		{"leftbehind", "", "", "left behind", ""},
 		{"startscheduling", "Starting", "SCHEDULED", "waiting for its pods to be scheduled", ""},

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,81 @@ func TestLivingFailureModes(t *testing.T) {
 		}
 		contains(t, tc.name, r.out, tc.says...)
 		t.Logf("%s:\n%s", tc.name, r.out)
+	}
+}
+
+// A deployment's life on the living cluster, watched: created (Starting, then Running), its
+// spec changed as Hopsworks changes it (a new revision), deleted (Stopping, then gone).
+func TestLivingLifecycle(t *testing.T) {
+	l := testenv.StartLiving(t)
+	ctx := context.Background()
+	ns := "living-life"
+	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_life"}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	livingISVC(t, l, ns, "churn", 71, true, "", "", false)
+	r := pluginEnv(t, env, "status", "churn", "-n", ns, "--watch", "--until", "ready", "--timeout", "90s")
+	if r.code != 0 {
+		t.Fatalf("watch until ready: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	t.Logf("created, watched:\n%s", r.out)
+	contains(t, "watch of a start", r.out, "Starting", "Running")
+
+	// Hopsworks updates a deployment by writing a new revision and the new spec.
+	isvc, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Get(ctx, "churn", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := isvc.GetLabels()
+	labels["serving.hops.works/revision"] = "20261126"
+	isvc.SetLabels(labels)
+	containers, _, _ := unstructured.NestedSlice(isvc.Object, "spec", "predictor", "containers")
+	containers[0].(map[string]any)["image"] = "docker.hops.works/python-env:4.3"
+	_ = unstructured.SetNestedSlice(isvc.Object, containers, "spec", "predictor", "containers")
+	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Update(ctx, isvc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r = pluginEnv(t, env, "status", "churn", "-n", ns, "--watch", "--until", "ready", "--timeout", "90s")
+	t.Logf("updated, watched (exit %d):\n%s%s", r.code, r.out, r.err)
+	// The rollout ends with the new ReplicaSet's pods only: counts are not doubled.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r = pluginEnv(t, env, "status", "churn", "-n", ns)
+		if strings.Contains(r.out, "Instances:  predictor 1/1 ready, transformer 1/1 ready") && strings.Count(r.out, "  pod churn-predictor-") == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	contains(t, "after the rollout", r.out, "Status:     Running", "Instances:  predictor 1/1 ready, transformer 1/1 ready", "INFERENCESERVICE generation 2")
+	if n := strings.Count(r.out, "  pod churn-predictor-"); n != 1 {
+		t.Errorf("%d predictor pods after the rollout, want 1:\n%s", n, r.out)
+	}
+	pods, err := l.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "component=predictor"})
+	var current []corev1.Pod
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil { // the old one may still terminate (its grace period)
+			current = append(current, p)
+		}
+	}
+	if err != nil || len(current) != 1 || current[0].Spec.Containers[0].Image != "docker.hops.works/python-env:4.3" {
+		var seen []string
+		for _, p := range pods.Items {
+			seen = append(seen, fmt.Sprintf("%s %s deleting=%v labels=%v", p.Name, p.Spec.Containers[0].Image, p.DeletionTimestamp != nil, p.Labels))
+		}
+		t.Errorf("the predictor's pod after the rollout should be the new spec's: %v\n%s", err, strings.Join(seen, "\n"))
+	}
+
+	// Deleted: Stopping while the pods terminate, then nothing in the cluster.
+	if err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Delete(ctx, "churn", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r = pluginEnv(t, env, "status", "churn", "-n", ns, "--watch", "--until", "stopped", "--timeout", "90s")
+	t.Logf("deleted, watched (exit %d):\n%s%s", r.code, r.out, r.err)
+	if r.code != 0 || !strings.Contains(r.out, "Stopping") {
+		t.Errorf("until stopped after deletion: exit %d", r.code)
+	}
+	if r = pluginEnv(t, env, "status", "churn", "-n", ns); r.code != 1 || !strings.Contains(r.err, "not found") {
+		t.Errorf("after the deletion: exit %d %q", r.code, r.err)
 	}
 }
