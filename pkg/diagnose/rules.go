@@ -289,7 +289,7 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 				Cause: fmt.Sprintf("Hopsworks says Idle because KServe says Ready while the %s has no pod, but KServe Standard mode does not scale to zero: its pods are being replaced (a rollout re-creating them) or were removed.", missing),
 				Evidence: []string{fmt.Sprintf("InferenceService Ready=True; pods: %d predictor, %d transformer", count["predictor"], count["transformer"]),
 					"deployment mode Standard (RawDeployment): no Knative, no scale to zero"},
-				Next:     fmt.Sprintf("watch it: kubectl hopsdeploy status %s -n %s --watch; if no pod comes back: kubectl get deploy,rs -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Name), q(s.Namespace), q(s.Namespace), q(s.Name))}
+				Next: fmt.Sprintf("watch it: kubectl hopsdeploy status %s -n %s --watch; if no pod comes back: kubectl get deploy,rs -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Name), q(s.Namespace), q(s.Namespace), q(s.Name))}
 		}
 		return &Diagnosis{Healthy: true,
 			Cause:    "Scaled to zero by Knative: no pod runs until a request arrives. This is not a failure; the first prediction waits for a cold start.",
