@@ -9,6 +9,7 @@
 #                                            module: go install refuses modules with replace lines
 #   kserve/                                  its CRDs, inferenceservice-config and webhook
 #                                            manifests, from the same module
+#   kwok-crd/                                KWOK's Logs CRD (logs are configured per pod)
 #   kwok-stages.yaml                         KWOK's own lifecycle stages from its module (nodes:
 #                                            initialize, heartbeat; pods: create, init containers,
 #                                            ready, complete, delete); the project's failure
@@ -64,6 +65,10 @@ kwok_stages() {
       "$mod"/kustomize/stage/pod/general/pod-*.yaml; do
       echo "---"; cat "$f"
     done; } > "$DEST/kwok-stages.yaml"
+  # The Logs CRD: container logs are configured per pod, as pods come.
+  mkdir -p "$DEST/kwok-crd"
+  cp "$mod/kustomize/crd/bases/kwok.x-k8s.io_logs.yaml" "$DEST/kwok-crd/"
+  chmod -R u+w "$DEST/kwok-crd"
 }
 
 start=$(date +%s)

@@ -10,9 +10,11 @@ package logs
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Target is one container of one pod, and the instance (container ID) being streamed.
@@ -71,18 +73,26 @@ func (s Selection) Targets(p *corev1.Pod) []Target {
 
 // ContainerID is the ID of the instance whose log the kubelet serves (as the kubelet's
 // validateContainerLogStatus picks it): the running one, else the terminated one, else the
-// last terminated one. Empty while the container has not started.
+// last terminated one. Empty while the container has not started. A kubelet that reports no
+// container IDs (KWOK, some virtual kubelets) gets one made of the instance's start time,
+// which is the same for an instance while it runs and after it ended.
 func ContainerID(cs corev1.ContainerStatus) string {
+	id := func(reported string, started metav1.Time) string {
+		if reported != "" {
+			return reported
+		}
+		return "unreported://" + cs.Name + "@" + started.UTC().Format(time.RFC3339Nano)
+	}
 	switch {
 	case cs.State.Running != nil:
-		return cs.ContainerID
+		return id(cs.ContainerID, cs.State.Running.StartedAt)
 	case cs.State.Terminated != nil:
 		if cs.State.Terminated.ContainerID != "" {
 			return cs.State.Terminated.ContainerID
 		}
-		return cs.ContainerID
+		return id(cs.ContainerID, cs.State.Terminated.StartedAt)
 	case cs.LastTerminationState.Terminated != nil:
-		return cs.LastTerminationState.Terminated.ContainerID
+		return id(cs.LastTerminationState.Terminated.ContainerID, cs.LastTerminationState.Terminated.StartedAt)
 	}
 	return ""
 }

@@ -1,9 +1,13 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,4 +281,122 @@ func TestLivingLifecycle(t *testing.T) {
 	if r = pluginEnv(t, env, "status", "churn", "-n", ns); r.code != 1 || !strings.Contains(r.err, "not found") {
 		t.Errorf("after the deletion: exit %d %q", r.code, r.err)
 	}
+}
+
+// Logs through KWOK's kubelet on KServe-made pods, and `logs -f` following a rollout: the new
+// pod is picked up, the old one ends, no line is lost or doubled.
+func TestLivingLogsThroughARollout(t *testing.T) {
+	l := testenv.StartLiving(t)
+	ctx := context.Background()
+	ns := "living-logs"
+	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_logs"}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	livingISVC(t, l, ns, "fraud", 81, false, "", "", false)
+	pluginEnv(t, env, "status", "fraud", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
+	predictor := func() string {
+		pods, err := l.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "component=predictor"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
+				return p.Name
+			}
+		}
+		return ""
+	}
+	old := predictor()
+	now := time.Now()
+	if err := l.Logs.Append(ns, old, "storage-initializer", now.Add(-time.Minute), "Downloading s3://hopsworks/Projects/p/Models/fraud/1", "Download complete"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Logs.Append(ns, old, "kserve-container", now, "INFO:root:Loading model fraud", "INFO:root:Model loaded"); err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if r = pluginEnv(t, env, "logs", "fraud", "-n", ns, "-o", "raw"); r.out == "INFO:root:Loading model fraud\nINFO:root:Model loaded\n" {
+			break
+		}
+	}
+	if r.out != "INFO:root:Loading model fraud\nINFO:root:Model loaded\n" {
+		p, _ := l.Kube.CoreV1().Pods(ns).Get(ctx, old, metav1.GetOptions{})
+		t.Fatalf("logs through KWOK: exit %d %q %q\npod %s phase %s statuses %+v", r.code, r.out, r.err, old, p.Status.Phase, p.Status.ContainerStatuses)
+	}
+	r = pluginEnv(t, env, "logs", "fraud", "-n", ns, "--container", "storage-initializer", "-o", "raw").must(t)
+	if r.out != "Downloading s3://hopsworks/Projects/p/Models/fraud/1\nDownload complete\n" {
+		t.Errorf("the storage-initializer's log: %q", r.out)
+	}
+
+	// Follow, then roll out a new revision.
+	fctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(fctx, testenv.PluginBin, "logs", "fraud", "-n", ns, "-f", "-o", "raw", "--tail", "0")
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // the follower is attached
+	for i := 0; i < 5; i++ {
+		_ = l.Logs.Append(ns, old, "kserve-container", time.Now(), fmt.Sprintf("old %d", i))
+	}
+	isvc, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Get(ctx, "fraud", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	containers, _, _ := unstructured.NestedSlice(isvc.Object, "spec", "predictor", "containers")
+	containers[0].(map[string]any)["image"] = "docker.hops.works/python-env:4.3"
+	_ = unstructured.SetNestedSlice(isvc.Object, containers, "spec", "predictor", "containers")
+	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Update(ctx, isvc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var fresh string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if p := predictor(); p != "" && p != old {
+			fresh = p
+			break
+		}
+	}
+	if fresh == "" {
+		t.Fatal("no new predictor pod after the update")
+	}
+	time.Sleep(2 * time.Second) // the follower has seen the new pod
+	for i := 0; i < 5; i++ {
+		_ = l.Logs.Append(ns, fresh, "kserve-container", time.Now(), fmt.Sprintf("new %d", i))
+	}
+	want := []string{"old 0", "old 1", "old 2", "old 3", "old 4", "new 0", "new 1", "new 2", "new 3", "new 4"}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if len(lines(out.String())) >= len(want) {
+			break
+		}
+	}
+	time.Sleep(time.Second) // a doubled line would arrive now
+	_ = cmd.Process.Signal(os.Interrupt)
+	_ = cmd.Wait()
+	if got := lines(out.String()); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("followed through the rollout: %q, want %q\nstderr: %s", got, want, errb.String())
+	}
+	t.Logf("stderr of the follower:\n%s", errb.String())
+}
+
+// lockedBuffer is a bytes.Buffer safe for a process writing while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

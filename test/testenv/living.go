@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,7 +29,8 @@ import (
 // status is written by the tests.
 type Living struct {
 	*Env
-	procs []*exec.Cmd
+	procs      []*exec.Cmd
+	stopBridge func()
 }
 
 // LivingNodes are the KWOK nodes: 8 CPUs and 32 GiB each, no GPU.
@@ -57,10 +60,21 @@ func StartLiving(t testing.TB) *Living {
 	e := &Env{Assets: assets, Dir: dir}
 	l := &Living{Env: e}
 	t.Cleanup(l.stop)
-	// KServe's own CRDs, not the test copy of the InferenceService's.
-	if err := e.startControlPlane(filepath.Join(bin, "kserve", "crd")); err != nil {
+	// KServe's own CRDs, not the test copy of the InferenceService's; KWOK's Logs.
+	if err := e.startControlPlane(filepath.Join(bin, "kserve", "crd"), filepath.Join(bin, "kwok-crd")); err != nil {
 		t.Fatal(err)
 	}
+	// Container logs: the sandbox's files, served by KWOK's kubelet through the bridge.
+	root := filepath.Join(dir, "logs")
+	e.Logs = logserver.Writer{Root: root}
+	bctx, stopBridge := context.WithCancel(context.Background())
+	l.stopBridge = stopBridge
+	go (&kwoklogs.Bridge{Root: root, Kube: e.Kube, Dyn: e.Dyn}).Run(bctx)
+	kwokCA, err := webhookCert(filepath.Join(dir, "kwok-serving"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = kwokCA // the API server does not verify kubelets here (no --kubelet-certificate-authority)
 	kwokPort := freePort(t)
 	l.run(t, filepath.Join(bin, "kube-scheduler"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0")
 	l.run(t, filepath.Join(bin, "kube-controller-manager"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0",
@@ -71,7 +85,8 @@ func StartLiving(t testing.TB) *Living {
 	}
 	l.run(t, filepath.Join(bin, "kwok"), "--kubeconfig", e.Kubeconfig, "--config", stages, "--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-ip=127.0.0.1", "--node-port="+strconv.Itoa(kwokPort),
-		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort), "--cidr=10.0.0.1/24")
+		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort), "--cidr=10.0.0.1/24", "--enable-crds=Logs",
+		"--tls-cert-file="+filepath.Join(dir, "kwok-serving", "tls.crt"), "--tls-private-key-file="+filepath.Join(dir, "kwok-serving", "tls.key"))
 	l.startKServe(t, bin)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -210,6 +225,9 @@ func (l *Living) logTail(part string) string {
 }
 
 func (l *Living) stop() {
+	if l.stopBridge != nil {
+		l.stopBridge()
+	}
 	for _, p := range l.procs {
 		_ = p.Process.Kill()
 		_, _ = p.Process.Wait()

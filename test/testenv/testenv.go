@@ -106,10 +106,10 @@ func StartWith(logRoot string) (*Env, error) {
 
 // startControlPlane starts envtest's etcd and kube-apiserver with the CRDs in a folder, and the clients
 // and admin kubeconfig of the Env.
-func (e *Env) startControlPlane(crds string) error {
+func (e *Env) startControlPlane(crds ...string) error {
 	e.env = &envtest.Environment{
 		BinaryAssetsDirectory: e.Assets,
-		CRDDirectoryPaths:     []string{crds},
+		CRDDirectoryPaths:     crds,
 		ErrorIfCRDPathMissing: true,
 	}
 	// Do not depend on the host having a routable interface (see k8s-test-env.md).
