@@ -301,10 +301,19 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 				Evidence: podNames(in.Pods),
 				Next:     fmt.Sprintf("if they stay, delete them: kubectl delete pod -n %s -l %s=%s", q(s.Namespace), state.LabelName, q(s.Name))}
 		}
+		if in.ISVC != nil && in.ISVC.StopRequested {
+			return &Diagnosis{Cause: fmt.Sprintf("Being stopped through KServe's stop annotation: the controller removes its objects and %d pod(s) still run.", len(in.Pods)),
+				Evidence: append([]string{state.AnnotKServeStop + ": true"}, podNames(in.Pods)...),
+				Next:     fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", q(s.Name), q(s.Namespace))}
+		}
 		return &Diagnosis{Cause: fmt.Sprintf("Being stopped: the InferenceService is being deleted and %d pod(s) still run.", len(in.Pods)),
 			Evidence: append([]string{"InferenceService has a deletionTimestamp (finalizers: " + strings.Join(s.ISVC.GetFinalizers(), ", ") + ")"}, podNames(in.Pods)...),
 			Next:     fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", q(s.Name), q(s.Namespace))}
 	case state.Stopped:
+		if in.ISVC != nil && in.ISVC.StopRequested {
+			return &Diagnosis{Healthy: true, Cause: "Stopped through KServe's stop annotation: the InferenceService is kept, nothing of it runs.",
+				Evidence: []string{state.AnnotKServeStop + ": true"}, Next: logsCmd(" --source history")}
+		}
 		return &Diagnosis{Healthy: true, Cause: "Stopped: nothing of it runs in the cluster.", Next: logsCmd(" --source history")}
 	}
 	if in.ISVC != nil && (!in.ISVC.HasStatus || !in.ISVC.HasConditions) {

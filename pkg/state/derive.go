@@ -108,6 +108,11 @@ type ISVC struct {
 	HasStatus     bool
 	HasConditions bool
 	Conditions    []ISVCCondition
+	// StopRequested is KServe's own stop (annotation serving.kserve.io/stop: "true", acted
+	// on: the InferenceService has a Stopped condition): the controller deletes the component
+	// objects and keeps the InferenceService. Hopsworks stops by deleting the
+	// InferenceService instead; either way the deployment is not deployed.
+	StopRequested bool
 }
 
 // DeploymentStatus holds the parts of an apps/v1 Deployment status that the DEFAULT tool reads.
@@ -172,9 +177,12 @@ func ComponentOf(p *corev1.Pod) string {
 
 func countComponents(pods []corev1.Pod) (pred, trans int) {
 	for i := range pods {
-		if ComponentOf(&pods[i]) == "predictor" {
+		// The backend counts every other pod as a transformer; Hopsworks deploys no
+		// explainers, so an explainer's pod (a foreign InferenceService) counts as neither.
+		switch ComponentOf(&pods[i]) {
+		case "predictor":
 			pred++
-		} else {
+		case "transformer":
 			trans++
 		}
 	}
@@ -200,7 +208,8 @@ func notDeployed(in Input, objectExists bool) (Status, Condition) {
 // deriveKServe is KubeKServeController.getServingStatusAndCondition (docs/hopsworks-state.md §3).
 func deriveKServe(in Input) (Status, Condition) {
 	if !in.Deployed {
-		return notDeployed(in, in.ISVC != nil)
+		// A stop through KServe's annotation keeps the object: it is Stopped once no pod is left.
+		return notDeployed(in, in.ISVC != nil && !in.ISVC.StopRequested)
 	}
 	if in.ISVC == nil || !in.ISVC.HasStatus || !in.ISVC.HasConditions {
 		return Starting, inProgress(TypeScheduled, msgScheduledInProgress)

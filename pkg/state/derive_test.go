@@ -202,6 +202,12 @@ func TestDeriveKServe(t *testing.T) {
 			Running, `READY/true/"Deployment is ready"`, 1, 1},
 		{"running: pods counted, not readiness", Input{Deployed: true, ArtifactExists: true, Revision: "1", ISVC: isvc(1, "1", readyTrue), Pods: []corev1.Pod{readyPod(), pod()}},
 			Running, `READY/true/"Deployment is ready"`, 2, 0},
+		{"stopped through KServe's annotation: the object stays, no pod", Input{ArtifactExists: true, Revision: "1", ISVC: &ISVC{Generation: 2, RevisionLabel: "1", StopRequested: true}},
+			Stopped, `STOPPED/true/"Deployment is not running"`, 0, 0},
+		{"stopping through KServe's annotation: pods left", Input{ArtifactExists: true, Revision: "1", ISVC: &ISVC{Generation: 2, RevisionLabel: "1", StopRequested: true}, Pods: []corev1.Pod{readyPod()}},
+			Stopping, `SCHEDULED/null/"Waiting for being unscheduled"`, 1, 0},
+		{"an explainer's pod is no transformer", Input{Deployed: true, ArtifactExists: true, Revision: "1", ISVC: isvc(1, "1", readyTrue), Pods: []corev1.Pod{readyPod(), readyPod(component("explainer"))}},
+			Running, `READY/true/"Deployment is ready"`, 1, 0},
 		{"Ready with an unexpected value reads as true", Input{Deployed: true, ArtifactExists: true, Revision: "1", ISVC: isvc(1, "1", ISVCCondition{Type: "Ready", Status: ""}), Pods: []corev1.Pod{readyPod()}},
 			Running, `READY/true/"Deployment is ready"`, 1, 0},
 	}

@@ -47,8 +47,8 @@ func FromCluster(s *Snapshot) Input {
 	}
 
 	if s.ISVC != nil {
-		in.Deployed = s.ISVC.GetDeletionTimestamp() == nil
 		in.ISVC = ParseISVC(s.ISVC)
+		in.Deployed = s.ISVC.GetDeletionTimestamp() == nil && !in.ISVC.StopRequested
 	}
 	rev := ""
 	if s.ISVC != nil {

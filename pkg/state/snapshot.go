@@ -127,12 +127,16 @@ func (s *Snapshot) HasTransformer() bool {
 	return false
 }
 
+// AnnotKServeStop is KServe's stop annotation (0.15 and later).
+const AnnotKServeStop = "serving.kserve.io/stop"
+
 // ParseISVC reads the fields the backend uses from an InferenceService.
 func ParseISVC(u *unstructured.Unstructured) *ISVC {
 	if u == nil {
 		return nil
 	}
 	out := &ISVC{Generation: u.GetGeneration(), RevisionLabel: u.GetLabels()[LabelRevision]}
+	stop := strings.EqualFold(u.GetAnnotations()[AnnotKServeStop], "true")
 	status, ok := u.Object["status"].(map[string]any)
 	if !ok || status == nil {
 		return out
@@ -147,6 +151,11 @@ func ParseISVC(u *unstructured.Unstructured) *ISVC {
 		m, _ := r.(map[string]any)
 		str := func(k string) string { s, _ := m[k].(string); return s }
 		out.Conditions = append(out.Conditions, ISVCCondition{Type: str("type"), Status: str("status"), Reason: str("reason"), Message: str("message")})
+		// KServe acts on its stop annotation where it writes a Stopped condition; where it
+		// does not (KServe 0.15 in Standard mode), the annotation changes nothing.
+		if str("type") == "Stopped" && stop {
+			out.StopRequested = true
+		}
 	}
 	return out
 }

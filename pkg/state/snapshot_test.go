@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func TestPodSelectorOfADefaultDeployment(t *testing.T) {
@@ -19,5 +20,33 @@ func TestPodSelectorOfADefaultDeployment(t *testing.T) {
 	d.Spec.Template.Labels[LabelName] = "legacy"
 	if sel, _ := s.PodSelector(); sel != LabelName+"=legacy" {
 		t.Errorf("a template with the name label: %q", sel)
+	}
+}
+
+// KServe's stop annotation counts where KServe acts on it, that is where it writes a Stopped
+// condition; KServe 0.15 in Standard mode ignores it, and so does the derivation.
+func TestStopAnnotationCountsWhereKServeActsOnIt(t *testing.T) {
+	isvc := func(stop string, conds ...any) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"name": "m"}, "status": map[string]any{"conditions": conds}}}
+		if stop != "" {
+			u.SetAnnotations(map[string]string{AnnotKServeStop: stop})
+		}
+		return u
+	}
+	stopped := map[string]any{"type": "Stopped", "status": "True"}
+	ready := map[string]any{"type": "Ready", "status": "True"}
+	for _, tc := range []struct {
+		u    *unstructured.Unstructured
+		want bool
+	}{
+		{isvc("true", ready, stopped), true},
+		{isvc("TRUE", stopped), true},
+		{isvc("true", ready), false}, // not acted on
+		{isvc("false", stopped), false},
+		{isvc("", stopped), false},
+	} {
+		if got := ParseISVC(tc.u).StopRequested; got != tc.want {
+			t.Errorf("%v: StopRequested %v, want %v", tc.u.Object, got, tc.want)
+		}
 	}
 }

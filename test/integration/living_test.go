@@ -145,6 +145,11 @@ func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, transf
 		c["resources"] = map[string]any{"limits": map[string]any{"nvidia.com/gpu": "1", "memory": "2Gi", "cpu": "1"}}
 	}
 	_ = unstructured.SetNestedSlice(u.Object, containers, "spec", "predictor", "containers")
+	// A short grace period keeps the tests quick: KWOK removes a deleted pod when it ends.
+	_ = unstructured.SetNestedField(u.Object, int64(2), "spec", "predictor", "terminationGracePeriodSeconds")
+	if transformer {
+		_ = unstructured.SetNestedField(u.Object, int64(2), "spec", "transformer", "terminationGracePeriodSeconds")
+	}
 	if predictorStage != "" {
 		_ = unstructured.SetNestedStringMap(u.Object, map[string]string{testenv.StageAnnotation: predictorStage}, "spec", "predictor", "annotations")
 	}
@@ -399,4 +404,42 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// KServe's own stop annotation (serving.kserve.io/stop): KServe 0.15 acts on it in Knative
+// mode only and writes no Stopped condition in Standard mode, where the pods keep running.
+// The plugin says what KServe does: Running, not Stopping. (Where KServe acts on it, the
+// Stopped condition makes the deployment Stopping, then Stopped: unit-tested in pkg/state.)
+func TestLivingKServeStopAnnotationInStandardMode(t *testing.T) {
+	l := testenv.StartLiving(t)
+	ctx := context.Background()
+	ns := "living-stop"
+	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_stop"}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	livingISVC(t, l, ns, "paused", 91, false, "", "", false)
+	pluginEnv(t, env, "status", "paused", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
+	isvc, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Get(ctx, "paused", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := isvc.GetAnnotations()
+	a["serving.kserve.io/stop"] = "true"
+	isvc.SetAnnotations(a)
+	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Update(ctx, isvc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The annotation reaches the pod template: a rollout, then Running again.
+	var r result
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		r = pluginEnv(t, env, "status", "paused", "-n", ns)
+		if strings.Contains(r.out, "Instances:  predictor 1/1 ready") && strings.Contains(r.out, "Status:     Running") {
+			break
+		}
+	}
+	contains(t, "after the stop annotation", r.out, "Status:     Running", "Instances:  predictor 1/1 ready")
+	if strings.Contains(r.out, "Stopping") {
+		t.Errorf("the plugin says Stopping where KServe does not stop:\n%s", r.out)
+	}
 }
