@@ -144,8 +144,7 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 			fmt.Fprintln(b, strings.TrimRight(line, " "))
 		}
 		if ms := isvc.ModelStatus; ms != nil {
-			j, _ := json.Marshal(ms)
-			fmt.Fprintf(b, "  modelStatus: %s\n", term.Sanitize(string(j)))
+			fmt.Fprintf(b, "  model: %s\n", term.Sanitize(ModelStatusLine(ms)))
 		}
 	}
 
@@ -281,4 +280,55 @@ func StatusChange(w io.Writer, at time.Time, r *diagnose.Report, s *Style) error
 	}
 	_, err := fmt.Fprintf(w, "%s  %-8s  %s  (instances %d)\n", ts, s.StatusWord(r.Status), s.Condition(r), r.AvailableInstances)
 	return err
+}
+
+// ModelStatusLine renders KServe's status.modelStatus in words: the transition, the model's
+// active and target states, the copies, and the last failure with its exit code.
+func ModelStatusLine(ms map[string]any) string {
+	str := func(path ...string) string {
+		v, _, _ := unstructured.NestedFieldNoCopy(ms, path...)
+		switch x := v.(type) {
+		case string:
+			return x
+		case int64, float64:
+			return fmt.Sprint(x)
+		}
+		return ""
+	}
+	var parts []string
+	if t := str("transitionStatus"); t != "" {
+		parts = append(parts, t)
+	}
+	if a := str("states", "activeModelState"); a != "" {
+		state := a
+		if tg := str("states", "targetModelState"); tg != "" && tg != a {
+			state += " (target " + tg + ")"
+		}
+		parts = append(parts, state)
+	}
+	if n := str("copies", "totalCopies"); n != "" {
+		c := n + " copies"
+		if f := str("copies", "failedCopies"); f != "" && f != "0" {
+			c += ", " + f + " failed"
+		}
+		parts = append(parts, c)
+	}
+	if _, ok, _ := unstructured.NestedMap(ms, "lastFailureInfo"); ok {
+		f := "last failure"
+		if r := str("lastFailureInfo", "reason"); r != "" {
+			f += ": " + r
+		}
+		if code := str("lastFailureInfo", "exitCode"); code != "" {
+			f += " exit " + code
+		}
+		if m := str("lastFailureInfo", "message"); m != "" {
+			f += ": " + m
+		}
+		parts = append(parts, f)
+	}
+	if len(parts) == 0 {
+		j, _ := json.Marshal(ms)
+		return string(j)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -121,7 +121,8 @@ func TestLivingInferenceService(t *testing.T) {
 		t.Fatalf("the InferenceService did not become ready: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 	r = pluginEnv(t, env, "status", "fraud", "-n", ns).must(t)
-	contains(t, "status of a real InferenceService", r.out, "Status:     Running", "Condition:  READY true", "Instances:  predictor 1/1 ready", "KServe Standard")
+	contains(t, "status of a real InferenceService", r.out, "Status:     Running", "Condition:  READY true", "Instances:  predictor 1/1 ready", "KServe Standard",
+		"PredictorReady=True", "model: UpToDate; Loaded; 1 copies")
 	pods, err := l.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 	if err != nil || len(pods.Items) != 1 {
 		t.Fatalf("pods: %v %d", err, len(pods.Items))
