@@ -32,7 +32,9 @@ func Steps(s *state.Snapshot) (pod string, steps []Step) {
 	names := []string{"SCHEDULED", "INITIALIZED", "STARTED", "READY"}
 	if len(in.Pods) == 0 {
 		detail := "no pod exists"
-		if state.Derive(in).Status == state.Idle {
+		if state.Derive(in).Status == state.Idle && s.Mode() == state.ModeStandard {
+			detail = "no pod while KServe says Ready: Standard mode does not scale to zero (pods being replaced?)"
+		} else if state.Derive(in).Status == state.Idle {
 			detail = "no pod: scaled to zero, which is not a failure"
 		}
 		for i, n := range names {
