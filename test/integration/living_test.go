@@ -287,6 +287,14 @@ func TestLivingLifecycle(t *testing.T) {
 	if r = pluginEnv(t, env, "status", "churn", "-n", ns); r.code != 1 || !strings.Contains(r.err, "not found") {
 		t.Errorf("after the deletion: exit %d %q", r.code, r.err)
 	}
+	// With the lines it left in OpenSearch, the deleted deployment is Stopped, as in Hopsworks.
+	osURL := testenv.OpenSearchURL(t)
+	if err := testenv.BulkLoad(osURL, []fixtures.LogDoc{{Timestamp: time.Now().Add(-time.Minute), Message: "INFO:root:Shutting down", Serving: "churn",
+		Component: "predictor", Container: "kserve-container", Project: "living_life", Host: "kwok-node-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	r = pluginEnv(t, append(env, "HOPSDEPLOY_OPENSEARCH_URL="+osURL), "status", "churn", "-n", ns).must(t)
+	contains(t, "a deleted deployment with history", r.out, "Status:     Stopped", "Condition:  STOPPED true: Deployment is not running")
 }
 
 // Logs through KWOK's kubelet on KServe-made pods, and `logs -f` following a rollout: the new
