@@ -21,10 +21,7 @@ DEST=${1:?usage: provision-living-cluster.sh DEST}
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
-. "$(dirname "$0")/k8s-build-lib.sh"
-log() { printf '[provision] %s\n' "$*" >&2; }
-stamp_ok() { [ -x "$DEST/$1" ] && [ "$(cat "$DEST/.$1.version" 2>/dev/null)" = "$2" ]; }
-stamp() { echo "$2" > "$DEST/.$1.version"; }
+. "$(dirname "$0")/provision-lib.sh"
 
 build_controllers() {
   if stamp_ok kube-scheduler "$K8S_VERSION" && stamp_ok kube-controller-manager "$K8S_VERSION"; then
@@ -64,7 +61,8 @@ kwok_stages() {
   { for f in "$mod"/kustomize/stage/node/fast/node-initialize.yaml "$mod"/kustomize/stage/node/heartbeat/node-heartbeat.yaml \
       "$mod"/kustomize/stage/pod/general/pod-*.yaml; do
       echo "---"; cat "$f"
-    done; } > "$DEST/kwok-stages.yaml"
+    done; } > "$DEST/kwok-stages.yaml.tmp"
+  mv "$DEST/kwok-stages.yaml.tmp" "$DEST/kwok-stages.yaml" # whole, for a test reading it now
   # The Logs CRD: container logs are configured per pod, as pods come.
   mkdir -p "$DEST/kwok-crd"
   cp "$mod/kustomize/crd/bases/kwok.x-k8s.io_logs.yaml" "$DEST/kwok-crd/"

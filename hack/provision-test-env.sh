@@ -11,11 +11,8 @@ DEST=${1:?usage: provision-test-env.sh DEST}
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
-. "$(dirname "$0")/k8s-build-lib.sh"
-log() { printf '[provision] %s\n' "$*" >&2; }
+. "$(dirname "$0")/provision-lib.sh"
 
-stamp_ok() { [ -x "$DEST/$1" ] && [ "$(cat "$DEST/.$1.version" 2>/dev/null)" = "$2" ]; }
-stamp() { echo "$2" > "$DEST/.$1.version"; }
 
 work() { local w; w=$(mktemp -d); echo "$w"; }
 

@@ -24,13 +24,8 @@ import (
 // Deployment, and the real controller-manager, scheduler and KWOK do the rest; the plugin
 // reads what they wrote (ReplicaSet-made pods, the scheduler's own message, conditions).
 func TestLivingDefaultDeployment(t *testing.T) {
-	l := testenv.StartLiving(t)
-	ctx := context.Background()
-	ns := "living-default"
-	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_default"}); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	l, env := livingProject(t, "living-default")
+	ctx, ns := context.Background(), "living-default"
 	create := func(name string, id int, gpu bool) {
 		d := fixtures.Serving{Name: name, Namespace: ns, ID: id}.DefaultDeployment(1, 0, false)
 		d.Status = appsv1.DeploymentStatus{} // the controller-manager writes it
@@ -101,13 +96,8 @@ func ptrTo[T any](v T) *T { return &v }
 // mode), made real by the KServe controller (a Deployment, the defaulter, the pod mutator's
 // storage-initializer), the controller-manager, the scheduler and KWOK.
 func TestLivingInferenceService(t *testing.T) {
-	l := testenv.StartLiving(t)
-	ctx := context.Background()
-	ns := "living-kserve"
-	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_kserve"}); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	l, env := livingProject(t, "living-kserve")
+	ctx, ns := context.Background(), "living-kserve"
 	u := fixtures.Serving{Name: "fraud", Namespace: ns, ID: 51, Standard: true}.ISVC()
 	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "predictor", "containers")
 	c := containers[0].(map[string]any)
@@ -132,6 +122,17 @@ func TestLivingInferenceService(t *testing.T) {
 		t.Errorf("KServe's webhooks did not shape the pod: init %v, containers %v", p.Spec.InitContainers, p.Spec.Containers)
 	}
 	t.Logf("status:\n%s", r.out)
+}
+
+// livingProject starts a living cluster with a Hopsworks project's namespace (the project
+// named after it, _ for -), and the environment that points the plugin at the cluster.
+func livingProject(t *testing.T, ns string) (*testenv.Living, []string) {
+	t.Helper()
+	l := testenv.StartLiving(t)
+	if err := fixtures.EnsureNamespace(context.Background(), l.Kube, ns, map[string]string{"hopsworks.ai/project": strings.ReplaceAll(ns, "-", "_")}); err != nil {
+		t.Fatal(err)
+	}
+	return l, []string{"KUBECONFIG=" + l.Kubeconfig}
 }
 
 // livingISVC creates an InferenceService as Hopsworks does, on a living cluster, its
@@ -165,13 +166,8 @@ func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, transf
 // Failure modes on real KServe-made pods, played by KWOK stages: each ends in the state
 // Hopsworks would show, with the diagnosis naming the cause.
 func TestLivingFailureModes(t *testing.T) {
-	l := testenv.StartLiving(t)
-	ctx := context.Background()
+	l, env := livingProject(t, "living-failures")
 	ns := "living-failures"
-	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_failures"}); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"KUBECONFIG=" + l.Kubeconfig}
 	livingISVC(t, l, ns, "download", 61, false, "init-crashloop", "", false)
 	livingISVC(t, l, ns, "crashy", 62, false, "main-crashloop", "", false)
 	livingISVC(t, l, ns, "oom", 63, false, "oomkilled", "", false)
@@ -216,13 +212,8 @@ func TestLivingFailureModes(t *testing.T) {
 // A deployment's life on the living cluster, watched: created (Starting, then Running), its
 // spec changed as Hopsworks changes it (a new revision), deleted (Stopping, then gone).
 func TestLivingLifecycle(t *testing.T) {
-	l := testenv.StartLiving(t)
-	ctx := context.Background()
-	ns := "living-life"
-	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_life"}); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	l, env := livingProject(t, "living-life")
+	ctx, ns := context.Background(), "living-life"
 	livingISVC(t, l, ns, "churn", 71, true, "", "", false)
 	r := pluginEnv(t, env, "status", "churn", "-n", ns, "--watch", "--until", "ready", "--timeout", "90s")
 	if r.code != 0 {
@@ -300,13 +291,8 @@ func TestLivingLifecycle(t *testing.T) {
 // Logs through KWOK's kubelet on KServe-made pods, and `logs -f` following a rollout: the new
 // pod is picked up, the old one ends, no line is lost or doubled.
 func TestLivingLogsThroughARollout(t *testing.T) {
-	l := testenv.StartLiving(t)
-	ctx := context.Background()
-	ns := "living-logs"
-	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_logs"}); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	l, env := livingProject(t, "living-logs")
+	ctx, ns := context.Background(), "living-logs"
 	livingISVC(t, l, ns, "fraud", 81, false, "", "", false)
 	pluginEnv(t, env, "status", "fraud", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
 	predictor := func() string {
@@ -420,13 +406,8 @@ func (l *lockedBuffer) String() string {
 // The plugin says what KServe does: Running, not Stopping. (Where KServe acts on it, the
 // Stopped condition makes the deployment Stopping, then Stopped: unit-tested in pkg/state.)
 func TestLivingKServeStopAnnotationInStandardMode(t *testing.T) {
-	l := testenv.StartLiving(t)
-	ctx := context.Background()
-	ns := "living-stop"
-	if err := fixtures.EnsureNamespace(ctx, l.Kube, ns, map[string]string{"hopsworks.ai/project": "living_stop"}); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"KUBECONFIG=" + l.Kubeconfig}
+	l, env := livingProject(t, "living-stop")
+	ctx, ns := context.Background(), "living-stop"
 	livingISVC(t, l, ns, "paused", 91, false, "", "", false)
 	pluginEnv(t, env, "status", "paused", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
 	isvc, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Get(ctx, "paused", metav1.GetOptions{})

@@ -1,4 +1,9 @@
-# Shared by hack/provision-test-env.sh and hack/provision-living-cluster.sh (sourced).
+# Shared by hack/provision-test-env.sh and hack/provision-living-cluster.sh (sourced), which
+# set DEST, the cache folder: each binary there has a version stamp, so reruns cost nothing.
+log() { printf '[provision] %s\n' "$*" >&2; }
+stamp_ok() { [ -x "$DEST/$1" ] && [ "$(cat "$DEST/.$1.version" 2>/dev/null)" = "$2" ]; }
+stamp() { echo "$2" > "$DEST/.$1.version"; }
+
 # build_k8s DEST CMD...: builds commands of k8s.io/kubernetes $K8S_VERSION (kube-apiserver,
 # kubectl, kube-scheduler...) from the Go module proxy into DEST, from a throwaway module that
 # requires k8s.io/kubernetes and points its staging modules at their published versions
