@@ -37,8 +37,10 @@ type Objects struct {
 	Taken      time.Time                  `json:"taken"`
 	ISVC       *unstructured.Unstructured `json:"inferenceService,omitempty"`
 	Deployment *appsv1.Deployment         `json:"deployment,omitempty"`
-	Pods       []corev1.Pod               `json:"pods"`
-	Events     []corev1.Event             `json:"events"`
+	// ComponentDeployments are KServe's Standard-mode Deployments, redacted as any object.
+	ComponentDeployments []appsv1.Deployment `json:"componentDeployments,omitempty"`
+	Pods                 []corev1.Pod        `json:"pods"`
+	Events               []corev1.Event      `json:"events"`
 }
 
 // Bundle is what a support bundle holds.
@@ -66,6 +68,12 @@ func FromSnapshot(s *state.Snapshot) Objects {
 			o.Deployment = d
 		}
 	}
+	for i := range s.ComponentDeployments {
+		d := appsv1.Deployment{}
+		if redactTyped(&s.ComponentDeployments[i], &d) == nil {
+			o.ComponentDeployments = append(o.ComponentDeployments, d)
+		}
+	}
 	for i := range s.Pods {
 		p := corev1.Pod{}
 		if redactTyped(&s.Pods[i], &p) == nil {
@@ -83,7 +91,8 @@ func FromSnapshot(s *state.Snapshot) Objects {
 
 // Snapshot turns the bundle's objects back into a snapshot.
 func (o Objects) Snapshot() *state.Snapshot {
-	return &state.Snapshot{Namespace: o.Namespace, Name: o.Name, ISVC: o.ISVC, Deployment: o.Deployment, Pods: o.Pods, Events: o.Events, Now: o.Taken}
+	return &state.Snapshot{Namespace: o.Namespace, Name: o.Name, ISVC: o.ISVC, Deployment: o.Deployment, ComponentDeployments: o.ComponentDeployments,
+		Pods: o.Pods, Events: o.Events, Now: o.Taken}
 }
 
 // redactTyped redacts a typed object through its unstructured form, so that one walker

@@ -13,7 +13,9 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -75,6 +77,11 @@ func TestRedaction(t *testing.T) {
 			_ = unstructured.SetNestedSlice(s.ISVC.Object, []any{map[string]any{
 				"name": "kserve-container", "env": []any{map[string]any{"name": "API_KEY", "value": secret}}}}, "spec", "predictor", "containers")
 		}},
+		{"Standard-mode Deployment's pod template env value", func(s *state.Snapshot) {
+			d := appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "fraud-predictor"}}
+			d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "kserve-container", Env: []corev1.EnvVar{{Name: "HOPSWORKS_API_KEY", Value: secret}}}}
+			s.ComponentDeployments = append(s.ComponentDeployments, d)
+		}},
 		{"InferenceService last-applied-configuration", func(s *state.Snapshot) {
 			a := s.ISVC.GetAnnotations()
 			a["kubectl.kubernetes.io/last-applied-configuration"] = secret
@@ -97,6 +104,9 @@ func TestRedaction(t *testing.T) {
 			}
 			if !strings.Contains(files["bundle.json"], "AWS_SECRET_ACCESS_KEY") && tc.name == "pod env value" {
 				t.Errorf("the variable's name is gone too: only values are secrets")
+			}
+			if strings.HasPrefix(tc.name, "Standard-mode") && !strings.Contains(files["bundle.json"], "HOPSWORKS_API_KEY") {
+				t.Errorf("the Standard-mode Deployment is not in the bundle")
 			}
 		})
 	}

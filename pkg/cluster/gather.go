@@ -143,6 +143,13 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 				break
 			}
 		}
+	} else {
+		// Standard mode: KServe's Deployments carry the InferenceService's labels.
+		for _, d := range deps {
+			if d.Labels[state.LabelISVC] == snap.ISVC.GetName() {
+				snap.ComponentDeployments = append(snap.ComponentDeployments, d)
+			}
+		}
 	}
 	sel, err := snap.PodSelector()
 	if err != nil {

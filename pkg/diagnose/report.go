@@ -117,6 +117,19 @@ type ISVCInfo struct {
 	Deleting    bool                  `json:"deleting,omitempty"`
 	Conditions  []state.ISVCCondition `json:"conditions"`
 	ModelStatus map[string]any        `json:"model_status,omitempty"`
+	// Deployments are KServe's Standard-mode Deployments of the components.
+	Deployments []DeploymentInfo `json:"deployments,omitempty"`
+}
+
+// DeploymentInfo is a Standard-mode component Deployment: its replicas and conditions
+// (Available, Progressing, ReplicaFailure) as the controller-manager writes them.
+type DeploymentInfo struct {
+	Name       string                `json:"name"`
+	Component  string                `json:"component"`
+	Replicas   int32                 `json:"replicas"`
+	Updated    int32                 `json:"updated"`
+	Available  int32                 `json:"available"`
+	Conditions []state.ISVCCondition `json:"conditions"`
 }
 
 // EventSummary is a de-duplicated event.
@@ -174,6 +187,16 @@ func Build(s *state.Snapshot) *Report {
 		}
 		info.URL, _, _ = unstructured.NestedString(s.ISVC.Object, "status", "url")
 		info.ModelStatus, _, _ = unstructured.NestedMap(s.ISVC.Object, "status", "modelStatus")
+		for _, d := range s.ComponentDeployments {
+			di := DeploymentInfo{Name: d.Name, Component: d.Labels["component"], Updated: d.Status.UpdatedReplicas, Available: d.Status.AvailableReplicas}
+			if d.Spec.Replicas != nil {
+				di.Replicas = *d.Spec.Replicas
+			}
+			for _, c := range d.Status.Conditions {
+				di.Conditions = append(di.Conditions, state.ISVCCondition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason, Message: c.Message})
+			}
+			info.Deployments = append(info.Deployments, di)
+		}
 		r.InferenceService = info
 	}
 	comps := []string{state.ComponentPredictor}

@@ -146,6 +146,16 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 		if ms := isvc.ModelStatus; ms != nil {
 			fmt.Fprintf(b, "  model: %s\n", term.Sanitize(ModelStatusLine(ms)))
 		}
+		for _, d := range isvc.Deployments {
+			line := fmt.Sprintf("  deployment %s: %d/%d available, %d updated", d.Name, d.Available, d.Replicas, d.Updated)
+			for _, c := range d.Conditions {
+				line += fmt.Sprintf("; %s=%s", c.Type, c.Status)
+				if c.Reason != "" {
+					line += " " + c.Reason
+				}
+			}
+			fmt.Fprintln(b, term.Sanitize(line))
+		}
 	}
 
 	fmt.Fprintf(b, "\n%s\n", s.bold.Sprint("EVENTS (warnings, newest first)"))

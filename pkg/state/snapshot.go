@@ -52,6 +52,9 @@ type Snapshot struct {
 	ISVC *unstructured.Unstructured
 	// Deployment is the DEFAULT tool's Deployment, nil when there is none.
 	Deployment *appsv1.Deployment
+	// ComponentDeployments are the Deployments KServe made for the InferenceService's
+	// components in Standard (RawDeployment) mode.
+	ComponentDeployments []appsv1.Deployment
 	// Pods are all pods labelled with the deployment's name, any revision, in list order.
 	Pods []corev1.Pod
 	// Events are the events of the namespace that concern the deployment's objects.

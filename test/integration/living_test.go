@@ -112,7 +112,8 @@ func TestLivingInferenceService(t *testing.T) {
 	}
 	r = pluginEnv(t, env, "status", "fraud", "-n", ns).must(t)
 	contains(t, "status of a real InferenceService", r.out, "Status:     Running", "Condition:  READY true", "Instances:  predictor 1/1 ready", "KServe Standard",
-		"PredictorReady=True", "model: UpToDate; Loaded; 1 copies")
+		"PredictorReady=True", "model: UpToDate; Loaded; 1 copies",
+		"deployment fraud-predictor: 1/1 available, 1 updated; Available=True MinimumReplicasAvailable")
 	pods, err := l.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 	if err != nil || len(pods.Items) != 1 {
 		t.Fatalf("pods: %v %d", err, len(pods.Items))
@@ -137,7 +138,7 @@ func livingProject(t *testing.T, ns string) (*testenv.Living, []string) {
 
 // livingISVC creates an InferenceService as Hopsworks does, on a living cluster, its
 // components' pods taking a KWOK failure stage where one is named.
-func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, transformer bool, predictorStage, transformerStage string, gpu bool) {
+func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, transformer bool, predictorStage, transformerStage string, gpu bool, predictorAnnotations ...string) {
 	t.Helper()
 	u := fixtures.Serving{Name: name, Namespace: ns, ID: id, Standard: true, Transformer: transformer}.ISVC()
 	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "predictor", "containers")
@@ -152,8 +153,15 @@ func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, transf
 	if transformer {
 		_ = unstructured.SetNestedField(u.Object, int64(2), "spec", "transformer", "terminationGracePeriodSeconds")
 	}
+	pa := map[string]string{}
 	if predictorStage != "" {
-		_ = unstructured.SetNestedStringMap(u.Object, map[string]string{testenv.StageAnnotation: predictorStage}, "spec", "predictor", "annotations")
+		pa[testenv.StageAnnotation] = predictorStage
+	}
+	for i := 0; i+1 < len(predictorAnnotations); i += 2 {
+		pa[predictorAnnotations[i]] = predictorAnnotations[i+1]
+	}
+	if len(pa) > 0 {
+		_ = unstructured.SetNestedStringMap(u.Object, pa, "spec", "predictor", "annotations")
 	}
 	if transformerStage != "" {
 		_ = unstructured.SetNestedStringMap(u.Object, map[string]string{testenv.StageAnnotation: transformerStage}, "spec", "transformer", "annotations")
@@ -174,6 +182,8 @@ func TestLivingFailureModes(t *testing.T) {
 	livingISVC(t, l, ns, "gpu", 64, false, "", "", true)
 	livingISVC(t, l, ns, "pull", 65, false, "image-pull-backoff", "", false)
 	livingISVC(t, l, ns, "transform", 66, true, "", "main-crashloop", false)
+	// A model server that takes long to start: KWOK's own ready stage, delayed.
+	livingISVC(t, l, ns, "slow", 67, false, "", "", false, "pod-ready.stage.kwok.x-k8s.io/delay", "40s")
 	for _, tc := range []struct {
 		name string
 		says []string
@@ -181,6 +191,8 @@ func TestLivingFailureModes(t *testing.T) {
 		// Hopsworks reads the main container's restartCount here (a quirk): with a real
 		// kubelet it stays 0 while the init container crash-loops, so Hopsworks never says
 		// Failed; the diagnosis does.
+		// first: it is only slow, and Running 40 s after its start
+		{"slow", []string{"Status:     Starting", "Condition:  STARTED unknown: Deployment is starting"}},
 		{"download", []string{"Status:     Starting", "Condition:  STOPPED unknown: Deployment is being prepared", "storage-initializer (init)  waiting CrashLoopBackOff",
 			"The predictor's storage-initializer cannot download the model"}},
 		{"crashy", []string{"Status:     Failed", "STARTED", "CrashLoopBackOff"}},
@@ -207,6 +219,7 @@ func TestLivingFailureModes(t *testing.T) {
 		contains(t, tc.name, r.out, tc.says...)
 		t.Logf("%s:\n%s", tc.name, r.out)
 	}
+	pluginEnv(t, env, "status", "slow", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
 }
 
 // A deployment's life on the living cluster, watched: created (Starting, then Running), its
