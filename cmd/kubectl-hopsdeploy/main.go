@@ -3,8 +3,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
@@ -48,5 +50,26 @@ func main() {
 	code := cli.Execute(ctx, cli.NewRootCommand(streams), os.Stderr)
 	stop()
 	pprof.StopCPUProfile()
+	writeMemProfile()
 	os.Exit(code)
+}
+
+// writeMemProfile writes, for developers, the run's allocations (HOPSDEPLOY_MEMPROFILE=FILE:
+// where the bytes were allocated, for `go tool pprof -sample_index=alloc_space`) and, beside
+// it in FILE.txt, the runtime's memory figures: what the heap, stacks and the runtime took
+// from the system, which is what peak RSS is made of.
+func writeMemProfile() {
+	path := os.Getenv("HOPSDEPLOY_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	if f, err := os.Create(path); err == nil {
+		_ = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	mib := func(b uint64) float64 { return float64(b) / (1 << 20) }
+	_ = os.WriteFile(path+".txt", []byte(fmt.Sprintf("Sys %.1f MiB: HeapSys %.1f (HeapInuse %.1f, HeapReleased %.1f), StackSys %.1f, MSpan+MCache %.1f, GCSys %.1f, OtherSys %.1f; TotalAlloc %.1f MiB in %d GCs\n",
+		mib(m.Sys), mib(m.HeapSys), mib(m.HeapInuse), mib(m.HeapReleased), mib(m.StackSys), mib(m.MSpanSys+m.MCacheSys), mib(m.GCSys), mib(m.OtherSys), mib(m.TotalAlloc), m.NumGC)), 0o644)
 }

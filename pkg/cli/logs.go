@@ -232,5 +232,10 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	cfg := o.config
 	cfg.Namespace = ns
 	src := logs.Sources{Kube: c.Kube, History: open, HistoryIndex: index, HistoryHint: historyHint()}
+	if !cfg.Follow {
+		// A read to the end: HTTP/1.1 streams, whose unread bytes wait in the kernel, not in
+		// HTTP/2 buffers. Following keeps HTTP/2: many slow streams on one connection.
+		src.Open = logs.KubeStreams(c.Streams)
+	}
 	return logs.Run(ctx, src, snap, cfg)
 }

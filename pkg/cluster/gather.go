@@ -30,6 +30,12 @@ const isvcName = "inferenceservices.serving.kserve.io"
 // Clients are the API clients the plugin uses.
 type Clients struct {
 	Kube kubernetes.Interface
+	// Streams is the client for pods/log reads to the end: HTTP/1.1, one connection a
+	// stream. Over one HTTP/2 connection each stream may hold up to 4 MiB that the plugin has
+	// not read yet (Go's per-stream flow-control window): ten fast streams made 35-40 MiB of
+	// heap. Over HTTP/1.1 the unread bytes wait in the kernel (docs/benchmarks.md). Following
+	// keeps HTTP/2: 300 slow streams on 300 connections cost more than they save.
+	Streams kubernetes.Interface
 	Dyn  dynamic.Interface
 	Host string
 	// AllEvents makes Gather read every event type, not only warnings (for timelines).
@@ -49,7 +55,13 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Kube: kc, Dyn: dc, Host: cfg.Host}, nil
+	h1 := rest.CopyConfig(cfg)
+	h1.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	sc, err := kubernetes.NewForConfig(h1)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Kube: kc, Streams: sc, Dyn: dc, Host: cfg.Host}, nil
 }
 
 // Gather reads one deployment into a Snapshot with four list calls made in parallel
