@@ -36,8 +36,8 @@ type Clients struct {
 	// heap. Over HTTP/1.1 the unread bytes wait in the kernel (docs/benchmarks.md). Following
 	// keeps HTTP/2: 300 slow streams on 300 connections cost more than they save.
 	Streams kubernetes.Interface
-	Dyn  dynamic.Interface
-	Host string
+	Dyn     dynamic.Interface
+	Host    string
 	// AllEvents makes Gather read every event type, not only warnings (for timelines).
 	AllEvents bool
 	// SkipForbidden makes Gather go on without events or InferenceServices when the user
