@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
+	text "github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term" // "term" is the query builder here
 	"github.com/opensearch-project/opensearch-go/v4"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchutil"
@@ -148,16 +149,6 @@ func NewReader(s Settings) (*Reader, error) {
 	return &Reader{client: c, url: redactURL(s.URL), tokens: s.Tokens, PageSize: 2000, Slices: slices, fields: map[string]Fields{}}, nil
 }
 
-// redactURL drops any user:password from a URL before it is printed.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<invalid URL>"
-	}
-	u.User = nil
-	return u.String()
-}
-
 // classify turns a client error into an *Error: OpenSearch's own answers by their error.type
 // and status, transport failures by Go's error types. Words inside a server's message (a
 // reason that mentions "x509:") never make it a TLS failure.
@@ -202,7 +193,7 @@ func (r *Reader) classify(err error, status int, index string) error {
 	case errors.As(err, &ue) || isNetErr(err) || errors.Is(err, context.DeadlineExceeded):
 		return &Error{Kind: Unreachable, Msg: fmt.Sprintf("OpenSearch at %s is unreachable: %s", r.url, netCause(err))}
 	}
-	return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered with an error (%d): %s", r.url, status, shorten(err.Error()))}
+	return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered with an error (%d): %s", r.url, status, clip(err.Error()))}
 }
 
 // classifyServer names an error answer of OpenSearch's.
@@ -221,16 +212,14 @@ func (r *Reader) classifyServer(se *ServerError, index string) error {
 	case se.Status == 403:
 		return &Error{Kind: Forbidden, Msg: fmt.Sprintf("OpenSearch at %s forbids reading %s (403): the user needs read on %s", r.url, index, index)}
 	}
-	return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered with an error (%d): %s", r.url, se.Status, shorten(se.Error()))}
+	return &Error{Kind: Failed, Msg: fmt.Sprintf("OpenSearch at %s answered with an error (%d): %s", r.url, se.Status, clip(se.Error()))}
 }
 
-func shorten(msg string) string {
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	if len(msg) > 300 {
-		msg = msg[:300] + "..."
-	}
-	return msg
-}
+// clip is a server's words in a one-line message.
+func clip(msg string) string { return text.Clip(msg, 300) }
+
+// redactURL drops any user:password from a URL before it is printed.
+func redactURL(raw string) string { return text.RedactURL(raw) }
 
 func isNetErr(err error) bool {
 	var ne net.Error

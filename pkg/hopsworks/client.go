@@ -18,6 +18,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 )
 
 // Kind tells Hopsworks failures apart, for exit codes.
@@ -68,13 +70,13 @@ type Client struct {
 func NewClient(s Settings) (*Client, error) {
 	u, err := url.Parse(s.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &Error{Kind: Failed, Msg: fmt.Sprintf("invalid Hopsworks URL %q: use https://host[:port]", redact(s.URL))}
+		return nil, &Error{Kind: Failed, Msg: fmt.Sprintf("invalid Hopsworks URL %q: use https://host[:port]", term.RedactURL(s.URL))}
 	}
 	if u.User != nil {
-		return nil, &Error{Kind: Failed, Msg: fmt.Sprintf("the Hopsworks URL %s carries credentials: remove them and put the API key in HOPSWORKS_API_KEY or --hopsworks-api-key-file", redact(s.URL))}
+		return nil, &Error{Kind: Failed, Msg: fmt.Sprintf("the Hopsworks URL %s carries credentials: remove them and put the API key in HOPSWORKS_API_KEY or --hopsworks-api-key-file", term.RedactURL(s.URL))}
 	}
 	if s.APIKey == "" {
-		return nil, &Error{Kind: BadKey, Msg: fmt.Sprintf("no Hopsworks API key for %s: set HOPSWORKS_API_KEY or pass --hopsworks-api-key-file (create a key in Hopsworks under Account settings > API keys)", redact(s.URL))}
+		return nil, &Error{Kind: BadKey, Msg: fmt.Sprintf("no Hopsworks API key for %s: set HOPSWORKS_API_KEY or pass --hopsworks-api-key-file (create a key in Hopsworks under Account settings > API keys)", term.RedactURL(s.URL))}
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -157,7 +159,7 @@ func (c *Client) refused(status int, re *restError, what string) error {
 		reason += ": " + strings.TrimSpace(re.UsrMsg)
 	}
 	if reason != "" {
-		reason = " (" + shorten(reason) + ")"
+		reason = " (" + term.Clip(reason, 200) + ")"
 	}
 	switch status {
 	case http.StatusUnauthorized:
@@ -178,11 +180,11 @@ func (c *Client) unreachable(err error) error {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ce), errors.As(err, &he):
-		return &Error{Kind: Unreachable, Msg: fmt.Sprintf("Hopsworks at %s: its TLS certificate is not trusted (%s): pass the Hopsworks CA with --hopsworks-ca or HOPSWORKS_CA", c.base, shorten(err.Error()))}
+		return &Error{Kind: Unreachable, Msg: fmt.Sprintf("Hopsworks at %s: its TLS certificate is not trusted (%s): pass the Hopsworks CA with --hopsworks-ca or HOPSWORKS_CA", c.base, term.Clip(err.Error(), 200))}
 	case errors.As(err, &ne) && ne.Timeout():
 		return &Error{Kind: Unreachable, Msg: fmt.Sprintf("Hopsworks at %s did not answer in time: check --hopsworks-url and --request-timeout", c.base)}
 	}
-	return &Error{Kind: Unreachable, Msg: fmt.Sprintf("Hopsworks at %s is unreachable (%s): check --hopsworks-url or HOPSWORKS_URL", c.base, shorten(err.Error()))}
+	return &Error{Kind: Unreachable, Msg: fmt.Sprintf("Hopsworks at %s is unreachable (%s): check --hopsworks-url or HOPSWORKS_URL", c.base, term.Clip(err.Error(), 200))}
 }
 
 // ProjectID returns the id of the project of that name, as Hopsworks' client finds it
@@ -268,24 +270,4 @@ func hostURL(host string) string {
 		return "https://" + host
 	}
 	return "https://" + net.JoinHostPort(host, OpenSearchPort)
-}
-
-func shorten(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
-}
-
-// redact drops any user:password from a URL before it is printed.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	return u.String()
 }

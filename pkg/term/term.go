@@ -5,6 +5,7 @@ package term
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"unicode"
@@ -73,4 +74,27 @@ func Sanitize(s string) string {
 // OneLine is an error's text on one line, for messages that must stay one line.
 func OneLine(err error) string {
 	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+}
+
+// Clip is text quoted from a server in a one-line message: whitespace runs made one space,
+// cut to at most n bytes (at a character's start) with "..." after.
+func Clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+// RedactURL is a URL without its user:password, for messages.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<invalid URL>"
+	}
+	u.User = nil
+	return u.String()
 }

@@ -81,3 +81,22 @@ func TestSanitizeAll(t *testing.T) {
 		t.Error("an unexported field was touched")
 	}
 }
+
+func TestClipAndRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"short":         "short",
+		"a\nb  c\td":    "a b c d",
+		"0123456789abc": "0123456789...",
+		"012345678é":    "012345678...", // é starts at byte 9 and ends past 10
+	} {
+		if got := Clip(in, 10); got != want {
+			t.Errorf("Clip(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := RedactURL("https://alice:s3cret@os.example.com:9200/x"); got != "https://os.example.com:9200/x" {
+		t.Errorf("RedactURL: %q", got)
+	}
+	if got := RedactURL("http://[::1"); got != "<invalid URL>" {
+		t.Errorf("RedactURL of a broken URL: %q", got)
+	}
+}

@@ -131,7 +131,10 @@ func TestSecuredOpenSearchTLSAndBasicAuth(t *testing.T) {
 	if r.out != "gamma line\n" || !strings.Contains(r.err, "warning: OpenSearch's certificate chain is verified but not its host name") {
 		t.Errorf("--opensearch-tls-verify-chain-only: %q %q", r.out, r.err)
 	}
-	otherCA, _ := tlsProxy(t, "http://127.0.0.1:1", "u", "p")
+	otherCA, _, err := testenv.ServingCert()
+	if err != nil {
+		t.Fatal(err)
+	}
 	other := filepath.Join(t.TempDir(), "other-ca.pem")
 	_ = os.WriteFile(other, otherCA, 0o600)
 	for _, opt := range [][]string{{"--opensearch-tls-server-name", sec.NodeName}, {"--opensearch-tls-verify-chain-only"}} {

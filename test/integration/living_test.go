@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"strings"
@@ -98,14 +99,7 @@ func ptrTo[T any](v T) *T { return &v }
 func TestLivingInferenceService(t *testing.T) {
 	l, env := livingProject(t, "living-kserve")
 	ctx, ns := context.Background(), "living-kserve"
-	u := fixtures.Serving{Name: "fraud", Namespace: ns, ID: 51, Standard: true}.ISVC()
-	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "predictor", "containers")
-	c := containers[0].(map[string]any)
-	c["env"] = []any{map[string]any{"name": "STORAGE_URI", "value": "s3://hopsworks/Projects/living_kserve/Models/fraud/1"}}
-	_ = unstructured.SetNestedSlice(u.Object, containers, "spec", "predictor", "containers")
-	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Create(ctx, u, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	livingISVC(t, l, ns, "fraud", 51, isvcSpec{})
 	r := pluginEnv(t, env, "status", "fraud", "-n", ns, "--until", "ready", "--timeout", "90s")
 	if r.code != 0 {
 		t.Fatalf("the InferenceService did not become ready: exit %d\n%s\n%s", r.code, r.out, r.err)
@@ -136,35 +130,43 @@ func livingProject(t *testing.T, ns string) (*testenv.Living, []string) {
 	return l, []string{"KUBECONFIG=" + l.Kubeconfig}
 }
 
-// livingISVC creates an InferenceService as Hopsworks does, on a living cluster, its
-// components' pods taking a KWOK failure stage where one is named.
-func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, transformer bool, predictorStage, transformerStage string, gpu bool, predictorAnnotations ...string) {
+// isvcSpec is what a living test's InferenceService has beyond what Hopsworks gives every one.
+type isvcSpec struct {
+	Transformer bool
+	// PredictorStage and TransformerStage name a KWOK failure stage for the component's pods.
+	PredictorStage, TransformerStage string
+	GPU                              bool              // the predictor asks for a GPU
+	PredictorAnnotations             map[string]string // more annotations on the predictor
+}
+
+// livingISVC creates an InferenceService as Hopsworks does, on a living cluster.
+func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, o isvcSpec) {
 	t.Helper()
-	u := fixtures.Serving{Name: name, Namespace: ns, ID: id, Standard: true, Transformer: transformer}.ISVC()
+	u := fixtures.Serving{Name: name, Namespace: ns, ID: id, Standard: true, Transformer: o.Transformer}.ISVC()
 	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "predictor", "containers")
 	c := containers[0].(map[string]any)
 	c["env"] = []any{map[string]any{"name": "STORAGE_URI", "value": "s3://hopsworks/Projects/p/Models/" + name + "/1"}}
-	if gpu {
+	if o.GPU {
 		c["resources"] = map[string]any{"limits": map[string]any{"nvidia.com/gpu": "1", "memory": "2Gi", "cpu": "1"}}
 	}
 	_ = unstructured.SetNestedSlice(u.Object, containers, "spec", "predictor", "containers")
-	// A short grace period keeps the tests quick: KWOK removes a deleted pod when it ends.
-	_ = unstructured.SetNestedField(u.Object, int64(2), "spec", "predictor", "terminationGracePeriodSeconds")
-	if transformer {
-		_ = unstructured.SetNestedField(u.Object, int64(2), "spec", "transformer", "terminationGracePeriodSeconds")
+	components := map[string]string{"predictor": o.PredictorStage}
+	if o.Transformer {
+		components["transformer"] = o.TransformerStage
 	}
-	pa := map[string]string{}
-	if predictorStage != "" {
-		pa[testenv.StageAnnotation] = predictorStage
-	}
-	for i := 0; i+1 < len(predictorAnnotations); i += 2 {
-		pa[predictorAnnotations[i]] = predictorAnnotations[i+1]
-	}
-	if len(pa) > 0 {
-		_ = unstructured.SetNestedStringMap(u.Object, pa, "spec", "predictor", "annotations")
-	}
-	if transformerStage != "" {
-		_ = unstructured.SetNestedStringMap(u.Object, map[string]string{testenv.StageAnnotation: transformerStage}, "spec", "transformer", "annotations")
+	for comp, stage := range components {
+		// A short grace period keeps the tests quick: KWOK removes a deleted pod when it ends.
+		_ = unstructured.SetNestedField(u.Object, int64(2), "spec", comp, "terminationGracePeriodSeconds")
+		a := map[string]string{}
+		if comp == "predictor" {
+			maps.Copy(a, o.PredictorAnnotations)
+		}
+		if stage != "" {
+			a[testenv.StageAnnotation] = stage
+		}
+		if len(a) > 0 {
+			_ = unstructured.SetNestedStringMap(u.Object, a, "spec", comp, "annotations")
+		}
 	}
 	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -176,14 +178,14 @@ func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, transf
 func TestLivingFailureModes(t *testing.T) {
 	l, env := livingProject(t, "living-failures")
 	ns := "living-failures"
-	livingISVC(t, l, ns, "download", 61, false, "init-crashloop", "", false)
-	livingISVC(t, l, ns, "crashy", 62, false, "main-crashloop", "", false)
-	livingISVC(t, l, ns, "oom", 63, false, "oomkilled", "", false)
-	livingISVC(t, l, ns, "gpu", 64, false, "", "", true)
-	livingISVC(t, l, ns, "pull", 65, false, "image-pull-backoff", "", false)
-	livingISVC(t, l, ns, "transform", 66, true, "", "main-crashloop", false)
+	livingISVC(t, l, ns, "download", 61, isvcSpec{PredictorStage: "init-crashloop"})
+	livingISVC(t, l, ns, "crashy", 62, isvcSpec{PredictorStage: "main-crashloop"})
+	livingISVC(t, l, ns, "oom", 63, isvcSpec{PredictorStage: "oomkilled"})
+	livingISVC(t, l, ns, "gpu", 64, isvcSpec{GPU: true})
+	livingISVC(t, l, ns, "pull", 65, isvcSpec{PredictorStage: "image-pull-backoff"})
+	livingISVC(t, l, ns, "transform", 66, isvcSpec{Transformer: true, TransformerStage: "main-crashloop"})
 	// A model server that takes long to start: KWOK's own ready stage, delayed.
-	livingISVC(t, l, ns, "slow", 67, false, "", "", false, "pod-ready.stage.kwok.x-k8s.io/delay", "40s")
+	livingISVC(t, l, ns, "slow", 67, isvcSpec{PredictorAnnotations: map[string]string{"pod-ready.stage.kwok.x-k8s.io/delay": "40s"}})
 	for _, tc := range []struct {
 		name string
 		says []string
@@ -227,7 +229,7 @@ func TestLivingFailureModes(t *testing.T) {
 func TestLivingLifecycle(t *testing.T) {
 	l, env := livingProject(t, "living-life")
 	ctx, ns := context.Background(), "living-life"
-	livingISVC(t, l, ns, "churn", 71, true, "", "", false)
+	livingISVC(t, l, ns, "churn", 71, isvcSpec{Transformer: true})
 	r := pluginEnv(t, env, "status", "churn", "-n", ns, "--watch", "--until", "ready", "--timeout", "90s")
 	if r.code != 0 {
 		t.Fatalf("watch until ready: exit %d\n%s\n%s", r.code, r.out, r.err)
@@ -306,7 +308,7 @@ func TestLivingLifecycle(t *testing.T) {
 func TestLivingLogsThroughARollout(t *testing.T) {
 	l, env := livingProject(t, "living-logs")
 	ctx, ns := context.Background(), "living-logs"
-	livingISVC(t, l, ns, "fraud", 81, false, "", "", false)
+	livingISVC(t, l, ns, "fraud", 81, isvcSpec{})
 	pluginEnv(t, env, "status", "fraud", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
 	predictor := func() string {
 		pods, err := l.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "component=predictor"})
@@ -421,7 +423,7 @@ func (l *lockedBuffer) String() string {
 func TestLivingKServeStopAnnotationInStandardMode(t *testing.T) {
 	l, env := livingProject(t, "living-stop")
 	ctx, ns := context.Background(), "living-stop"
-	livingISVC(t, l, ns, "paused", 91, false, "", "", false)
+	livingISVC(t, l, ns, "paused", 91, isvcSpec{})
 	pluginEnv(t, env, "status", "paused", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
 	isvc, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Get(ctx, "paused", metav1.GetOptions{})
 	if err != nil {

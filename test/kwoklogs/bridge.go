@@ -162,6 +162,7 @@ func (b *Bridge) configure(ctx context.Context) {
 		}
 		w, err := b.Kube.CoreV1().Pods("").Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
 		if err != nil {
+			time.Sleep(time.Second) // and list again
 			continue
 		}
 		for ev := range w.ResultChan() {

@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -47,8 +48,11 @@ func (l *Living) startKServe(t testing.TB, bin string) {
 		t.Fatal(err)
 	}
 	port, probe, metrics := freePort(t), freePort(t), freePort(t)
-	caPEM, err := webhookCert(filepath.Join(l.Dir, "k8s-webhook-server", "serving-certs"))
+	caPEM, cert, err := ServingCert()
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeCert(filepath.Join(l.Dir, "k8s-webhook-server", "serving-certs"), cert); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.registerWebhooks(ctx, filepath.Join(kdir, "manifests.yaml"), "https://127.0.0.1:"+strconv.Itoa(port), caPEM); err != nil {
@@ -101,18 +105,15 @@ func kserveConfig(path string) (*corev1.ConfigMap, error) {
 	return cm, nil
 }
 
-// webhookCert writes a serving certificate for 127.0.0.1 (tls.crt, tls.key) into dir, where
-// controller-runtime looks by default, and returns its CA.
-func webhookCert(dir string) ([]byte, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
+// ServingCert makes a CA and, signed by it, a serving certificate for 127.0.0.1 (a day long):
+// for the servers the tests start themselves.
+func ServingCert() (caPEM []byte, cert tls.Certificate, err error) {
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hopsdeploy webhook CA"}, NotBefore: time.Now().Add(-time.Hour),
+	caTpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hopsdeploy test CA"}, NotBefore: time.Now().Add(-time.Hour),
 		NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		return nil, err
+		return nil, cert, err
 	}
 	ca, _ := x509.ParseCertificate(caDER)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -120,16 +121,25 @@ func webhookCert(dir string) ([]byte, error) {
 		NotAfter: time.Now().Add(24 * time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &key.PublicKey, caKey)
 	if err != nil {
-		return nil, err
+		return nil, cert, err
 	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		return nil, err
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// writeCert writes a certificate into dir as tls.crt and tls.key, where controller-runtime
+// and KWOK read them.
+func writeCert(dir string, cert tls.Certificate) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return nil, err
+	keyDER, err := x509.MarshalECPrivateKey(cert.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		return err
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), nil
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
 
 // registerWebhooks creates KServe's webhook configurations, pointed at base by URL.

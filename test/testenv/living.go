@@ -70,11 +70,15 @@ func StartLiving(t testing.TB) *Living {
 	bctx, stopBridge := context.WithCancel(context.Background())
 	l.stopBridge = stopBridge
 	go (&kwoklogs.Bridge{Root: root, Kube: e.Kube, Dyn: e.Dyn}).Run(bctx)
-	kwokCA, err := webhookCert(filepath.Join(dir, "kwok-serving"))
+	// KWOK's kubelet server: TLS, as the API server speaks to kubelets (it verifies none here,
+	// so the CA is not kept).
+	_, kwokCert, err := ServingCert()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = kwokCA // the API server does not verify kubelets here (no --kubelet-certificate-authority)
+	if err := writeCert(filepath.Join(dir, "kwok-serving"), kwokCert); err != nil {
+		t.Fatal(err)
+	}
 	kwokPort := freePort(t)
 	l.run(t, filepath.Join(bin, "kube-scheduler"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0")
 	l.run(t, filepath.Join(bin, "kube-controller-manager"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0",
