@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	corev1 "k8s.io/api/core/v1"
@@ -305,7 +306,7 @@ func currentContext(t *testing.T) string {
 // auth, its certificate signed by a CA made here.
 func tlsProxy(t *testing.T, target, user, password string) ([]byte, *httptest.Server) {
 	t.Helper()
-	caPEM, cert, err := testenv.ServingCert()
+	caPEM, cert, err := certs.Serving()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworks"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
@@ -131,7 +132,7 @@ func TestSecuredOpenSearchTLSAndBasicAuth(t *testing.T) {
 	if r.out != "gamma line\n" || !strings.Contains(r.err, "warning: OpenSearch's certificate chain is verified but not its host name") {
 		t.Errorf("--opensearch-tls-verify-chain-only: %q %q", r.out, r.err)
 	}
-	otherCA, _, err := testenv.ServingCert()
+	otherCA, _, err := certs.Serving()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,7 +44,7 @@ func (l *Living) startKServe(t testing.TB, bin string) {
 		t.Fatal(err)
 	}
 	port, probe, metrics := freePort(t), freePort(t), freePort(t)
-	caPEM, cert, err := ServingCert()
+	caPEM, cert, err := certs.Serving()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,27 +99,6 @@ func kserveConfig(path string) (*corev1.ConfigMap, error) {
 	i, _ := json.Marshal(ingress)
 	cm.Data["ingress"] = string(i)
 	return cm, nil
-}
-
-// ServingCert makes a CA and, signed by it, a serving certificate for 127.0.0.1 (a day long):
-// for the servers the tests start themselves.
-func ServingCert() (caPEM []byte, cert tls.Certificate, err error) {
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hopsdeploy test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, cert, err
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(24 * time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, cert, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 // writeCert writes a certificate into dir as tls.crt and tls.key, where controller-runtime

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
 	corev1 "k8s.io/api/core/v1"
@@ -72,7 +73,7 @@ func StartLiving(t testing.TB) *Living {
 	go (&kwoklogs.Bridge{Root: root, Kube: e.Kube, Dyn: e.Dyn}).Run(bctx)
 	// KWOK's kubelet server: TLS, as the API server speaks to kubelets (it verifies none here,
 	// so the CA is not kept).
-	_, kwokCert, err := ServingCert()
+	_, kwokCert, err := certs.Serving()
 	if err != nil {
 		t.Fatal(err)
 	}
