@@ -96,7 +96,7 @@ lint: lint-tools ## gofmt, go vet, go mod tidy, staticcheck and govulncheck
 	$(LINTBIN)/govulncheck -db file://$(LINTBIN)/vulndb ./...
 
 .PHONY: sandbox
-sandbox: build testbin opensearch ## start etcd, the API server, the log server, OpenSearch, and OpenSearch with the security plugin behind a Hopsworks stand-in (SANDBOX_SECURED=0: not those) in the background
+sandbox: build testbin living opensearch ## start the living cluster (etcd, the API server, scheduler, controller-manager, KServe controller, KWOK), OpenSearch, and OpenSearch with the security plugin behind a Hopsworks stand-in (SANDBOX_SECURED=0: not those) in the background
 	hack/sandbox.sh up
 
 .PHONY: sandbox-down

@@ -11,8 +11,10 @@ NS=demo
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '\n$ %s\n' "$*"; "$@" || echo "(exit code $?)"; }
 
-step "Build the control plane, OpenSearch and the plugin (cached after the first run)"
+step "Build the control plane, the living cluster's parts, OpenSearch and the plugin (cached after the first run)"
+: "${LIVING:?run through make demo}"
 hack/provision-test-env.sh "$TESTBIN"
+hack/provision-living-cluster.sh "$LIVING"
 hack/opensearch.sh install
 hack/opensearch-secured.sh install
 host=$(go env GOOS)/$(go env GOARCH)
@@ -23,12 +25,14 @@ step "Start the sandbox"
 hack/sandbox.sh up
 export KUBECONFIG=$DIR/kubeconfig
 
-step "Create the project namespace '$NS' with its deployments, logs and history"
+step "Create the project namespace '$NS' with its deployments as Hopsworks does; the KServe controller, the controller-manager, the scheduler and KWOK bring them to their states (Knative's, idlemodel and stopping, are written: Knative does not run here)"
 if kubectl_out=$("$TESTBIN/kubectl" get ns "$NS" -o name 2>/dev/null) && [ -n "$kubectl_out" ]; then
   echo "namespace $NS exists already: keeping it"
 else
   bin/hopsdeploy-sandbox seed --dir "$DIR" --namespace "$NS" --opensearch "$(cat "$DIR/opensearch-url")" --secured-opensearch "$DIR/opensearch-secured"
 fi
+
+run "$TESTBIN/kubectl" get isvc,deploy,pods -n "$NS" -o wide
 
 step "Install the plugin with krew, from the archive just built"
 export KREW_ROOT=$DIR/krew KREW_NO_UPGRADE_CHECK=1
@@ -63,6 +67,14 @@ run env KUBECONFIG=/nonexistent kubectl hopsdeploy status --from-bundle "$DIR/ch
 run kubectl hopsdeploy logs idlemodel -n $NS
 run kubectl hopsdeploy logs idlemodel -n $NS --since 100h --container all --tail 6 --timestamps
 run kubectl hopsdeploy logs churn -n $NS --since 30h --grep error
+
+step "A new model version, rolled out by the controllers: the old pods serve until the new ones are ready (so Hopsworks keeps saying Running)"
+run "$TESTBIN/kubectl" patch isvc fraud -n $NS --type merge -p '{"metadata":{"labels":{"serving.hops.works/model-version":"2"}},"spec":{"predictor":{"containers":[{"name":"kserve-container","image":"docker.hops.works/python-env:4.2","env":[{"name":"STORAGE_URI","value":"s3://hopsworks/Projects/demo/Models/fraud/2"}]}]}}}'
+sleep 2
+run kubectl hopsdeploy status fraud -n $NS
+run "$TESTBIN/kubectl" rollout status deploy/fraud-predictor -n $NS --timeout 90s
+sleep 3
+run kubectl hopsdeploy status fraud -n $NS
 
 step "A deployment stopped yesterday: nothing of it is in the cluster, history still knows it"
 run kubectl hopsdeploy list -n $NS --status Stopped

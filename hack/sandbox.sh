@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The local sandbox: etcd, kube-apiserver and the log server (one Go process, in a process
-# group of its own), OpenSearch, and, unless SANDBOX_SECURED=0, a second OpenSearch with the
+# The local sandbox: the living cluster (etcd, kube-apiserver, kube-scheduler,
+# kube-controller-manager, the KServe controller and KWOK, started by one Go process, in a
+# process group of its own; their logs in .sandbox/living/), OpenSearch, and, unless SANDBOX_SECURED=0, a second OpenSearch with the
 # security plugin and the Hopsworks REST stand-in in front of it (as a Hopsworks user meets
 # them: an API key, a project token, TLS by the Hopsworks CA), all on 127.0.0.1, in the
 # background.
@@ -15,7 +16,7 @@ OS_PORT=${SANDBOX_OPENSEARCH_PORT:-19260}
 SECURED_PORT=${SANDBOX_SECURED_OPENSEARCH_PORT:-19261}
 HOPSWORKS_ADDR=${SANDBOX_HOPSWORKS_ADDR:-127.0.0.1:19262}
 SECURED=${SANDBOX_SECURED:-1}
-: "${TESTBIN:?set TESTBIN (the Makefile does)}"
+: "${TESTBIN:?set TESTBIN (the Makefile does)}" "${LIVING:?set LIVING (the Makefile does)}"
 log() { printf '[sandbox] %s\n' "$*" >&2; }
 
 up() {
@@ -25,14 +26,14 @@ up() {
   else
     go build -o bin/hopsdeploy-sandbox ./test/sandbox
     rm -f "$DIR/ready"
-    KUBEBUILDER_ASSETS=$TESTBIN setsid bin/hopsdeploy-sandbox up --dir "$DIR" >"$DIR/sandbox.log" 2>&1 </dev/null &
+    KUBEBUILDER_ASSETS=$TESTBIN HOPSDEPLOY_LIVING_ASSETS=$LIVING setsid bin/hopsdeploy-sandbox up --dir "$DIR" >"$DIR/sandbox.log" 2>&1 </dev/null &
     echo $! > "$DIR/sandbox.pid"
-    for _ in $(seq 120); do
+    for _ in $(seq 240); do
       [ -f "$DIR/ready" ] && break
       kill -0 "$(cat "$DIR/sandbox.pid")" 2>/dev/null || { cat "$DIR/sandbox.log" >&2; log "the control plane did not start"; exit 1; }
       sleep 0.5
     done
-    [ -f "$DIR/ready" ] || { log "the control plane did not get ready in 60s"; exit 1; }
+    [ -f "$DIR/ready" ] || { log "the living cluster did not get ready in 120s: see $DIR/sandbox.log and $DIR/living/"; exit 1; }
     log "API server $(cat "$DIR/ready") (pid $(cat "$DIR/sandbox.pid"))"
   fi
   hack/opensearch.sh start "$DIR/opensearch" "$OS_PORT"
@@ -61,7 +62,7 @@ up() {
 The sandbox runs:
   export KUBECONFIG=$DIR/kubeconfig
   export PATH=$TESTBIN:$PWD/bin:\$PATH    # kubectl ${K8S_VERSION:-} and kubectl-hopsdeploy
-  kubectl get nodes,ns
+  kubectl get nodes,ns      # KWOK's nodes; the controllers' logs in $DIR/living/
   OpenSearch: http://127.0.0.1:$OS_PORT
 $secured_text
   Container logs: write lines to $DIR/logs/<namespace>/<pod>/<container>.log
@@ -77,7 +78,7 @@ down() {
     for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -KILL -- "-$pid" 2>/dev/null || true
     rm -f "$DIR/sandbox.pid" "$DIR/ready"
-    log "control plane and log server stopped"
+    log "living cluster stopped"
   fi
   if [ -f "$DIR/hopsworks.pid" ]; then
     kill -TERM "$(cat "$DIR/hopsworks.pid")" 2>/dev/null || true

@@ -14,7 +14,6 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // benchHistorySecured is the history export on the OpenSearch with the security plugin, as a
@@ -36,14 +35,12 @@ func benchHistorySecured() error {
 	hwURL, apiKey := read("hopsworks-url"), read("hopsworks-api-key")
 	ctx := context.Background()
 	ns, project := "bench-secured", "bench_secured"
-	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 902}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
-		if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, sc); err != nil {
-			return err
-		}
-		if err := loadHistory(project, sec.Load); err != nil {
-			return err
-		}
+	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 902}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
+	if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, sc); err != nil {
+		return err
+	}
+	if err := loadHistory(filepath.Join(*dir, "opensearch-secured"), project, sec.Load); err != nil {
+		return err
 	}
 	hw, err := hopsworks.NewClient(hopsworks.Settings{URL: hwURL, APIKey: apiKey, CAFile: sec.CAFile})
 	if err != nil {

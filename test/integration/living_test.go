@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"strings"
@@ -131,43 +130,14 @@ func livingProject(t *testing.T, ns string) (*testenv.Living, []string) {
 }
 
 // isvcSpec is what a living test's InferenceService has beyond what Hopsworks gives every one.
-type isvcSpec struct {
-	Transformer bool
-	// PredictorStage and TransformerStage name a KWOK failure stage for the component's pods.
-	PredictorStage, TransformerStage string
-	GPU                              bool              // the predictor asks for a GPU
-	PredictorAnnotations             map[string]string // more annotations on the predictor
-}
+type isvcSpec = fixtures.LivingSpec
 
 // livingISVC creates an InferenceService as Hopsworks does, on a living cluster.
 func livingISVC(t *testing.T, l *testenv.Living, ns, name string, id int, o isvcSpec) {
 	t.Helper()
-	u := fixtures.Serving{Name: name, Namespace: ns, ID: id, Standard: true, Transformer: o.Transformer}.ISVC()
-	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "predictor", "containers")
-	c := containers[0].(map[string]any)
-	c["env"] = []any{map[string]any{"name": "STORAGE_URI", "value": "s3://hopsworks/Projects/p/Models/" + name + "/1"}}
-	if o.GPU {
-		c["resources"] = map[string]any{"limits": map[string]any{"nvidia.com/gpu": "1", "memory": "2Gi", "cpu": "1"}}
-	}
-	_ = unstructured.SetNestedSlice(u.Object, containers, "spec", "predictor", "containers")
-	components := map[string]string{"predictor": o.PredictorStage}
-	if o.Transformer {
-		components["transformer"] = o.TransformerStage
-	}
-	for comp, stage := range components {
-		// A short grace period keeps the tests quick: KWOK removes a deleted pod when it ends.
-		_ = unstructured.SetNestedField(u.Object, int64(2), "spec", comp, "terminationGracePeriodSeconds")
-		a := map[string]string{}
-		if comp == "predictor" {
-			maps.Copy(a, o.PredictorAnnotations)
-		}
-		if stage != "" {
-			a[testenv.StageAnnotation] = stage
-		}
-		if len(a) > 0 {
-			_ = unstructured.SetNestedStringMap(u.Object, a, "spec", comp, "annotations")
-		}
-	}
+	// A short grace period keeps the tests quick: KWOK removes a deleted pod when it ends.
+	o.GracePeriod = 2
+	u := fixtures.Serving{Name: name, Namespace: ns, ID: id}.LivingISVC(o)
 	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +155,7 @@ func TestLivingFailureModes(t *testing.T) {
 	livingISVC(t, l, ns, "pull", 65, isvcSpec{PredictorStage: "image-pull-backoff"})
 	livingISVC(t, l, ns, "transform", 66, isvcSpec{Transformer: true, TransformerStage: "main-crashloop"})
 	// A model server that takes long to start: KWOK's own ready stage, delayed.
-	livingISVC(t, l, ns, "slow", 67, isvcSpec{PredictorAnnotations: map[string]string{"pod-ready.stage.kwok.x-k8s.io/delay": "40s"}})
+	livingISVC(t, l, ns, "slow", 67, isvcSpec{PredictorAnnotations: fixtures.SlowStart("40s")})
 	for _, tc := range []struct {
 		name string
 		says []string

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
@@ -28,45 +27,52 @@ import (
 // inferenceservice-config (Knative does not run here), and its webhooks (the defaulter names
 // kserve-container, the pod mutator injects storage-initializer) served on loopback with a
 // certificate made here and registered by URL (no Service networking here).
-func (l *Living) startKServe(t testing.TB, bin string) {
-	t.Helper()
+func (l *Living) startKServe(bin string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	kdir := filepath.Join(bin, "kserve")
 	if _, err := l.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kserve", Labels: map[string]string{"control-plane": "kserve-controller-manager"}}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	cm, err := kserveConfig(filepath.Join(kdir, "inferenceservice.yaml"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if _, err := l.Kube.CoreV1().ConfigMaps("kserve").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	port, probe, metrics := freePort(t), freePort(t), freePort(t)
+	var ports [3]int
+	for i := range ports {
+		if ports[i], err = freePort(); err != nil {
+			return err
+		}
+	}
+	port, probe, metrics := ports[0], ports[1], ports[2]
 	caPEM, cert, err := certs.Serving()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := writeCert(filepath.Join(l.Dir, "k8s-webhook-server", "serving-certs"), cert); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := l.registerWebhooks(ctx, filepath.Join(kdir, "manifests.yaml"), "https://127.0.0.1:"+strconv.Itoa(port), caPEM); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	l.runEnv(t, []string{"POD_NAMESPACE=kserve", "TMPDIR=" + l.Dir, "KUBECONFIG=" + l.Kubeconfig}, filepath.Join(bin, "kserve-manager"),
-		"-metrics-addr=127.0.0.1:"+strconv.Itoa(metrics), "-health-probe-addr=127.0.0.1:"+strconv.Itoa(probe), "-webhook-port="+strconv.Itoa(port), "-leader-elect=false")
+	if err := l.run([]string{"POD_NAMESPACE=kserve", "TMPDIR=" + l.Dir, "KUBECONFIG=" + l.Kubeconfig}, filepath.Join(bin, "kserve-manager"),
+		"-metrics-addr=127.0.0.1:"+strconv.Itoa(metrics), "-health-probe-addr=127.0.0.1:"+strconv.Itoa(probe), "-webhook-port="+strconv.Itoa(port), "-leader-elect=false"); err != nil {
+		return err
+	}
 	for {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the KServe controller did not get ready; its log ends:\n%s", l.logTail("kserve-manager"))
+			return fmt.Errorf("the KServe controller did not get ready; its log ends:\n%s", l.logTail("kserve-manager"))
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
 	corev1 "k8s.io/api/core/v1"
@@ -42,31 +43,57 @@ const LivingNodes = 2
 func StartLiving(t testing.TB) *Living {
 	t.Helper()
 	bin := required(t, "HOPSDEPLOY_LIVING_ASSETS", "living cluster parts (kube-scheduler, kube-controller-manager, kwok)")
-	assets, err := Assets()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Kept when the test fails: the parts' logs are there.
 	dir, err := os.MkdirTemp("", "hopsdeploy-living-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the living cluster's logs: %s", dir)
-			return
-		}
-		os.RemoveAll(dir)
-	})
-	e := &Env{Assets: assets, Dir: dir}
-	l := &Living{Env: e}
-	t.Cleanup(l.stop)
-	// KServe's own CRDs, not the test copy of the InferenceService's; KWOK's Logs.
-	if err := e.startControlPlane(filepath.Join(bin, "kserve", "crd"), filepath.Join(bin, "kwok-crd")); err != nil {
+	l, err := NewLiving(bin, dir, "")
+	if l != nil {
+		t.Cleanup(func() {
+			l.Stop()
+			if t.Failed() {
+				t.Logf("the living cluster's logs: %s", dir)
+				return
+			}
+			os.RemoveAll(dir)
+		})
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
+	return l
+}
+
+// NewLiving starts the living cluster: its parts from the folder bin, their logs and state
+// in dir, container logs read from logRoot (the sandbox's contract: "" for <dir>/logs). On
+// an error, what was started is stopped again; the Living returned then only names dir.
+func NewLiving(bin, dir, logRoot string) (l *Living, err error) {
+	assets, err := Assets()
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range []string{"kube-scheduler", "kube-controller-manager", "kwok", "kserve-manager", "kwok-stages.yaml"} {
+		if _, err := os.Stat(filepath.Join(bin, part)); err != nil {
+			return nil, fmt.Errorf("%s missing in %s: run `make living`", part, bin)
+		}
+	}
+	e := &Env{Assets: assets, Dir: dir}
+	l = &Living{Env: e}
+	defer func() {
+		if err != nil {
+			l.Stop()
+		}
+	}()
+	// KServe's own CRDs, not the test copy of the InferenceService's; KWOK's Logs.
+	if err := e.startControlPlane(filepath.Join(bin, "kserve", "crd"), filepath.Join(bin, "kwok-crd")); err != nil {
+		return l, err
+	}
 	// Container logs: the sandbox's files, served by KWOK's kubelet through the bridge.
-	root := filepath.Join(dir, "logs")
+	root := logRoot
+	if root == "" {
+		root = filepath.Join(dir, "logs")
+	}
 	e.Logs = logserver.Writer{Root: root}
 	bctx, stopBridge := context.WithCancel(context.Background())
 	l.stopBridge = stopBridge
@@ -75,29 +102,40 @@ func StartLiving(t testing.TB) *Living {
 	// so the CA is not kept).
 	_, kwokCert, err := certs.Serving()
 	if err != nil {
-		t.Fatal(err)
+		return l, err
 	}
 	if err := writeCert(filepath.Join(dir, "kwok-serving"), kwokCert); err != nil {
-		t.Fatal(err)
+		return l, err
 	}
-	kwokPort := freePort(t)
-	l.run(t, filepath.Join(bin, "kube-scheduler"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0")
-	l.run(t, filepath.Join(bin, "kube-controller-manager"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0",
-		"--controllers=*", "--concurrent-deployment-syncs=5", "--node-monitor-grace-period=40s")
+	kwokPort, err := freePort()
+	if err != nil {
+		return l, err
+	}
+	if err := l.run(nil, filepath.Join(bin, "kube-scheduler"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0"); err != nil {
+		return l, err
+	}
+	if err := l.run(nil, filepath.Join(bin, "kube-controller-manager"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0",
+		"--controllers=*", "--concurrent-deployment-syncs=5", "--node-monitor-grace-period=40s"); err != nil {
+		return l, err
+	}
 	stages, err := kwokStages(filepath.Join(bin, "kwok-stages.yaml"), filepath.Join(RepoRoot(), "test", "kwok", "failure-stages.yaml"), dir)
 	if err != nil {
-		t.Fatal(err)
+		return l, err
 	}
-	l.run(t, filepath.Join(bin, "kwok"), "--kubeconfig", e.Kubeconfig, "--config", stages, "--manage-all-nodes=false",
+	if err := l.run(nil, filepath.Join(bin, "kwok"), "--kubeconfig", e.Kubeconfig, "--config", stages, "--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-ip=127.0.0.1", "--node-port="+strconv.Itoa(kwokPort),
 		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort), "--cidr=10.0.0.1/24", "--enable-crds=Logs",
-		"--tls-cert-file="+filepath.Join(dir, "kwok-serving", "tls.crt"), "--tls-private-key-file="+filepath.Join(dir, "kwok-serving", "tls.key"))
-	l.startKServe(t, bin)
+		"--tls-cert-file="+filepath.Join(dir, "kwok-serving", "tls.crt"), "--tls-private-key-file="+filepath.Join(dir, "kwok-serving", "tls.key")); err != nil {
+		return l, err
+	}
+	if err := l.startKServe(bin); err != nil {
+		return l, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := 1; i <= LivingNodes; i++ {
 		if _, err := e.Kube.CoreV1().Nodes().Create(ctx, kwokNode(fmt.Sprintf("kwok-node-%d", i)), metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+			return l, err
 		}
 	}
 	// Ready nodes (KWOK's heartbeat), and the node lifecycle controller's not-ready taint
@@ -115,11 +153,11 @@ func StartLiving(t testing.TB) *Living {
 			}
 		}
 		if ready == LivingNodes {
-			return l
+			return l, nil
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("KWOK's nodes did not become Ready and untainted in 30s; kwok's log ends:\n%s", l.logTail("kwok"))
+			return l, fmt.Errorf("KWOK's nodes did not become Ready and untainted in 30s; kwok's log ends:\n%s", l.logTail("kwok"))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -134,10 +172,12 @@ var FailureStages = map[string][]string{
 	"oomkilled":          {"pod-ready"},
 	"never-ready":        {"pod-ready"},
 	"image-pull-backoff": {"pod-ready"},
+	// a written pod (fixtures.Serving.Written) keeps its status: no stage but deletion
+	fixtures.HoldStage: {"pod-create", "pod-init-container-running", "pod-init-container-completed", "pod-ready", "pod-complete"},
 }
 
 // StageAnnotation selects a pod's failure stage.
-const StageAnnotation = "hopsdeploy.test/stage"
+const StageAnnotation = fixtures.StageAnnotation
 
 // kwokStages writes KWOK's own stages, each kept off the pods whose failure mode replaces
 // it, and the project's failure stages, into one file in dir.
@@ -197,17 +237,11 @@ func kwokNode(name string) *corev1.Node {
 	}
 }
 
-func (l *Living) run(t testing.TB, bin string, args ...string) {
-	t.Helper()
-	l.runEnv(t, nil, bin, args...)
-}
-
-// runEnv starts a part in the background, its output in <Dir>/<part>.log.
-func (l *Living) runEnv(t testing.TB, env []string, bin string, args ...string) {
-	t.Helper()
+// run starts a part in the background, its output in <Dir>/<part>.log; env is added to ours.
+func (l *Living) run(env []string, bin string, args ...string) error {
 	logf, err := os.Create(filepath.Join(l.Dir, filepath.Base(bin)+".log"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -215,9 +249,10 @@ func (l *Living) runEnv(t testing.TB, env []string, bin string, args ...string) 
 		cmd.Env = append(os.Environ(), env...)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
+		return fmt.Errorf("start %s: %v", bin, err)
 	}
 	l.procs = append(l.procs, cmd)
+	return nil
 }
 
 // logTail is the end of a part's log, for a failure's message.
@@ -229,7 +264,8 @@ func (l *Living) logTail(part string) string {
 	return string(b)
 }
 
-func (l *Living) stop() {
+// Stop stops every part and the control plane.
+func (l *Living) Stop() {
 	if l.stopBridge != nil {
 		l.stopBridge()
 	}
@@ -242,11 +278,11 @@ func (l *Living) stop() {
 	}
 }
 
-func freePort(t testing.TB) int {
+func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
