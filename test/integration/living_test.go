@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -416,5 +417,51 @@ func TestLivingKServeStopAnnotationInStandardMode(t *testing.T) {
 	contains(t, "after the stop annotation", r.out, "Status:     Running", "Instances:  predictor 1/1 ready")
 	if strings.Contains(r.out, "Stopping") {
 		t.Errorf("the plugin says Stopping where KServe does not stop:\n%s", r.out)
+	}
+}
+
+// The demo's project, seeded as `make demo` seeds it: each deployment reaches the state the
+// demo shows, by the controllers where they can bring it about, and the written Knative ones
+// keep theirs beside the running KServe controller.
+func TestLivingDemoProject(t *testing.T) {
+	l, env := livingProject(t, "demo")
+	ctx, ns := context.Background(), "demo"
+	if err := fixtures.SeedLivingDemo(ctx, l.Kube, l.Dyn, l.Logs, ns, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"fraud": "Running", "gpumodel": "Failed", "irisinit": "Starting", "churn": "Failed", "recommend": "Running",
+		"bigmodel": "Failed", "slowloader": "Starting", "legacypy": "Running", "idlemodel": "Idle", "stopping": "Stopping"}
+	var got map[string]string
+	var r result
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		r = pluginEnv(t, env, "list", "-n", ns).must(t)
+		got = map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(r.out), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 1 {
+				got[f[0]] = f[1]
+			}
+		}
+		if fmt.Sprint(got) == fmt.Sprint(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("the demo's states:\n got %v\nwant %v\n%s", got, want, r.out)
+	}
+	for name, says := range map[string][]string{
+		"churn":      {"ModuleNotFoundError: No module named 'xgboost'", "churn-predictor-"},
+		"irisinit":   {"cannot download the model", "FileNotFoundError"},
+		"bigmodel":   {"OOM-killed"},
+		"slowloader": {"Starting: starting the model server"},
+		"recommend":  {"The transformer's kserve-container"},
+	} {
+		contains(t, name, pluginEnv(t, env, "status", name, "-n", ns).must(t).out, says...)
+	}
+	// The logs written for the living pods, served by KWOK's kubelets.
+	contains(t, "logs of a living pod", pluginEnv(t, env, "logs", "slowloader", "-n", ns).must(t).out, "Loading tokenizer and 7B weights")
+	r = pluginEnv(t, env, "status", "idlemodel", "-n", ns).must(t)
+	if strings.Contains(r.out, "ServerlessModeRejected") || !strings.Contains(r.out, "Scaled to zero by Knative") {
+		t.Errorf("a written Knative deployment should read as Knative's:\n%s", r.out)
 	}
 }

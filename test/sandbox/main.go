@@ -33,9 +33,6 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworks"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -133,30 +130,8 @@ func seed(args []string) error {
 		return err
 	}
 	w := logserver.Writer{Root: filepath.Join(*dir, "logs")}
-	living, written := fixtures.LivingDemo(*ns)
-	for _, d := range living {
-		err := d.Create(ctx, kc, dc)
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("%s: %w", d.Scenario.Serving.Name, err)
-		}
-		fmt.Printf("created deployment %s/%s: the controllers bring it to its state\n", *ns, d.Scenario.Serving.Name)
-	}
-	for _, sc := range written {
-		if err := fixtures.Apply(ctx, kc, dc, w, sc); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("%s: %w", sc.Serving.Name, err)
-		}
-		fmt.Printf("wrote deployment %s/%s (a Knative state: Knative does not run here)\n", *ns, sc.Serving.Name)
-	}
-	if err := settle(kc, w, *ns, living); err != nil {
+	if err := fixtures.SeedLivingDemo(ctx, kc, dc, w, *ns, os.Stdout); err != nil {
 		return err
-	}
-	// KServe said, of each written Knative deployment, that Knative is missing here: true of
-	// the sandbox, but not of the cluster these deployments pretend to be on.
-	evs, err := kc.CoreV1().Events(*ns).List(ctx, metav1.ListOptions{FieldSelector: "reason=ServerlessModeRejected"})
-	if err == nil {
-		for _, ev := range evs.Items {
-			_ = kc.CoreV1().Events(*ns).Delete(ctx, ev.Name, metav1.DeleteOptions{})
-		}
 	}
 	if *osURL != "" {
 		docs := fixtures.History(*ns, time.Now())
@@ -179,71 +154,6 @@ func seed(args []string) error {
 		fmt.Printf("loaded %d history documents into %s of the secured OpenSearch\n", len(docs), docs[0].Project+"_serving-*")
 	}
 	return nil
-}
-
-// settle writes each new pod's log files as its containers would, and waits until the
-// controllers and KWOK have brought every deployment where the demo shows it.
-func settle(kc kubernetes.Interface, w logserver.Writer, ns string, living []fixtures.LivingDeployment) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	logged := map[string]bool{}
-	done := map[string]bool{}
-	for {
-		pods, err := kc.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return fmt.Errorf("waiting for the deployments to settle: %w", err)
-		}
-		for _, d := range living {
-			name := d.Scenario.Serving.Name
-			var mine []corev1.Pod
-			for _, p := range pods.Items {
-				if p.Labels["serving.hops.works/name"] == name {
-					mine = append(mine, p)
-				}
-			}
-			for _, p := range mine {
-				// A pod with a log folder was written for already (a seed run before this one).
-				if _, err := os.Stat(filepath.Join(w.Root, ns, p.Name)); err == nil {
-					logged[p.Name] = true
-				}
-				if !logged[p.Name] && p.Spec.NodeName != "" {
-					if err := d.WriteLogs(w, p); err != nil {
-						return err
-					}
-					logged[p.Name] = true
-				}
-			}
-			if done[name] {
-				continue
-			}
-			ok := true
-			for comp, settled := range d.Settled {
-				found := false
-				for _, p := range mine {
-					found = found || ((comp == "" || d.Component(p) == comp) && settled(p))
-				}
-				ok = ok && found
-			}
-			if ok {
-				done[name] = true
-				fmt.Printf("%s settled\n", name)
-			}
-		}
-		if len(done) == len(living) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			var left []string
-			for _, d := range living {
-				if !done[d.Scenario.Serving.Name] {
-					left = append(left, d.Scenario.Serving.Name)
-				}
-			}
-			return fmt.Errorf("the controllers did not bring %s to their states in 4 minutes: see .sandbox/living/*.log", strings.Join(left, ", "))
-		case <-time.After(time.Second):
-		}
-	}
 }
 
 // serveHopsworks runs the Hopsworks REST stand-in over TLS (a certificate of the secured
