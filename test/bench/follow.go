@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+var (
+	followSeconds = flag.Int("follow-seconds", 60, "follow: seconds of writing")
+	followPods    = flag.Int("follow-pods", 100, "follow: pods (3 containers each)")
+	followRate    = flag.Int("follow-rate", 3000, "follow: lines a second, in all")
+	latencyLines  = flag.Int("latency-lines", 1000, "latency: lines written, 20 ms apart")
+)
+
+// followContainers are the followed pods' containers (no init container, so that every
+// tool follows exactly these).
+var followContainers = []string{"kserve-container", "agent", "inference-logger"}
+
+// tail is one follower's run: lines received, their delays, and its process's CPU and peak
+// memory.
+type tail struct {
+	received int
+	delays   []time.Duration
+	cpu      time.Duration
+	rss      int64 // KiB
+}
+
+// follower is a command that follows logs, or (direct) the log endpoint itself read here.
+type follower struct {
+	name   string
+	cmd    []string
+	direct func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// stamp is how a written line carries its write time: "t=<unix nanoseconds>;".
+func stamp(seq int) string { return fmt.Sprintf("seq=%d t=%d;", seq, time.Now().UnixNano()) }
+
+// followOnce starts f, waits until the log server has streams streams open, runs write,
+// waits for want lines (at most 15 s more), stops f and returns what it saw.
+func followOnce(f follower, streams int, want int, write func()) (tail, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderrOf := func() string { return "" }
+	var out io.ReadCloser
+	var cmd *exec.Cmd
+	if f.direct != nil {
+		var err error
+		if out, err = f.direct(ctx); err != nil {
+			return tail{}, err
+		}
+	} else {
+		cmd = exec.Command(f.cmd[0], f.cmd[1:]...)
+		cmd.Env = env()
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		pipe, err := cmd.StdoutPipe()
+		if err != nil {
+			return tail{}, err
+		}
+		if err := cmd.Start(); err != nil {
+			return tail{}, err
+		}
+		out = pipe
+		stderrOf = func() string { return strings.TrimSpace(stderr.String()) }
+	}
+	var mu sync.Mutex
+	var t tail
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			now := time.Now()
+			line := sc.Bytes()
+			i := bytes.Index(line, []byte(" t="))
+			if i < 0 {
+				continue
+			}
+			rest := line[i+3:]
+			j := bytes.IndexByte(rest, ';')
+			if j < 0 {
+				continue
+			}
+			ns, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+			if err != nil {
+				continue
+			}
+			mu.Lock()
+			t.received++
+			t.delays = append(t.delays, now.Sub(time.Unix(0, ns)))
+			mu.Unlock()
+		}
+	}()
+	stop := func() {
+		if cmd != nil {
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			timer := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() })
+			_ = cmd.Wait()
+			timer.Stop()
+		} else {
+			cancel()
+			out.Close()
+		}
+		<-done
+	}
+	opened := time.Now()
+	for cluster.LogServer.Active() < streams {
+		if time.Since(opened) > 90*time.Second || (cmd != nil && exited(cmd)) {
+			stop()
+			return tail{}, fmt.Errorf("%s: only %d of %d streams opened: %s", f.name, cluster.LogServer.Active(), streams, stderrOf())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	write()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		n := t.received
+		mu.Unlock()
+		if n >= want {
+			break
+		}
+	}
+	stop()
+	if cmd != nil {
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		t.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		t.rss = ru.Maxrss
+	}
+	// The log server closes a stream when its client goes: wait for that before the next.
+	for deadline := time.Now().Add(15 * time.Second); cluster.LogServer.Active() > 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return t, nil
+}
+
+func exited(cmd *exec.Cmd) bool {
+	return cmd.ProcessState != nil || errors.Is(cmd.Process.Signal(syscall.Signal(0)), os.ErrProcessDone)
+}
+
+// followPodsIn creates the serving's n pods, each with followContainers and a first line.
+func followPodsIn(ctx context.Context, kc kubernetes.Interface, s fixtures.Serving, n int) ([]string, error) {
+	if err := fixtures.EnsureNamespace(ctx, kc, s.Namespace, nil); err != nil {
+		return nil, err
+	}
+	names := make([]string, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 20)
+	for i := range n {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			p := s.Pod(fixtures.PodSpec{Component: "predictor", Suffix: fmt.Sprintf("f%04d", i)})
+			p.Spec.InitContainers, p.Status.InitContainerStatuses = nil, nil
+			names[i] = p.Name
+			for _, c := range followContainers {
+				if err := cluster.Logs.Append(s.Namespace, p.Name, c, time.Time{}, "start"); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- fixtures.CreatePod(ctx, kc, p)
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
+}
+
+// benchFollow follows 100 pods x 3 containers while 3,000 lines a second are written to them
+// for a minute: lines received, CPU and peak memory of each tool, one run each.
+func benchFollow() error {
+	kc, _, err := clients()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	s := fixtures.Serving{Name: "busy", Namespace: "bench-follow", ID: 910, Standard: true, Logger: true}
+	pods, err := followPodsIn(ctx, kc, s, *followPods)
+	if err != nil {
+		return err
+	}
+	streams := len(pods) * len(followContainers)
+	sel, n := "serving.hops.works/name=busy", strconv.Itoa(streams)
+	own := []string{*plugin, "logs", "busy", "-n", s.Namespace, "-f", "--tail", "0", "--prefix", "--max-log-requests", n}
+	for _, c := range followContainers {
+		own = append(own, "--container", c)
+	}
+	tools := []follower{
+		{name: "kubectl logs -f -l --all-containers", cmd: []string{kubectl(), "logs", "-f", "-n", s.Namespace, "-l", sel, "--all-containers", "--prefix", "--tail=0", "--max-log-requests", n}},
+	}
+	if *stern != "" {
+		tools = append(tools, follower{name: "stern", cmd: []string{*stern, "-n", s.Namespace, "-l", sel, "--tail", "0", "--max-log-requests", n, "--color", "never"}})
+	}
+	tools = append(tools, follower{name: "kubectl hopsdeploy logs -f", cmd: own})
+	ticks := *followSeconds * 10 // every 100 ms, a line to each stream
+	perTick := max(1, *followRate/10/streams)
+	want := ticks * perTick * streams
+	write := func() {
+		seq := 0
+		start := time.Now()
+		for tick := range ticks {
+			for _, p := range pods {
+				for _, c := range followContainers {
+					lines := make([]string, perTick)
+					for k := range lines {
+						lines[k] = stamp(seq)
+						seq++
+					}
+					_ = cluster.Logs.Append(s.Namespace, p, c, time.Time{}, lines...)
+				}
+			}
+			time.Sleep(time.Until(start.Add(time.Duration(tick+1) * 100 * time.Millisecond)))
+		}
+	}
+	title := fmt.Sprintf("Following %d pods x %d containers, %d lines/s for %d s (one run each)", len(pods), len(followContainers), *followRate, *followSeconds)
+	results := map[string]tail{}
+	for _, f := range tools {
+		t, err := followOnce(f, streams, want, write)
+		if err != nil {
+			return err
+		}
+		results[f.name] = t
+	}
+	fmt.Fprintf(os.Stderr, "measured: %s\n", title)
+	kubectlName := tools[0].name
+	for _, f := range tools {
+		t := results[f.name]
+		p50, p99 := percentiles(t.delays)
+		r := row{bench: title, command: f.name, wall: "-", ratio: "-", cpu: t.cpu.Round(10 * time.Millisecond).String(), mem: fmt.Sprintf("%d MiB", t.rss/1024),
+			note: fmt.Sprintf("%d/%d lines; delay p50 %s p99 %s", t.received, want, p50, p99)}
+		if f.cmd[0] == *plugin {
+			var misses []string
+			if t.received != want {
+				misses = append(misses, "lines")
+			}
+			for name, o := range results {
+				if name != f.name && o.cpu < t.cpu {
+					misses = append(misses, "CPU")
+					break
+				}
+			}
+			if t.rss > results[kubectlName].rss {
+				misses = append(misses, "memory")
+			}
+			r.goal = fmt.Sprintf("every line; the least CPU of the three; memory <= %s's (%d MiB)", kubectlName, results[kubectlName].rss/1024)
+			r.verdict = verdict(misses)
+		}
+		table = append(table, r)
+	}
+	return nil
+}
+
+// benchLatency writes 1,000 lines 20 ms apart to one followed container and measures, for
+// each, the time from its write to its arrival: through the log endpoint read here (the
+// floor), kubectl logs -f, stern and the plugin.
+func benchLatency() error {
+	kc, _, err := clients()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	s := fixtures.Serving{Name: "ping", Namespace: "bench-latency", ID: 911, Standard: true, Logger: true}
+	pods, err := followPodsIn(ctx, kc, s, 1)
+	if err != nil {
+		return err
+	}
+	pod, c := pods[0], followContainers[0]
+	tools := []follower{
+		{name: "the log endpoint (pods/log?follow, read here)", direct: func(ctx context.Context) (io.ReadCloser, error) {
+			return kc.CoreV1().Pods(s.Namespace).GetLogs(pod, &corev1.PodLogOptions{Container: c, Follow: true, TailLines: ptr.To(int64(0))}).Stream(ctx)
+		}},
+		{name: "kubectl logs -f", cmd: []string{kubectl(), "logs", "-f", "-n", s.Namespace, pod, "-c", c, "--tail=0"}},
+	}
+	if *stern != "" {
+		tools = append(tools, follower{name: "stern", cmd: []string{*stern, "-n", s.Namespace, pod, "-c", c, "--tail", "0", "--color", "never"}})
+	}
+	tools = append(tools, follower{name: "kubectl hopsdeploy logs -f", cmd: []string{*plugin, "logs", "ping", "-n", s.Namespace, "-f", "--tail", "0", "--container", c}})
+	write := func() {
+		start := time.Now()
+		for i := range *latencyLines {
+			_ = cluster.Logs.Append(s.Namespace, pod, c, time.Time{}, stamp(i))
+			time.Sleep(time.Until(start.Add(time.Duration(i+1) * 20 * time.Millisecond)))
+		}
+	}
+	title := fmt.Sprintf("Delay from a written line to stdout, %d lines 20 ms apart (one run each)", *latencyLines)
+	var floor50, floor99 time.Duration
+	for i, f := range tools {
+		t, err := followOnce(f, 1, *latencyLines, write)
+		if err != nil {
+			return err
+		}
+		p50, p99 := percentiles(t.delays)
+		r := row{bench: title, command: f.name, wall: p50.String(), ratio: "-", cpu: "-", mem: "-",
+			note: fmt.Sprintf("%d/%d lines; p50 %s p99 %s", t.received, *latencyLines, p50, p99)}
+		if i == 0 {
+			floor50, floor99 = p50, p99
+		} else {
+			r.cpu, r.mem = t.cpu.Round(10*time.Millisecond).String(), fmt.Sprintf("%d MiB", t.rss/1024)
+			r.note += fmt.Sprintf("; over the endpoint: p50 %+v, p99 %+v", (p50 - floor50).Round(100*time.Microsecond), (p99 - floor99).Round(100*time.Microsecond))
+		}
+		if f.cmd != nil && f.cmd[0] == *plugin {
+			var misses []string
+			if t.received != *latencyLines {
+				misses = append(misses, "lines")
+			}
+			r.goal = "every line (the delay over the endpoint is the plugin's own)"
+			r.verdict = verdict(misses)
+		}
+		table = append(table, r)
+	}
+	return nil
+}
+
+// percentiles are the median and the 99th percentile of ds (0 without any).
+func percentiles(ds []time.Duration) (time.Duration, time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	at := func(q float64) time.Duration {
+		return s[min(len(s)-1, int(q*float64(len(s))))].Round(100 * time.Microsecond)
+	}
+	return at(0.50), at(0.99)
+}
+
+// verdict counts a goal as within or missed and says which.
+func verdict(misses []string) string {
+	if len(misses) == 0 {
+		within++
+		return "within"
+	}
+	missed++
+	return "NOT: " + strings.Join(misses, ", ")
+}
