@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,7 +56,8 @@ var (
 // sample is one run of one command.
 type sample struct {
 	wall, cpu time.Duration
-	rss       int64 // KiB, the largest process of the run
+	rss       int64         // KiB, the largest process of the run
+	server    time.Duration // CPU of the job's server (job.server) during the run
 }
 
 // job is a command line (or several run in parallel) measured as one run.
@@ -63,7 +65,10 @@ type job struct {
 	name string
 	cmds [][]string
 	fn   func() error // instead of commands: measured in-process (wall only)
-	goal *goal        // what the plugin's row must reach (the project's published goals)
+	// server is the pid file of the server the job reads from (OpenSearch): its CPU during
+	// the run is measured too, to show when the server is the limit.
+	server string
+	goal   *goal // what the plugin's row must reach (the project's published goals)
 }
 
 // goal is a job's target, each part against another job of the same benchmark (by name):
@@ -78,8 +83,8 @@ type goal struct {
 
 // stats are a job's medians in one benchmark.
 type stats struct {
-	wall, cpu time.Duration
-	rss       int64
+	wall, cpu, server time.Duration
+	rss               int64
 }
 
 // row is one line of the final table.
@@ -219,6 +224,38 @@ func env() []string {
 
 // runOnce runs a job's commands in parallel with output to /dev/null.
 func runOnce(j job) (sample, error) {
+	srv0 := processCPU(j.server)
+	s, err := runJob(j)
+	if j.server != "" {
+		s.server = processCPU(j.server) - srv0
+	}
+	return s, err
+}
+
+// processCPU is the CPU time so far of the process whose pid the file holds (0 if none).
+func processCPU(pidfile string) time.Duration {
+	if pidfile == "" {
+		return 0
+	}
+	pid, err := os.ReadFile(pidfile)
+	if err != nil {
+		return 0
+	}
+	stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+func runJob(j job) (sample, error) {
 	start := time.Now()
 	if j.fn != nil {
 		err := j.fn()
@@ -276,7 +313,8 @@ func measure(title string, jobs []job, extra func(name string, s sample) string)
 	base := median(results[0], func(s sample) time.Duration { return s.wall })
 	all := map[string]stats{}
 	for i, j := range jobs {
-		st := stats{wall: median(results[i], func(s sample) time.Duration { return s.wall }), cpu: median(results[i], func(s sample) time.Duration { return s.cpu })}
+		st := stats{wall: median(results[i], func(s sample) time.Duration { return s.wall }), cpu: median(results[i], func(s sample) time.Duration { return s.cpu }),
+			server: median(results[i], func(s sample) time.Duration { return s.server })}
 		for _, s := range results[i] {
 			st.rss = max(st.rss, s.rss)
 		}
@@ -296,6 +334,9 @@ func measure(title string, jobs []job, extra func(name string, s sample) string)
 		note := ""
 		if extra != nil {
 			note = extra(j.name, sample{wall: w})
+		}
+		if st.server > 0 {
+			note += fmt.Sprintf("; server CPU %s (%.1f cores)", st.server.Round(10*time.Millisecond), st.server.Seconds()/w.Seconds())
 		}
 		r := row{bench: title, command: j.name, wall: w.Round(time.Millisecond).String(), ratio: fmt.Sprintf("%.2f", float64(w)/float64(base)), cpu: cpu, mem: mem, note: note}
 		if j.goal != nil {
@@ -389,9 +430,10 @@ func benchHistory() error {
 		return err
 	}
 	bare := func() error { return bareLoop(http.DefaultClient, url, "", project+"_serving-*", *docs) }
+	osPid := filepath.Join(*dir, "opensearch", "pid")
 	jobs := []job{
-		{name: "bare search_after loop (reads pages only)", fn: bare},
-		{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", url}},
+		{name: "bare search_after loop (reads pages only)", fn: bare, server: osPid},
+		{name: "kubectl hopsdeploy logs --source history", server: osPid, cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", url}},
 			// 1.5 times the bare loop's throughput, at most 100 MiB.
 			goal: &goal{Against: "bare search_after loop (reads pages only)", Wall: 1 / 1.5, MemMiB: 100}},
 	}

@@ -60,11 +60,12 @@ func benchHistorySecured() error {
 		}
 		return bareLoop(tlsClient, sec.LocalURL, tok, project+"_serving-*", *docs)
 	}
+	osPid := filepath.Join(*dir, "opensearch-secured", "logs", "opensearch.pid")
 	cmd := []string{"env", "HOPSWORKS_URL=" + hwURL, "HOPSWORKS_API_KEY_FILE=" + filepath.Join(*dir, "hopsworks-api-key"), "HOPSWORKS_CA=" + sec.CAFile,
 		*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw"}
 	jobs := []job{
-		{name: "bare search_after loop, TLS and the project's token", fn: bare},
-		{name: "kubectl hopsdeploy logs --source history (Hopsworks credentials)", cmds: [][]string{cmd},
+		{name: "bare search_after loop, TLS and the project's token", fn: bare, server: osPid},
+		{name: "kubectl hopsdeploy logs --source history (Hopsworks credentials)", cmds: [][]string{cmd}, server: osPid,
 			// As on the plain OpenSearch before slices: at least 0.9 of the bare loop's throughput.
 			goal: &goal{Against: "bare search_after loop, TLS and the project's token", Wall: 1 / 0.9, MemMiB: 100}},
 	}
