@@ -40,7 +40,8 @@ type tail struct {
 	received int
 	delays   []time.Duration
 	cpu      time.Duration
-	rss      int64 // KiB
+	rss      int64         // KiB
+	peakAt   time.Duration // when the resident memory was highest, from the start
 }
 
 // follower is a command that follows logs, or (direct) the log endpoint itself read here.
@@ -122,6 +123,25 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 		}
 		<-done
 	}
+	started := time.Now()
+	if cmd != nil {
+		go func() { // where the peak is: opening the streams, or following them
+			var peak int64
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				if kib := residentKiB(cmd.Process.Pid); kib > peak {
+					peak = kib
+					mu.Lock()
+					t.peakAt = time.Since(started)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
 	opened := time.Now()
 	for cluster.LogServer.Active() < streams {
 		if time.Since(opened) > 90*time.Second || (cmd != nil && exited(cmd)) {
@@ -150,6 +170,21 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return t, nil
+}
+
+// residentKiB is a process's resident memory now (VmRSS), 0 if it is gone.
+func residentKiB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "VmRSS:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func exited(cmd *exec.Cmd) bool {
@@ -249,7 +284,7 @@ func benchFollow() error {
 		t := results[f.name]
 		p50, p99 := percentiles(t.delays)
 		r := row{bench: title, command: f.name, wall: "-", ratio: "-", cpu: t.cpu.Round(10 * time.Millisecond).String(), mem: fmt.Sprintf("%d MiB", t.rss/1024),
-			note: fmt.Sprintf("%d/%d lines; delay p50 %s p99 %s", t.received, want, p50, p99)}
+			note: fmt.Sprintf("%d/%d lines; delay p50 %s p99 %s; memory peak at %s", t.received, want, p50, p99, t.peakAt.Round(100*time.Millisecond))}
 		if f.cmd[0] == *plugin {
 			var misses []string
 			if t.received != want {
