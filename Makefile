@@ -122,7 +122,7 @@ export STERN
 $(STERN):
 	mkdir -p $(CACHE)/bin && GOBIN=$(CACHE)/bin go install github.com/stern/stern@$(STERN_VERSION) && mv $(CACHE)/bin/stern $(STERN)
 
-.PHONY: bench bench-check bench-logs bench-history bench-status
+.PHONY: bench bench-check bench-logs bench-follow bench-history bench-status
 BENCHES ?= status status-big list logs follow latency history history-secured
 bench: build testbin opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run, each goal beside its ratio
 	hack/bench.sh $(BENCHES)
@@ -130,6 +130,8 @@ bench-check: build testbin opensearch $(STERN) ## make bench, failing when a rat
 	BENCH_FLAGS="$(BENCH_FLAGS) -check" hack/bench.sh $(BENCHES)
 bench-logs: build testbin opensearch $(STERN) ## live logs: the plugin against kubectl logs and stern
 	hack/bench.sh logs
+bench-follow: build testbin opensearch $(STERN) ## following 300 streams for a minute, and the delay of a line, beside kubectl logs -f and stern
+	hack/bench.sh follow latency
 bench-history: build testbin opensearch $(STERN) ## history export: the plugin against a bare search_after loop
 	hack/bench.sh history
 bench-status: build testbin opensearch $(STERN) ## status against the equivalent kubectl get
