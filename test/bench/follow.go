@@ -60,6 +60,7 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stderrOf := func() string { return "" }
+	peakOf := func() int64 { return 0 }
 	var out io.ReadCloser
 	var cmd *exec.Cmd
 	if f.direct != nil {
@@ -79,6 +80,7 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 		if err := cmd.Start(); err != nil {
 			return tail{}, err
 		}
+		peakOf = watchPeak(cmd.Process.Pid)
 		out = pipe
 		stderrOf = func() string { return strings.TrimSpace(stderr.String()) }
 	}
@@ -133,7 +135,7 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 					return
 				case <-time.After(50 * time.Millisecond):
 				}
-				if kib := residentKiB(cmd.Process.Pid); kib > peak {
+				if kib := statusKiB(cmd.Process.Pid, "VmRSS:"); kib > peak {
 					peak = kib
 					mu.Lock()
 					t.peakAt = time.Since(started)
@@ -163,28 +165,13 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 	if cmd != nil {
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		t.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		t.rss = ru.Maxrss
+		t.rss = peakOf()
 	}
 	// The log server closes a stream when its client goes: wait for that before the next.
 	for deadline := time.Now().Add(15 * time.Second); cluster.LogServer.Active() > 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return t, nil
-}
-
-// residentKiB is a process's resident memory now (VmRSS), 0 if it is gone.
-func residentKiB(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "VmRSS:" {
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			return n
-		}
-	}
-	return 0
 }
 
 func exited(cmd *exec.Cmd) bool {

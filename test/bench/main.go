@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -232,6 +233,54 @@ func runOnce(j job) (sample, error) {
 	return s, err
 }
 
+// watchPeak follows a started process's peak resident memory (VmHWM, KiB) until it ends;
+// the returned func says it once the process has been waited for. Not rusage's Maxrss: Go
+// starts children with vfork, and Linux then counts the parent's own peak in the child's
+// Maxrss (the bench holds the log server and the written logs, so every tool would read as
+// at least the bench). cmd.Start returns after the exec, so every reading is the tool's.
+func watchPeak(pid int) func() int64 {
+	var peak atomic.Int64
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			kib := statusKiB(pid, "VmHWM:")
+			if kib == 0 && peak.Load() > 0 {
+				return // ended (a zombie has no VmHWM)
+			}
+			if kib > peak.Load() {
+				peak.Store(kib)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-ended
+		return peak.Load()
+	}
+}
+
+// statusKiB is a field of /proc/<pid>/status in KiB (0 when the process is gone).
+func statusKiB(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == field {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 // processCPU is the CPU time so far of the process whose pid the file holds (0 if none).
 func processCPU(pidfile string) time.Duration {
 	if pidfile == "" {
@@ -275,14 +324,19 @@ func runJob(j job) (sample, error) {
 			cmd.Env = env()
 			var stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = devnull, &stderr
-			if err := cmd.Run(); err != nil {
+			if err := cmd.Start(); err != nil {
+				errs <- err
+				return
+			}
+			peak := watchPeak(cmd.Process.Pid)
+			if err := cmd.Wait(); err != nil {
 				errs <- fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, stderr.String())
 				return
 			}
 			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 			mu.Lock()
 			s.cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			s.rss = max(s.rss, ru.Maxrss)
+			s.rss = max(s.rss, peak())
 			mu.Unlock()
 		}(c)
 	}
