@@ -41,7 +41,7 @@ type tail struct {
 	delays   []time.Duration
 	cpu      time.Duration
 	rss      int64         // KiB
-	peakAt   time.Duration // when the resident memory was highest, from the start
+	peakAt   time.Duration // when the peak memory was reached, from the start
 }
 
 // follower is a command that follows logs, or (direct) the log endpoint itself read here.
@@ -60,7 +60,7 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stderrOf := func() string { return "" }
-	peakOf := func() int64 { return 0 }
+	peakOf := func() (int64, time.Duration) { return 0, 0 }
 	var out io.ReadCloser
 	var cmd *exec.Cmd
 	if f.direct != nil {
@@ -125,25 +125,6 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 		}
 		<-done
 	}
-	started := time.Now()
-	if cmd != nil {
-		go func() { // where the peak is: opening the streams, or following them
-			var peak int64
-			for {
-				select {
-				case <-done:
-					return
-				case <-time.After(50 * time.Millisecond):
-				}
-				if kib := statusKiB(cmd.Process.Pid, "VmRSS:"); kib > peak {
-					peak = kib
-					mu.Lock()
-					t.peakAt = time.Since(started)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
 	opened := time.Now()
 	for cluster.LogServer.Active() < streams {
 		if time.Since(opened) > 90*time.Second || (cmd != nil && exited(cmd)) {
@@ -165,7 +146,7 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 	if cmd != nil {
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		t.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		t.rss = peakOf()
+		t.rss, t.peakAt = peakOf()
 	}
 	// The log server closes a stream when its client goes: wait for that before the next.
 	for deadline := time.Now().Add(15 * time.Second); cluster.LogServer.Active() > 0 && time.Now().Before(deadline); {

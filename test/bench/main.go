@@ -28,7 +28,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -234,23 +233,26 @@ func runOnce(j job) (sample, error) {
 }
 
 // watchPeak follows a started process's peak resident memory (VmHWM, KiB) until it ends;
-// the returned func says it once the process has been waited for. Not rusage's Maxrss: Go
-// starts children with vfork, and Linux then counts the parent's own peak in the child's
-// Maxrss (the bench holds the log server and the written logs, so every tool would read as
-// at least the bench). cmd.Start returns after the exec, so every reading is the tool's.
-func watchPeak(pid int) func() int64 {
-	var peak atomic.Int64
+// the returned func says it, and when it was reached from the start, once the process has
+// been waited for. Not rusage's Maxrss: Go starts children with vfork, and Linux then counts
+// the parent's own peak in the child's Maxrss (the bench holds the log server and the
+// written logs, so every tool would read as at least the bench). cmd.Start returns after the
+// exec, so every reading is the tool's.
+func watchPeak(pid int) func() (int64, time.Duration) {
+	var peak int64
+	var at time.Duration
+	start := time.Now()
 	done := make(chan struct{})
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
 		for {
 			kib := statusKiB(pid, "VmHWM:")
-			if kib == 0 && peak.Load() > 0 {
-				return // ended (a zombie has no VmHWM)
+			if kib == 0 {
+				return // ended: a zombie has no VmHWM, a reaped process no status
 			}
-			if kib > peak.Load() {
-				peak.Store(kib)
+			if kib > peak {
+				peak, at = kib, time.Since(start)
 			}
 			select {
 			case <-done:
@@ -259,10 +261,10 @@ func watchPeak(pid int) func() int64 {
 			}
 		}
 	}()
-	return func() int64 {
+	return func() (int64, time.Duration) {
 		close(done)
 		<-ended
-		return peak.Load()
+		return peak, at
 	}
 }
 
@@ -334,9 +336,10 @@ func runJob(j job) (sample, error) {
 				return
 			}
 			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			kib, _ := peak()
 			mu.Lock()
 			s.cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			s.rss = max(s.rss, peak())
+			s.rss = max(s.rss, kib)
 			mu.Unlock()
 		}(c)
 	}
