@@ -15,10 +15,11 @@ OS_PORT=${BENCH_OPENSEARCH_PORT:-19263}
 SECURED_PORT=${BENCH_SECURED_OPENSEARCH_PORT:-19264}
 HOPSWORKS_ADDR=${BENCH_HOPSWORKS_ADDR:-127.0.0.1:19265}
 mkdir -p "$DIR"
+. hack/hopsworks-standin.sh
 go build -o bin/hopsdeploy-bench ./test/bench
 go build -o bin/hopsdeploy-sandbox ./test/sandbox
 stop() {
-  [ -f "$DIR/hopsworks.pid" ] && { kill -TERM "$(cat "$DIR/hopsworks.pid")" 2>/dev/null || true; rm -f "$DIR/hopsworks.pid"; }
+  standin_stop "$DIR"
   hack/opensearch.sh stop "$DIR/opensearch" >/dev/null
   hack/opensearch-secured.sh stop "$DIR/opensearch-secured" >/dev/null
 }
@@ -26,14 +27,6 @@ trap stop EXIT
 hack/opensearch.sh start "$DIR/opensearch" "$OS_PORT" >&2
 echo "http://127.0.0.1:$OS_PORT" > "$DIR/opensearch-url"
 hack/opensearch-secured.sh start "$DIR/opensearch-secured" "$SECURED_PORT" >&2
-[ -s "$DIR/hopsworks-api-key" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$DIR/hopsworks-api-key")
-setsid bin/hopsdeploy-sandbox hopsworks --dir "$DIR" --listen "$HOPSWORKS_ADDR" --projects bench_secured >"$DIR/hopsworks.log" 2>&1 </dev/null &
-echo $! > "$DIR/hopsworks.pid"
-echo "https://$HOPSWORKS_ADDR" > "$DIR/hopsworks-url"
-for _ in $(seq 40); do # ready when it answers at all (401 without a key: curl -f exits 22)
-  rc=0; curl -fsS --cacert "$DIR/opensearch-secured/certs/ca.pem" "https://$HOPSWORKS_ADDR/hopsworks-api/api/variables/x" >/dev/null 2>&1 || rc=$?
-  [ "$rc" = 22 ] && break
-  sleep 0.25
-done
+standin_start "$DIR" "$HOPSWORKS_ADDR" bench_secured
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
 KUBEBUILDER_ASSETS=$TESTBIN bin/hopsdeploy-bench -dir "$DIR" -testbin "$TESTBIN" -stern "$STERN" ${BENCH_FLAGS:-} "$@"

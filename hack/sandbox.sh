@@ -18,6 +18,7 @@ HOPSWORKS_ADDR=${SANDBOX_HOPSWORKS_ADDR:-127.0.0.1:19262}
 SECURED=${SANDBOX_SECURED:-1}
 : "${TESTBIN:?set TESTBIN (the Makefile does)}" "${LIVING:?set LIVING (the Makefile does)}"
 log() { printf '[sandbox] %s\n' "$*" >&2; }
+. hack/hopsworks-standin.sh
 
 up() {
   mkdir -p "$DIR"
@@ -41,18 +42,7 @@ up() {
   local secured_text=""
   if [ "$SECURED" = 1 ]; then
     hack/opensearch-secured.sh start "$DIR/opensearch-secured" "$SECURED_PORT"
-    [ -s "$DIR/hopsworks-api-key" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$DIR/hopsworks-api-key")
-    if ! { [ -f "$DIR/hopsworks.pid" ] && kill -0 "$(cat "$DIR/hopsworks.pid")" 2>/dev/null; }; then
-      setsid bin/hopsdeploy-sandbox hopsworks --dir "$DIR" --listen "$HOPSWORKS_ADDR" --projects "${SANDBOX_PROJECTS:-demo}" >"$DIR/hopsworks.log" 2>&1 </dev/null &
-      echo $! > "$DIR/hopsworks.pid"
-      # Ready when it answers at all (401 without a key: curl -f exits 22).
-      for _ in $(seq 40); do
-        rc=0; curl -fsS --cacert "$DIR/opensearch-secured/certs/ca.pem" "https://$HOPSWORKS_ADDR/hopsworks-api/api/variables/x" >/dev/null 2>&1 || rc=$?
-        [ "$rc" = 22 ] && break
-        sleep 0.25
-      done
-    fi
-    echo "https://$HOPSWORKS_ADDR" > "$DIR/hopsworks-url"
+    standin_start "$DIR" "$HOPSWORKS_ADDR" "${SANDBOX_PROJECTS:-demo}"
     log "Hopsworks REST stand-in https://$HOPSWORKS_ADDR (pid $(cat "$DIR/hopsworks.pid"))"
     secured_text="  Hopsworks (REST stand-in) and OpenSearch with the security plugin, as a Hopsworks user reaches them:
     export HOPSWORKS_URL=https://$HOPSWORKS_ADDR HOPSWORKS_API_KEY_FILE=$DIR/hopsworks-api-key HOPSWORKS_CA=$DIR/opensearch-secured/certs/ca.pem"
@@ -81,8 +71,7 @@ down() {
     log "living cluster stopped"
   fi
   if [ -f "$DIR/hopsworks.pid" ]; then
-    kill -TERM "$(cat "$DIR/hopsworks.pid")" 2>/dev/null || true
-    rm -f "$DIR/hopsworks.pid"
+    standin_stop "$DIR"
     log "Hopsworks stand-in stopped"
   fi
   hack/opensearch.sh stop "$DIR/opensearch"
