@@ -169,14 +169,16 @@ func storageInit(pods []podCtx, logsCmd func(string) string) *Diagnosis {
 			switch {
 			case cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0:
 				t = cs.State.Terminated
-			case cs.LastTerminationState.Terminated != nil && cs.LastTerminationState.Terminated.ExitCode != 0 && cs.State.Running == nil:
+			case cs.LastTerminationState.Terminated != nil && cs.LastTerminationState.Terminated.ExitCode != 0:
+				// Also while a retry runs: a crash loop spends part of each round running, and
+				// the failure it repeats is the previous instance's.
 				t, previous = cs.LastTerminationState.Terminated, true
 			}
 			if t == nil {
 				continue
 			}
 			d := &Diagnosis{
-				Cause: fmt.Sprintf("The %s's storage-initializer cannot download the model (exit code %d, restarted %d times).", p.component, t.ExitCode, cs.RestartCount),
+				Cause: fmt.Sprintf("The %s's storage-initializer cannot download the model (exit code %d, restarted %d times%s).", p.component, t.ExitCode, cs.RestartCount, retrying(cs)),
 				Evidence: []string{fmt.Sprintf("pod %s init container storage-initializer: %s, last exit %d (%s)",
 					p.pod.Name, stateWord(cs), t.ExitCode, t.Reason)},
 				Next: logsCmd(" --container storage-initializer" + prevFlag(previous)),
@@ -418,6 +420,14 @@ func containerSpec(p *corev1.Pod, name string) *corev1.Container {
 		}
 	}
 	return nil
+}
+
+// retrying says that a container which failed before is running again.
+func retrying(cs corev1.ContainerStatus) string {
+	if cs.State.Running != nil {
+		return "; retrying now"
+	}
+	return ""
 }
 
 func stateWord(cs corev1.ContainerStatus) string {

@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
@@ -126,5 +129,19 @@ func TestUntil(t *testing.T) {
 		if done, failed := diagnose.Until(tc.target, r, tc.gone); done != tc.done || failed != tc.failed {
 			t.Errorf("until %s at %q (gone %v): %v %v, want %v %v", tc.target, tc.status, tc.gone, done, failed, tc.done, tc.failed)
 		}
+	}
+}
+
+// A storage-initializer in a crash loop spends part of each round running a retry: the
+// failure it repeats is still the diagnosis, read from the previous instance.
+func TestStorageInitRetryRunning(t *testing.T) {
+	snap := fixtures.StorageInitFailing("demo", "irisinit").Snapshot(now)
+	cs := &snap.Pods[0].Status.InitContainerStatuses[0]
+	cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now)}}
+	cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}
+	d := diagnose.Diagnose(snap, diagnose.Build(snap))
+	if !strings.Contains(d.Cause, "cannot download the model") || !strings.Contains(d.Cause, "retrying now") ||
+		d.Logs == nil || !d.Logs.Previous || !strings.Contains(d.Next, "--container storage-initializer --previous") {
+		t.Errorf("a running retry after failures: %+v", d)
 	}
 }
