@@ -19,7 +19,7 @@ func FuzzFieldsFromMappings(f *testing.F) {
 func FuzzLineFromSource(f *testing.F) {
 	f.Add([]byte(`{"@timestamp":"2026-11-25T10:00:00.123Z","log_message":"hello","serving_component":"predictor","container_name":"kserve-container","host":"w1"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		l := LineFromSource(DefaultFields, b)
+		l := lineOf(DefaultFields, sourceOf(b))
 		if !l.Timestamp.IsZero() && l.RawTS == "" {
 			t.Fatalf("a timestamp without its text: %+v", l)
 		}
@@ -42,12 +42,16 @@ func FuzzParseConfig(f *testing.F) {
 func FuzzDecodeHits(f *testing.F) {
 	f.Add([]byte(`{"hits":{"hits":[{"_source":{"@timestamp":"2026-11-25T10:00:00Z","log_message":1,"host":{"name":"w"}},"sort":[1]}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		hits, err := decodeHits(b)
+		var d pageDecoder
+		hits, _, err := d.decode(b, 5)
 		if err != nil {
 			return
 		}
-		for _, h := range hits {
-			_ = lineOf(DefaultFields, h.Source)
+		if hits.len() > 5 {
+			t.Fatalf("%d hits where 5 were asked for", hits.len())
+		}
+		for i := range hits.len() {
+			_ = lineOf(DefaultFields, hits.source(i))
 		}
 	})
 }

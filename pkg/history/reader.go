@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,9 +76,11 @@ type Reader struct {
 	url      string
 	tokens   TokenSource // nil unless the token comes from Hopsworks
 	PageSize int
-	// Slices is how many time slices of a window Stream reads in parallel (1: sequential).
+	// Slices is how many time chunks of a window Stream reads at once (1: sequential).
 	Slices int
-	fields map[string]Fields // by index pattern, read once
+	// ChunkPages is about how many pages a chunk holds (0: DefaultChunkPages).
+	ChunkPages int
+	fields     map[string]Fields // by index pattern, read once
 }
 
 // NewReader builds a client from the settings. Node discovery and health checks stay off:
@@ -335,27 +339,6 @@ func FieldsFromMappings(mappings []json.RawMessage) Fields {
 	return f
 }
 
-// hitSource is a hit's _source. A struct, not a map: decoding is the client's main cost on
-// a large export, and it competes with OpenSearch for the same cores.
-type hitSource struct {
-	AtTimestamp      string `json:"@timestamp"`
-	Timestamp        string `json:"timestamp"`
-	Message          string `json:"log_message"`
-	ServingComponent string `json:"serving_component"`
-	Component        string `json:"component"`
-	Container        string `json:"container_name"`
-	Host             string `json:"host"`
-	PodName          string `json:"pod_name"`
-	Pod              string `json:"pod"`
-}
-
-// LineFromSource decodes a hit's _source; fields of unexpected types read as empty.
-func LineFromSource(f Fields, src json.RawMessage) Line {
-	var s hitSource
-	_ = json.Unmarshal(src, &s)
-	return lineOf(f, s)
-}
-
 func lineOf(f Fields, s hitSource) Line {
 	raw := s.AtTimestamp
 	if f.Time == "timestamp" {
@@ -379,12 +362,14 @@ func lineOf(f Fields, s hitSource) Line {
 	return l
 }
 
-// Stream calls fn for every matching line in time order. The window is read as Slices time
-// slices in parallel, each its own search_after in the same point in time (plain search_after
-// where the server has none), and their pages are handed to fn slice after slice: the lines
-// and their order are those of one sequential read (slices split the window by time, each is
-// sorted by time then _id), while OpenSearch works on several slices at once. Each slice keeps
-// at most two pages ahead, whatever the number of hits.
+// Stream calls fn for every matching line in time order. The window is cut into time
+// chunks of about ChunkPages pages each (by where the lines are: one date histogram), each
+// read with its own search_after in the same point in time (plain search_after where the
+// server has none). Up to Slices chunks are read at once, always the next ones in time, and
+// their pages are handed to fn chunk after chunk: the lines and their order are those of one
+// sequential read (chunks split the window by time, each is sorted by time then _id), while
+// OpenSearch works on several chunks at once, each a narrow range it searches quickly. What
+// is held is bounded whatever the number of hits: Slices chunks of at most ChunkPages+1 pages.
 func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error {
 	f, err := r.Fields(ctx, q.Index)
 	if err != nil {
@@ -396,48 +381,94 @@ func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error
 	defer cancel()
 	parts := []Query{q}
 	if r.Slices > 1 {
-		if parts, err = r.slice(ctx, q, f, pit); err != nil {
+		if parts, err = r.chunks(ctx, q, f, pit); err != nil {
 			return err
 		}
 	}
-	feeds := make([]chan page, len(parts))
-	for i, part := range parts {
-		feeds[i] = make(chan page, 2)
-		go r.feed(ctx, part, f, pit, feeds[i])
-	}
-	for _, feed := range feeds {
+	// ahead holds a token for each chunk started and not yet handed to fn. Answers are read
+	// into buffers reused from chunk to chunk, and decoded by as many decoders as there are
+	// cores: a decoder holds a parsed page, and more of them would not decode faster.
+	ahead := make(chan struct{}, max(r.Slices, 1))
+	raws := make(chan *bytes.Buffer, max(r.Slices, 1))
+	decoders := newDecoders(min(max(r.Slices, 1), runtime.GOMAXPROCS(0)))
+	feeds := make(chan chan page, len(parts))
+	go func() {
+		defer close(feeds)
+		for _, part := range parts {
+			select {
+			case ahead <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			out := make(chan page, r.chunkPages()+1)
+			go r.feed(ctx, raws, decoders, part, f, pit, out)
+			feeds <- out
+		}
+	}()
+	for feed := range feeds {
 		for p := range feed {
 			if p.err != nil {
 				return p.err
 			}
-			for _, h := range p.hits {
-				if err := fn(lineOf(f, h.Source)); err != nil {
+			for i := range p.len() {
+				if err := fn(lineOf(f, p.source(i))); err != nil {
 					return err
 				}
 			}
 		}
+		<-ahead
 	}
 	return ctx.Err()
 }
 
-// page is one search answer, or the error that ended a slice.
-type page struct {
-	hits []hit
-	err  error
+// DefaultChunkPages is how many pages a chunk of a parallel read holds, about: enough that
+// a chunk's last, partial page is a small part of its requests.
+const DefaultChunkPages = 4
+
+func (r *Reader) chunkPages() int {
+	if r.ChunkPages > 0 {
+		return r.ChunkPages
+	}
+	return DefaultChunkPages
 }
 
-// feed pages through one slice into out, and closes it.
-func (r *Reader) feed(ctx context.Context, q Query, f Fields, pit string, out chan<- page) {
+// newDecoders is a pool of n page decoders.
+func newDecoders(n int) chan *pageDecoder {
+	decoders := make(chan *pageDecoder, n)
+	for range n {
+		decoders <- new(pageDecoder)
+	}
+	return decoders
+}
+
+// feed pages through one chunk into out, and closes it; it reads with a buffer from raws (or
+// a new one), which it gives back.
+func (r *Reader) feed(ctx context.Context, raws chan *bytes.Buffer, decoders chan *pageDecoder, q Query, f Fields, pit string, out chan<- page) {
 	defer close(out)
+	var raw *bytes.Buffer
+	select {
+	case raw = <-raws:
+	default:
+		raw = new(bytes.Buffer)
+	}
+	defer func() {
+		select {
+		case raws <- raw:
+		default:
+		}
+	}()
 	var after []any
 	for {
-		hits, next, err := r.page(ctx, q, f, pit, r.PageSize, false, after)
+		p, next, err := r.page(ctx, raw, decoders, q, f, pit, r.PageSize, false, after)
+		if err != nil {
+			p = page{err: err}
+		}
 		select {
-		case out <- page{hits, err}:
+		case out <- p:
 		case <-ctx.Done():
 			return
 		}
-		if err != nil || len(hits) < r.PageSize {
+		if err != nil || p.len() < r.PageSize {
 			return
 		}
 		if after != nil && reflect.DeepEqual(next, after) {
@@ -451,17 +482,22 @@ func (r *Reader) feed(ctx context.Context, q Query, f Fields, pit string, out ch
 	}
 }
 
-// slice splits a query's window into r.Slices time slices of equal length, between the first
-// and the last matching line (one aggregation finds them); a window too small to split, or no
-// match, is one slice.
-func (r *Reader) slice(ctx context.Context, q Query, f Fields, pit string) ([]Query, error) {
+// maxBuckets bounds the date histogram that chunks reads: the window is looked at in at most
+// about this many steps, and an answer with more buckets is not used.
+const maxBuckets = 2000
+
+// chunks cuts a query's window into time chunks of about ChunkPages pages each: the first and
+// the last matching line (one aggregation), then the lines per step between them (a date
+// histogram in whole milliseconds), grouped in order. A step with more lines than a chunk is
+// a chunk of its own. No match, or a window of one millisecond, is one chunk.
+func (r *Reader) chunks(ctx context.Context, q Query, f Fields, pit string) ([]Query, error) {
 	body := q.Body(f, 0, false, nil)
 	delete(body, "sort")
 	body["aggs"] = map[string]any{
 		"first": map[string]any{"min": map[string]any{"field": f.Time}},
 		"last":  map[string]any{"max": map[string]any{"field": f.Time}},
 	}
-	var out struct {
+	var span struct {
 		Aggregations struct {
 			First struct {
 				Value *float64 `json:"value"`
@@ -471,45 +507,70 @@ func (r *Reader) slice(ctx context.Context, q Query, f Fields, pit string) ([]Qu
 			} `json:"last"`
 		} `json:"aggregations"`
 	}
-	if err := r.search(ctx, q.Index, pit, body, &out); err != nil {
+	if err := r.search(ctx, q.Index, pit, body, &span); err != nil {
 		return nil, err
 	}
-	a := out.Aggregations
+	a := span.Aggregations
 	if a.First.Value == nil || a.Last.Value == nil {
 		return []Query{q}, nil
 	}
-	// Milliseconds are what the aggregation gives: the slices are whole milliseconds, and the
-	// last one ends past the last line's millisecond.
-	first := time.UnixMilli(int64(*a.First.Value)).UTC()
-	end := time.UnixMilli(int64(*a.Last.Value)).UTC().Add(time.Millisecond)
-	if !q.Until.IsZero() && q.Until.Before(end) {
-		end = q.Until
+	first, last := int64(*a.First.Value), int64(*a.Last.Value)
+	step := (last - first + 1) / maxBuckets
+	if step < 1 {
+		step = 1
 	}
-	if !q.Since.IsZero() && q.Since.After(first) {
-		first = q.Since
-	}
-	width := end.Sub(first) / time.Duration(r.Slices)
-	width = width.Truncate(time.Millisecond)
-	if width < time.Millisecond {
+	if last <= first {
 		return []Query{q}, nil
 	}
+	body = q.Body(f, 0, false, nil)
+	delete(body, "sort")
+	body["aggs"] = map[string]any{"steps": map[string]any{"date_histogram": map[string]any{
+		"field": f.Time, "fixed_interval": strconv.FormatInt(step, 10) + "ms", "min_doc_count": 1}}}
+	var hist struct {
+		Aggregations struct {
+			Steps struct {
+				Buckets []struct {
+					Key   float64 `json:"key"`
+					Count int64   `json:"doc_count"`
+				} `json:"buckets"`
+			} `json:"steps"`
+		} `json:"aggregations"`
+	}
+	if err := r.search(ctx, q.Index, pit, body, &hist); err != nil {
+		return nil, err
+	}
+	buckets := hist.Aggregations.Steps.Buckets
+	if len(buckets) > 2*maxBuckets+2 {
+		return []Query{q}, nil // not the histogram asked for: read the window as one
+	}
+	target := int64(r.chunkPages() * r.PageSize)
 	var parts []Query
-	from := q.Since // the first slice keeps the query's own start (zero: none)
-	for i := 1; i <= r.Slices; i++ {
-		part := q
-		part.Since = from
-		if i < r.Slices {
-			part.Until = first.Add(time.Duration(i) * width)
-		} // the last slice keeps the query's own end
-		parts = append(parts, part)
-		from = part.Until
+	from := q.Since // the first chunk keeps the query's own start (zero: none)
+	var lines int64
+	for i, b := range buckets {
+		at := time.UnixMilli(int64(b.Key)).UTC()
+		if lines > 0 && lines+b.Count > target && at.After(from) && (q.Until.IsZero() || at.Before(q.Until)) {
+			part := q
+			part.Since, part.Until = from, at
+			parts = append(parts, part)
+			from, lines = at, 0
+		}
+		lines += b.Count
+		if i == len(buckets)-1 {
+			part := q
+			part.Since = from // the last chunk keeps the query's own end
+			parts = append(parts, part)
+		}
+	}
+	if len(parts) == 0 {
+		return []Query{q}, nil
 	}
 	return parts, nil
 }
 
 // search runs one search and decodes its answer into out.
 func (r *Reader) search(ctx context.Context, index, pit string, body map[string]any, out any) error {
-	data, status, err := r.post(ctx, index, pit, body)
+	data, status, err := r.post(ctx, index, pit, body, nil)
 	if err != nil {
 		return err
 	}
@@ -526,17 +587,19 @@ func (r *Reader) Tail(ctx context.Context, q Query, n int) ([]Line, error) {
 		return nil, err
 	}
 	var out []Line // newest first while paging back
+	var raw bytes.Buffer
+	decoders := newDecoders(1)
 	var after []any
 	for len(out) < n {
 		size := min(r.PageSize, n-len(out))
-		hits, next, err := r.page(ctx, q, f, "", size, true, after)
+		p, next, err := r.page(ctx, &raw, decoders, q, f, "", size, true, after)
 		if err != nil {
 			return nil, err
 		}
-		for _, h := range hits {
-			out = append(out, lineOf(f, h.Source))
+		for i := range p.len() {
+			out = append(out, lineOf(f, p.source(i)))
 		}
-		if len(hits) < size || (after != nil && reflect.DeepEqual(next, after)) {
+		if p.len() < size || (after != nil && reflect.DeepEqual(next, after)) {
 			break
 		}
 		after = next
@@ -547,36 +610,32 @@ func (r *Reader) Tail(ctx context.Context, q Query, n int) ([]Line, error) {
 	return out, nil
 }
 
-// hit is a search hit as the reader needs it: its source and its sort values.
-type hit struct {
-	Source hitSource `json:"_source"`
-	Sort   []any     `json:"sort"`
-}
-
-// page runs one search. It decodes the answer in one pass straight into hits, rather than
-// through the client's generic response type and then each source again.
-func (r *Reader) page(ctx context.Context, q Query, f Fields, pit string, size int, desc bool, after []any) ([]hit, []any, error) {
-	data, status, err := r.post(ctx, q.Index, pit, q.Body(f, size, desc, after))
+// page runs one search, reads its answer into raw and decodes it with a decoder from
+// decoders: the lines of at most size hits, and the sort values to search after next.
+func (r *Reader) page(ctx context.Context, raw *bytes.Buffer, decoders chan *pageDecoder, q Query, f Fields, pit string, size int, desc bool, after []any) (page, []any, error) {
+	data, status, err := r.post(ctx, q.Index, pit, q.Body(f, size, desc, after), raw)
 	if err != nil {
-		return nil, nil, err
+		return page{}, nil, err
 	}
-	hits, err := decodeHits(data)
+	var dec *pageDecoder
+	select {
+	case dec = <-decoders:
+	case <-ctx.Done():
+		return page{}, nil, ctx.Err()
+	}
+	// A server may send more than was asked for, whatever it says: the rest is left.
+	p, next, err := dec.decode(data, size)
+	decoders <- dec
 	if err != nil {
-		return nil, nil, r.classify(fmt.Errorf("decode the search answer: %w", err), status, q.Index)
+		return page{}, nil, r.classify(fmt.Errorf("decode the search answer: %w", err), status, q.Index)
 	}
-	if len(hits) > size {
-		hits = hits[:size] // a server may not send more than was asked for, whatever it says
-	}
-	var next []any
-	if len(hits) > 0 {
-		next = hits[len(hits)-1].Sort
-	}
-	return hits, next, nil
+	return p, next, nil
 }
 
 // post runs one search (in the point in time when there is one) and returns its answer, read
-// once under MaxAnswerBytes; an error answer comes back classified.
-func (r *Reader) post(ctx context.Context, index, pit string, body map[string]any) ([]byte, int, error) {
+// once under MaxAnswerBytes into buf (a new buffer when nil; valid until buf is used again);
+// an error answer comes back classified.
+func (r *Reader) post(ctx context.Context, index, pit string, body map[string]any, buf *bytes.Buffer) ([]byte, int, error) {
 	req := opensearchapi.SearchReq{Indices: []string{index}}
 	if pit != "" {
 		body["pit"] = map[string]any{"id": pit, "keep_alive": "2m"}
@@ -597,7 +656,10 @@ func (r *Reader) post(ctx context.Context, index, pit string, body map[string]an
 		return nil, 0, r.classify(err, 0, index)
 	}
 	defer resp.Body.Close()
-	data, err := readCapped(resp.Body, MaxAnswerBytes)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	data, err := readCapped(resp.Body, MaxAnswerBytes, buf)
 	if err != nil {
 		return nil, resp.StatusCode, r.classify(err, resp.StatusCode, index)
 	}
@@ -611,78 +673,19 @@ func (r *Reader) post(ctx context.Context, index, pit string, body map[string]an
 // about 1 MiB; a larger answer is an error, not a reason to hold gigabytes.
 const MaxAnswerBytes = 64 << 20
 
-// readCapped reads r to its end, failing past max bytes.
-func readCapped(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
+// readCapped reads r to its end into buf, failing past max bytes. The buffer is reused from
+// page to page: reading each page into a new one, grown by doubling, made about twice the
+// export's size in garbage.
+func readCapped(r io.Reader, max int64, buf *bytes.Buffer) ([]byte, error) {
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(r, max+1)); err != nil {
 		return nil, err
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > max {
 		return nil, &Error{Kind: Failed, Msg: fmt.Sprintf("an OpenSearch answer is larger than %d MiB: refusing to hold it", max>>20)}
 	}
 	return data, nil
-}
-
-// decodeHits decodes a search answer's hits. Documents are decoded as the pipeline writes
-// them (strings) in one pass; when one holds a field of another type (Filebeat's ECS "host"
-// object, a numeric message), the page is decoded again hit by hit, tolerantly, so that one
-// odd document costs nothing but itself.
-func decodeHits(data []byte) ([]hit, error) {
-	var out struct {
-		Hits struct {
-			Hits []hit `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.Unmarshal(data, &out); err == nil {
-		return out.Hits.Hits, nil
-	}
-	var raw struct {
-		Hits struct {
-			Hits []struct {
-				Source json.RawMessage `json:"_source"`
-				Sort   []any           `json:"sort"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, err
-	}
-	hits := make([]hit, len(raw.Hits.Hits))
-	for i, h := range raw.Hits.Hits {
-		hits[i] = hit{Source: tolerantSource(h.Source), Sort: h.Sort}
-	}
-	return hits, nil
-}
-
-// tolerantSource reads a document whatever its fields' types: numbers and booleans as their
-// text, an object as its "name" (ECS host.name) or its JSON, anything unreadable as empty.
-func tolerantSource(src json.RawMessage) hitSource {
-	var m map[string]any
-	_ = json.Unmarshal(src, &m)
-	str := func(k string) string {
-		switch v := m[k].(type) {
-		case string:
-			return v
-		case float64:
-			return strconv.FormatFloat(v, 'f', -1, 64)
-		case bool:
-			return strconv.FormatBool(v)
-		case map[string]any:
-			if n, ok := v["name"].(string); ok {
-				return n
-			}
-			b, _ := json.Marshal(v)
-			return string(b)
-		case nil:
-			return ""
-		default:
-			b, _ := json.Marshal(v)
-			return string(b)
-		}
-	}
-	return hitSource{AtTimestamp: str("@timestamp"), Timestamp: str("timestamp"), Message: str("log_message"),
-		ServingComponent: str("serving_component"), Component: str("component"), Container: str("container_name"),
-		Host: str("host"), PodName: str("pod_name"), Pod: str("pod")}
 }
 
 // ServerError is OpenSearch's own error answer: its status, error.type and reason, and the

@@ -1,14 +1,17 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // One document of an unexpected shape (Filebeat's ECS host object, a numeric message, a
@@ -20,24 +23,39 @@ func TestDecodeHitsTolerant(t *testing.T) {
 	 {"_source":{"@timestamp":"2026-11-25T10:00:02Z","log_message":null,"container_name":true,"host":["x"]},"sort":[3,"c"]},
 	 {"_source":"not an object","sort":[4,"d"]}
 	]}}`
-	hits, err := decodeHits([]byte(page))
+	var d pageDecoder
+	hits, next, err := d.decode([]byte(page), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hits) != 4 {
-		t.Fatalf("%d hits", len(hits))
+	if fmt.Sprintf("%s", next) != "[4 \"d\"]" {
+		t.Errorf("next %s, want the last hit's sort values as sent", next)
+	}
+	if hits.len() != 4 {
+		t.Fatalf("%d hits", hits.len())
 	}
 	got := []string{}
-	for _, h := range hits {
-		l := lineOf(DefaultFields, h.Source)
+	for i := range hits.len() {
+		l := lineOf(DefaultFields, hits.source(i))
 		got = append(got, fmt.Sprintf("%s|%s|%s", l.Message, l.Host, l.Container))
 	}
 	want := []string{"plain|w1|", "42|w2|", `|["x"]|true`, "||"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("lines %q, want %q", got, want)
 	}
-	if _, err := decodeHits([]byte(`<html>`)); err == nil {
-		t.Error("an answer that is not JSON decoded")
+	for _, bad := range []string{`<html>`, `[]`, `{"hits":{"hits":{}}}`} {
+		if _, _, err := d.decode([]byte(bad), 10); err == nil {
+			t.Errorf("an answer that is not a search answer decoded: %s", bad)
+		}
+	}
+	// More hits than asked for: the rest is left, and the next page starts after the last kept.
+	hits, next, err = d.decode([]byte(page), 2)
+	if err != nil || hits.len() != 2 || fmt.Sprintf("%s", next) != "[2 \"b\"]" {
+		t.Errorf("capped at 2: %d hits, next %s, %v", hits.len(), next, err)
+	}
+	// A long sort value is sent back as it came, not rounded through a float64.
+	if _, next, _ := d.decode([]byte(`{"hits":{"hits":[{"_source":{},"sort":[1764064800123456789,"x"]}]}}`), 1); fmt.Sprintf("%s", next) != "[1764064800123456789 \"x\"]" {
+		t.Errorf("next %s", next)
 	}
 }
 
@@ -73,10 +91,10 @@ func TestClassify(t *testing.T) {
 
 // An answer larger than the cap is an error, not memory.
 func TestReadCapped(t *testing.T) {
-	if _, err := readCapped(strings.NewReader(strings.Repeat("x", 101)), 100); err == nil {
+	if _, err := readCapped(strings.NewReader(strings.Repeat("x", 101)), 100, new(bytes.Buffer)); err == nil {
 		t.Error("101 bytes read under a cap of 100")
 	}
-	if b, err := readCapped(strings.NewReader(strings.Repeat("x", 100)), 100); err != nil || len(b) != 100 {
+	if b, err := readCapped(strings.NewReader(strings.Repeat("x", 100)), 100, new(bytes.Buffer)); err != nil || len(b) != 100 {
 		t.Errorf("100 bytes under a cap of 100: %d %v", len(b), err)
 	}
 }
@@ -121,5 +139,57 @@ func TestStreamBoundsAHostileServer(t *testing.T) {
 	}
 	if n > 20 || searches.Load() > 3 {
 		t.Errorf("%d lines from %d searches: not bounded", n, searches.Load())
+	}
+}
+
+// The window is cut where the lines are: steps are grouped in order up to a chunk's size, a
+// step larger than a chunk is one of its own, the first chunk keeps the query's start and the
+// last its end; a server without the aggregations gets one chunk.
+func TestChunksFollowTheLines(t *testing.T) {
+	ms := func(s string) int64 { // a time at second s of the test's minute, in milliseconds
+		tm, _ := time.Parse(time.RFC3339, "2026-11-25T10:00:"+s+"Z")
+		return tm.UnixMilli()
+	}
+	histogram := fmt.Sprintf(`{"aggregations":{"steps":{"buckets":[
+	  {"key":%d,"doc_count":100},{"key":%d,"doc_count":150},{"key":%d,"doc_count":900},
+	  {"key":%d,"doc_count":50},{"key":%d,"doc_count":50},{"key":%d,"doc_count":120}]}}}`,
+		ms("00"), ms("01"), ms("02"), ms("03"), ms("04"), ms("05"))
+	var withAggs atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		switch {
+		case !withAggs.Load():
+			fmt.Fprint(w, `{"hits":{"hits":[]}}`)
+		case strings.Contains(string(b), `"min"`):
+			fmt.Fprintf(w, `{"aggregations":{"first":{"value":%d},"last":{"value":%d}}}`, ms("00"), ms("05"))
+		default:
+			fmt.Fprint(w, histogram)
+		}
+	}))
+	defer srv.Close()
+	r, err := NewReader(Settings{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.PageSize, r.ChunkPages = 100, 2 // chunks of about 200 lines
+	since, until := time.Unix(ms("00")/1000-60, 0).UTC(), time.Unix(ms("05")/1000+60, 0).UTC()
+	q := Query{Index: "x", Deployment: "d", Since: since, Until: until}
+	withAggs.Store(true)
+	parts, err := r.chunks(context.Background(), q, DefaultFields, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range parts {
+		got = append(got, p.Since.Format("05")+"-"+p.Until.Format("05"))
+	}
+	// 100 | 150 -> cut; 150 | 900 -> cut; 900 alone; 50+50 | 120 -> cut (220 > 200); the rest.
+	want := since.Format("05") + "-01 01-02 02-03 03-05 05-" + until.Format("05")
+	if strings.Join(got, " ") != want {
+		t.Errorf("chunks %v, want %s", got, want)
+	}
+	withAggs.Store(false)
+	if parts, err := r.chunks(context.Background(), q, DefaultFields, ""); err != nil || len(parts) != 1 || parts[0].Since != since || parts[0].Until != until {
+		t.Errorf("without aggregations: %v %v", parts, err)
 	}
 }

@@ -192,10 +192,15 @@ func readHistory(ctx context.Context, src Sources, c *Config, sink *Sink, contai
 	q.Since, q.Until = p.From, p.Until
 	var printed int
 	var last string
+	// One line and one message buffer for all: the sink formats a line before it returns.
+	var line Line
+	var msg []byte
 	write := func(h history.Line) error {
 		printed, last = printed+1, h.RawTS
-		return sink.Write(&Line{Timestamp: h.Timestamp, RawTS: h.RawTS, Namespace: c.Namespace, Deployment: c.Deployment, Pod: h.Pod,
-			Host: h.Host, Component: h.Component, Container: h.Container, Message: []byte(h.Message), Source: "history"}, false)
+		msg = append(msg[:0], h.Message...)
+		line = Line{Timestamp: h.Timestamp, RawTS: h.RawTS, Namespace: c.Namespace, Deployment: c.Deployment, Pod: h.Pod,
+			Host: h.Host, Component: h.Component, Container: h.Container, Message: msg, Source: "history"}
+		return sink.Write(&line, false)
 	}
 	// A failure after some lines marks the output as partial, and says where it stopped.
 	partial := func(err error) error {

@@ -511,8 +511,9 @@ func TestStoppedDeploymentFromHistory(t *testing.T) {
 	}
 }
 
-// An export read as parallel time slices is byte for byte the sequential read, also when
-// many lines share a timestamp at the slices' edges.
+// An export read as time chunks, several at once, is byte for byte the sequential read, also
+// when many lines share a timestamp at the chunks' edges (small pages and chunks: about 60
+// chunks, 7 at once).
 func TestHistorySlicedExportIsTheSequentialRead(t *testing.T) {
 	e := testenv.Get(t)
 	osURL := testenv.OpenSearchURL(t)
@@ -528,12 +529,15 @@ func TestHistorySlicedExportIsTheSequentialRead(t *testing.T) {
 	if err := testenv.BulkLoad(osURL, docs); err != nil {
 		t.Fatal(err)
 	}
-	read := func(slices int) []string {
+	read := func(slices, pageSize int) []string {
 		r, err := history.NewReader(history.Settings{URL: osURL})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.Slices = slices
+		r.Slices, r.ChunkPages = slices, 2
+		if pageSize > 0 {
+			r.PageSize = pageSize
+		}
 		var out []string
 		err = r.Stream(t.Context(), history.Query{Index: history.IndexPattern(ns), Deployment: "sliced", Since: base.Add(-time.Minute)}, func(l history.Line) error {
 			out = append(out, l.RawTS+" "+l.Message)
@@ -544,7 +548,7 @@ func TestHistorySlicedExportIsTheSequentialRead(t *testing.T) {
 		}
 		return out
 	}
-	sequential, sliced := read(1), read(7)
+	sequential, sliced := read(1, 0), read(7, 100)
 	if len(sequential) != 12345 || strings.Join(sequential, "\n") != strings.Join(sliced, "\n") {
 		t.Errorf("sliced read differs: %d lines sequential, %d sliced", len(sequential), len(sliced))
 	}
