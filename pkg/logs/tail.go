@@ -171,7 +171,13 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 		return 0, err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 64*1024)
+	// A read to the end takes big reads; a followed stream, one of up to hundreds, mostly
+	// waits for its next line: kubectl's 4 KiB, longer lines come in pieces (readPiece).
+	size := 64 * 1024
+	if tl.follow {
+		size = 4 * 1024
+	}
+	br := bufio.NewReaderSize(rc, size)
 	pending := res.Count
 	resumeFrom := *res
 	n := 0
