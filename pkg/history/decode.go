@@ -116,9 +116,6 @@ func (d *pageDecoder) decode(data []byte, max int) (page, []any, error) {
 	if len(arr) > max {
 		arr = arr[:max]
 	}
-	if int64(len(data)) > math.MaxUint32 {
-		return page{}, nil, errors.New("the answer is too large")
-	}
 	if d.visit == nil {
 		d.visit = d.field
 	}
@@ -130,6 +127,9 @@ func (d *pageDecoder) decode(data []byte, max int) (page, []any, error) {
 			o, _ := src.Object()
 			o.Visit(d.visit)
 		}
+	}
+	if int64(len(d.buf)) > math.MaxUint32 { // the spans could not say where the texts are
+		return page{}, nil, errors.New("the answer's texts are too large")
 	}
 	var next []any
 	if len(arr) > 0 {
@@ -161,8 +161,8 @@ func (d *pageDecoder) field(key []byte, v *fastjson.Value) {
 	default: // numbers as written, true, false, arrays as JSON
 		d.buf = v.MarshalTo(d.buf)
 	}
-	// The texts are never longer than the answer, which is under MaxAnswerBytes.
-	d.span[i] = [2]uint32{uint32(start), uint32(len(d.buf))} // #nosec G115 -- bounded above
+	// A page whose texts pass 4 GiB is refused as a whole once decoded (decode).
+	d.span[i] = [2]uint32{uint32(start), uint32(len(d.buf))} // #nosec G115 -- checked in decode
 }
 
 // sourceOf decodes one _source document alone (for tests).

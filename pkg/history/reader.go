@@ -80,7 +80,9 @@ type Reader struct {
 	Slices int
 	// ChunkPages is about how many pages a chunk holds (0: DefaultChunkPages).
 	ChunkPages int
-	fields     map[string]Fields // by index pattern, read once
+	// Chunks is how many chunks the last Stream cut its window into (what a test checks).
+	Chunks int
+	fields map[string]Fields // by index pattern, read once
 }
 
 // NewReader builds a client from the settings. Node discovery and health checks stay off:
@@ -385,6 +387,7 @@ func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error
 			return err
 		}
 	}
+	r.Chunks = len(parts)
 	// ahead holds a token for each chunk started and not yet handed to fn. Answers are read
 	// into buffers reused from chunk to chunk, and decoded by as many decoders as there are
 	// cores: a decoder holds a parsed page, and more of them would not decode faster.
@@ -491,12 +494,6 @@ const maxBuckets = 2000
 // histogram in whole milliseconds), grouped in order. A step with more lines than a chunk is
 // a chunk of its own. No match, or a window of one millisecond, is one chunk.
 func (r *Reader) chunks(ctx context.Context, q Query, f Fields, pit string) ([]Query, error) {
-	body := q.Body(f, 0, false, nil)
-	delete(body, "sort")
-	body["aggs"] = map[string]any{
-		"first": map[string]any{"min": map[string]any{"field": f.Time}},
-		"last":  map[string]any{"max": map[string]any{"field": f.Time}},
-	}
 	var span struct {
 		Aggregations struct {
 			First struct {
@@ -507,25 +504,18 @@ func (r *Reader) chunks(ctx context.Context, q Query, f Fields, pit string) ([]Q
 			} `json:"last"`
 		} `json:"aggregations"`
 	}
-	if err := r.search(ctx, q.Index, pit, body, &span); err != nil {
+	if err := r.aggregate(ctx, q, f, pit, map[string]any{
+		"first": map[string]any{"min": map[string]any{"field": f.Time}},
+		"last":  map[string]any{"max": map[string]any{"field": f.Time}},
+	}, &span); err != nil {
 		return nil, err
 	}
 	a := span.Aggregations
-	if a.First.Value == nil || a.Last.Value == nil {
+	if a.First.Value == nil || a.Last.Value == nil || *a.Last.Value <= *a.First.Value {
 		return []Query{q}, nil
 	}
 	first, last := int64(*a.First.Value), int64(*a.Last.Value)
-	step := (last - first + 1) / maxBuckets
-	if step < 1 {
-		step = 1
-	}
-	if last <= first {
-		return []Query{q}, nil
-	}
-	body = q.Body(f, 0, false, nil)
-	delete(body, "sort")
-	body["aggs"] = map[string]any{"steps": map[string]any{"date_histogram": map[string]any{
-		"field": f.Time, "fixed_interval": strconv.FormatInt(step, 10) + "ms", "min_doc_count": 1}}}
+	step := max((last-first+1)/maxBuckets, 1)
 	var hist struct {
 		Aggregations struct {
 			Steps struct {
@@ -536,7 +526,8 @@ func (r *Reader) chunks(ctx context.Context, q Query, f Fields, pit string) ([]Q
 			} `json:"steps"`
 		} `json:"aggregations"`
 	}
-	if err := r.search(ctx, q.Index, pit, body, &hist); err != nil {
+	if err := r.aggregate(ctx, q, f, pit, map[string]any{"steps": map[string]any{"date_histogram": map[string]any{
+		"field": f.Time, "fixed_interval": strconv.FormatInt(step, 10) + "ms", "min_doc_count": 1}}}, &hist); err != nil {
 		return nil, err
 	}
 	buckets := hist.Aggregations.Steps.Buckets
@@ -547,7 +538,7 @@ func (r *Reader) chunks(ctx context.Context, q Query, f Fields, pit string) ([]Q
 	var parts []Query
 	from := q.Since // the first chunk keeps the query's own start (zero: none)
 	var lines int64
-	for i, b := range buckets {
+	for _, b := range buckets {
 		at := time.UnixMilli(int64(b.Key)).UTC()
 		if lines > 0 && lines+b.Count > target && at.After(from) && (q.Until.IsZero() || at.Before(q.Until)) {
 			part := q
@@ -556,16 +547,18 @@ func (r *Reader) chunks(ctx context.Context, q Query, f Fields, pit string) ([]Q
 			from, lines = at, 0
 		}
 		lines += b.Count
-		if i == len(buckets)-1 {
-			part := q
-			part.Since = from // the last chunk keeps the query's own end
-			parts = append(parts, part)
-		}
 	}
-	if len(parts) == 0 {
-		return []Query{q}, nil
-	}
-	return parts, nil
+	end := q
+	end.Since = from // the last chunk keeps the query's own end
+	return append(parts, end), nil
+}
+
+// aggregate runs the query's aggregations aggs (no hits) and decodes the answer into out.
+func (r *Reader) aggregate(ctx context.Context, q Query, f Fields, pit string, aggs map[string]any, out any) error {
+	body := q.Body(f, 0, false, nil)
+	delete(body, "sort")
+	body["aggs"] = aggs
+	return r.search(ctx, q.Index, pit, body, out)
 }
 
 // search runs one search and decodes its answer into out.

@@ -103,7 +103,7 @@ func TestReadCapped(t *testing.T) {
 // cannot make the reader hold more than a page or loop forever.
 func TestStreamBoundsAHostileServer(t *testing.T) {
 	var searches atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	r := fakeOpenSearch(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/_mapping"):
 			fmt.Fprint(w, `{"x_serving-1":{"mappings":{"properties":{"@timestamp":{"type":"date"}}}}}`)
@@ -124,15 +124,10 @@ func TestStreamBoundsAHostileServer(t *testing.T) {
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	defer srv.Close()
-	r, err := NewReader(Settings{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	r.PageSize = 10
 	n := 0
-	err = r.Stream(context.Background(), Query{Index: "x_serving-*", Deployment: "d"}, func(Line) error { n++; return nil })
+	err := r.Stream(context.Background(), Query{Index: "x_serving-*", Deployment: "d"}, func(Line) error { n++; return nil })
 	var he *Error
 	if !errors.As(err, &he) || !strings.Contains(he.Msg, "search_after did not advance") {
 		t.Fatalf("err %v", err)
@@ -155,7 +150,7 @@ func TestChunksFollowTheLines(t *testing.T) {
 	  {"key":%d,"doc_count":50},{"key":%d,"doc_count":50},{"key":%d,"doc_count":120}]}}}`,
 		ms("00"), ms("01"), ms("02"), ms("03"), ms("04"), ms("05"))
 	var withAggs atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	r := fakeOpenSearch(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		switch {
 		case !withAggs.Load():
@@ -165,12 +160,7 @@ func TestChunksFollowTheLines(t *testing.T) {
 		default:
 			fmt.Fprint(w, histogram)
 		}
-	}))
-	defer srv.Close()
-	r, err := NewReader(Settings{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	r.PageSize, r.ChunkPages = 100, 2 // chunks of about 200 lines
 	since, until := time.Unix(ms("00")/1000-60, 0).UTC(), time.Unix(ms("05")/1000+60, 0).UTC()
 	q := Query{Index: "x", Deployment: "d", Since: since, Until: until}
@@ -192,4 +182,16 @@ func TestChunksFollowTheLines(t *testing.T) {
 	if parts, err := r.chunks(context.Background(), q, DefaultFields, ""); err != nil || len(parts) != 1 || parts[0].Since != since || parts[0].Until != until {
 		t.Errorf("without aggregations: %v %v", parts, err)
 	}
+}
+
+// fakeOpenSearch is a reader of a server that answers with handler, for the duration of t.
+func fakeOpenSearch(t *testing.T, handler http.HandlerFunc) *Reader {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	r, err := NewReader(Settings{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
