@@ -13,18 +13,20 @@ run() { printf '\n$ %s\n' "$*"; "$@" || echo "(exit code $?)"; }
 
 step "Build the control plane, the living cluster's parts, OpenSearch and the plugin (cached after the first run)"
 : "${LIVING:?run through make demo}"
-# OpenSearch comes over the network (Maven Central) while the Go builds use the cores.
+# OpenSearch (Maven Central) and the KServe controller's modules (the Go module proxy) come
+# over the network while the control plane's builds use the cores.
 oslog=$(mktemp)
-( hack/opensearch.sh install && hack/opensearch-secured.sh install ) >"$oslog" 2>&1 &
+( hack/opensearch.sh install && hack/opensearch-secured.sh install &&
+  hack/provision-living-cluster.sh "$LIVING" fetch ) >"$oslog" 2>&1 &
 ospid=$!
 hack/provision-test-env.sh "$TESTBIN"
-hack/provision-living-cluster.sh "$LIVING"
 if ! wait "$ospid"; then
   cat "$oslog" >&2; rm -f "$oslog"
-  echo "demo: fetching OpenSearch failed (above); run 'make opensearch' to see it alone" >&2
+  echo "demo: fetching OpenSearch or the KServe modules failed (above); run 'make opensearch living' to see it alone" >&2
   exit 1
 fi
 cat "$oslog"; rm -f "$oslog"
+hack/provision-living-cluster.sh "$LIVING"
 host=$(go env GOOS)/$(go env GOARCH)
 VERSION=$VERSION LDFLAGS="-s -w -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Version=$VERSION -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) -X github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version.Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   hack/dist.sh "$host"

@@ -14,7 +14,9 @@
 #                                            initialize, heartbeat; pods: create, init containers,
 #                                            ready, complete, delete); the project's failure
 #                                            stages are in test/kwok/
-#   usage: provision-living-cluster.sh DEST
+#   usage: provision-living-cluster.sh DEST [fetch]
+# With "fetch", it only downloads the modules the builds will need (network, no compiling), so
+# that `make demo` can fetch them while the control plane compiles.
 set -euo pipefail
 DEST=${1:?usage: provision-living-cluster.sh DEST}
 : "${K8S_VERSION:?}" "${KWOK_VERSION:?}" "${KSERVE_VERSION:?}"
@@ -69,7 +71,23 @@ kwok_stages() {
   chmod -R u+w "$DEST/kwok-crd"
 }
 
+# fetch_modules: the module zips of the KServe controller and KWOK, into the module cache.
+fetch_modules() {
+  local w; w=$(mktemp -d)
+  ( cd "$w" && go mod init example.invalid/livingfetch >/dev/null 2>&1
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "github.com/kserve/kserve/cmd/manager"\n)\n' > tools.go
+    go get "github.com/kserve/kserve/cmd/manager@$KSERVE_VERSION" >/dev/null 2>&1
+    go list -deps github.com/kserve/kserve/cmd/manager >/dev/null )
+  rm -rf "$w"
+  (cd /tmp && go mod download "sigs.k8s.io/kwok@$KWOK_VERSION")
+}
+
 start=$(date +%s)
+if [ "${2:-}" = fetch ]; then
+  stamp_ok kserve-manager "$KSERVE_VERSION" || fetch_modules
+  log "living cluster modules fetched ($(( $(date +%s) - start ))s)"
+  exit 0
+fi
 build_controllers
 build_kwok
 build_kserve
