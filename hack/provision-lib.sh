@@ -26,8 +26,8 @@ build_k8s() {
     go mod tidy >/dev/null 2>&1
     # The version a client sees (kubectl version, discovery) is the release's, not v0.0.0.
     local ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
-    for c in "$@"; do
-      go build -trimpath -ldflags="$ld" -o "$dest/$c" "k8s.io/kubernetes/cmd/$c"
-    done )
+    # One build for all: shared packages compile once and the links run side by side.
+    local pkgs=(); for c in "$@"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+    go build -trimpath -ldflags="$ld" -o "$dest/" "${pkgs[@]}" )
   rm -rf "$w"
 }

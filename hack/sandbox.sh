@@ -25,7 +25,8 @@ up() {
   if [ -f "$DIR/sandbox.pid" ] && kill -0 "$(cat "$DIR/sandbox.pid")" 2>/dev/null && [ -f "$DIR/ready" ]; then
     log "already running (pid $(cat "$DIR/sandbox.pid"))"
   else
-    go build -o bin/hopsdeploy-sandbox ./test/sandbox
+    # The plugin's flags (make build, dist): the packages they share compile once.
+    CGO_ENABLED=0 go build -trimpath -o bin/hopsdeploy-sandbox ./test/sandbox
     rm -f "$DIR/ready"
     KUBEBUILDER_ASSETS=$TESTBIN HOPSDEPLOY_LIVING_ASSETS=$LIVING setsid bin/hopsdeploy-sandbox up --dir "$DIR" >"$DIR/sandbox.log" 2>&1 </dev/null &
     echo $! > "$DIR/sandbox.pid"
