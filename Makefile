@@ -124,17 +124,17 @@ $(STERN):
 
 .PHONY: bench bench-check bench-logs bench-follow bench-history bench-status
 BENCHES ?= status status-big list logs follow latency history history-secured
-bench: build testbin opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run, each goal beside its ratio
+bench: build testbin living opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run, each goal beside its ratio
 	hack/bench.sh $(BENCHES)
-bench-check: build testbin opensearch $(STERN) ## make bench, failing when a ratio misses its goal (to see a regression)
+bench-check: build testbin living opensearch $(STERN) ## make bench, failing when a ratio misses its goal (to see a regression)
 	BENCH_FLAGS="$(BENCH_FLAGS) -check" hack/bench.sh $(BENCHES)
-bench-logs: build testbin opensearch $(STERN) ## live logs: the plugin against kubectl logs and stern
+bench-logs: build testbin living opensearch $(STERN) ## live logs: the plugin against kubectl logs and stern
 	hack/bench.sh logs
-bench-follow: build testbin opensearch $(STERN) ## following 300 streams for a minute, and the delay of a line, beside kubectl logs -f and stern
+bench-follow: build testbin living opensearch $(STERN) ## following 300 streams for a minute, and the delay of a line, beside kubectl logs -f and stern
 	hack/bench.sh follow latency
-bench-history: build testbin opensearch $(STERN) ## history export: the plugin against a bare search_after loop
+bench-history: build testbin living opensearch $(STERN) ## history export: the plugin against a bare search_after loop
 	hack/bench.sh history
-bench-status: build testbin opensearch $(STERN) ## status against the equivalent kubectl get
+bench-status: build testbin living opensearch $(STERN) ## status against the equivalent kubectl get
 	hack/bench.sh status
 
 FUZZTIME ?= 30s

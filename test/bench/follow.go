@@ -54,9 +54,16 @@ type follower struct {
 // stamp is how a written line carries its write time: "t=<unix nanoseconds>;".
 func stamp(seq int) string { return fmt.Sprintf("seq=%d t=%d;", seq, time.Now().UnixNano()) }
 
-// followOnce starts f, waits until the log server has streams streams open, runs write,
+// stream is one followed container, "<pod>/<container>".
+type stream struct{ pod, container string }
+
+// openMark is the line that shows a stream is open: with --tail 0 a line written before
+// the stream opened is not read, so it is written again until it arrives.
+func openMark(s stream) string { return "open=" + s.pod + "/" + s.container + ";" }
+
+// followOnce starts f, waits until every stream is open (its openMark arrived), runs write,
 // waits for want lines (at most 15 s more), stops f and returns what it saw.
-func followOnce(f follower, streams int, want int, write func()) (tail, error) {
+func followOnce(f follower, streams []stream, want int, mark func(stream), write func()) (tail, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stderrOf := func() string { return "" }
@@ -86,6 +93,7 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 	}
 	var mu sync.Mutex
 	var t tail
+	open := map[string]bool{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -96,6 +104,13 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 			line := sc.Bytes()
 			i := bytes.Index(line, []byte(" t="))
 			if i < 0 {
+				if k := bytes.Index(line, []byte("open=")); k >= 0 {
+					if m := bytes.IndexByte(line[k:], ';'); m > 0 {
+						mu.Lock()
+						open[string(line[k:k+m+1])] = true
+						mu.Unlock()
+					}
+				}
 				continue
 			}
 			rest := line[i+3:]
@@ -126,12 +141,26 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 		<-done
 	}
 	opened := time.Now()
-	for cluster.LogServer.Active() < streams {
+	for {
+		mu.Lock()
+		var closed []stream
+		for _, st := range streams {
+			if !open[openMark(st)] {
+				closed = append(closed, st)
+			}
+		}
+		mu.Unlock()
+		if len(closed) == 0 {
+			break
+		}
 		if time.Since(opened) > 90*time.Second || (cmd != nil && exited(cmd)) {
 			stop()
-			return tail{}, fmt.Errorf("%s: only %d of %d streams opened: %s", f.name, cluster.LogServer.Active(), streams, stderrOf())
+			return tail{}, fmt.Errorf("%s: only %d of %d streams opened: %s", f.name, len(streams)-len(closed), len(streams), stderrOf())
 		}
-		time.Sleep(50 * time.Millisecond)
+		for _, st := range closed {
+			mark(st)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 	write()
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -147,10 +176,6 @@ func followOnce(f follower, streams int, want int, write func()) (tail, error) {
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		t.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		t.rss, t.peakAt = peakOf()
-	}
-	// The log server closes a stream when its client goes: wait for that before the next.
-	for deadline := time.Now().Add(15 * time.Second); cluster.LogServer.Active() > 0 && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
 	}
 	return t, nil
 }
@@ -204,8 +229,14 @@ func benchFollow() error {
 	if err != nil {
 		return err
 	}
-	streams := len(pods) * len(followContainers)
-	sel, n := "serving.hops.works/name=busy", strconv.Itoa(streams)
+	var streams []stream
+	for _, p := range pods {
+		for _, c := range followContainers {
+			streams = append(streams, stream{p, c})
+		}
+	}
+	mark := func(st stream) { _ = cluster.Logs.Append(s.Namespace, st.pod, st.container, time.Time{}, openMark(st)) }
+	sel, n := "serving.hops.works/name=busy", strconv.Itoa(len(streams))
 	own := []string{*plugin, "logs", "busy", "-n", s.Namespace, "-f", "--tail", "0", "--prefix", "--max-log-requests", n}
 	for _, c := range followContainers {
 		own = append(own, "--container", c)
@@ -218,8 +249,8 @@ func benchFollow() error {
 	}
 	tools = append(tools, follower{name: "kubectl hopsdeploy logs -f", cmd: own})
 	ticks := *followSeconds * 10 // every 100 ms, a line to each stream
-	perTick := max(1, *followRate/10/streams)
-	want := ticks * perTick * streams
+	perTick := max(1, *followRate/10/len(streams))
+	want := ticks * perTick * len(streams)
 	write := func() {
 		seq := 0
 		start := time.Now()
@@ -240,7 +271,7 @@ func benchFollow() error {
 	title := fmt.Sprintf("Following %d pods x %d containers, %d lines/s for %d s (one run each)", len(pods), len(followContainers), *followRate, *followSeconds)
 	results := map[string]tail{}
 	for _, f := range tools {
-		t, err := followOnce(f, streams, want, write)
+		t, err := followOnce(f, streams, want, mark, write)
 		if err != nil {
 			return err
 		}
@@ -290,6 +321,7 @@ func benchLatency() error {
 		return err
 	}
 	pod, c := pods[0], followContainers[0]
+	mark := func(st stream) { _ = cluster.Logs.Append(s.Namespace, st.pod, st.container, time.Time{}, openMark(st)) }
 	tools := []follower{
 		{name: "the log endpoint (pods/log?follow, read here)", direct: func(ctx context.Context) (io.ReadCloser, error) {
 			return kc.CoreV1().Pods(s.Namespace).GetLogs(pod, &corev1.PodLogOptions{Container: c, Follow: true, TailLines: ptr.To(int64(0))}).Stream(ctx)
@@ -310,7 +342,7 @@ func benchLatency() error {
 	title := fmt.Sprintf("Delay from a written line to stdout, %d lines 20 ms apart (one run each)", *latencyLines)
 	var floor50, floor99 time.Duration
 	for i, f := range tools {
-		t, err := followOnce(f, 1, *latencyLines, write)
+		t, err := followOnce(f, []stream{{pod, c}}, *latencyLines, mark, write)
 		if err != nil {
 			return err
 		}

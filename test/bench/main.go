@@ -1,5 +1,5 @@
 // Command hopsdeploy-bench measures the plugin side by side with its peers in one run, on a
-// control plane of its own (etcd and kube-apiserver, written objects, the log server for
+// control plane of its own (etcd and kube-apiserver, written objects, KWOK's kubelet for
 // container logs: no controller competes for the CPU), with the OpenSearch servers that
 // hack/bench.sh starts, and prints one table of medians, ratios and peak memory. `make bench`
 // runs it.
@@ -33,7 +33,7 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
@@ -119,7 +119,7 @@ func startCluster() (*testenv.Env, error) {
 	return cluster, err
 }
 
-// cluster is the benchmarks' control plane; its log server counts open streams.
+// cluster is the benchmarks' control plane; its Logs writes container logs for KWOK.
 var cluster *testenv.Env
 
 func start() (*testenv.Env, error) {
@@ -235,7 +235,7 @@ func runOnce(j job) (sample, error) {
 // watchPeak follows a started process's peak resident memory (VmHWM, KiB) until it ends;
 // the returned func says it, and when it was reached from the start, once the process has
 // been waited for. Not rusage's Maxrss: Go starts children with vfork, and Linux then counts
-// the parent's own peak in the child's Maxrss (the bench holds the log server and the
+// the parent's own peak in the child's Maxrss (the bench holds the log bridge and the
 // written logs, so every tool would read as at least the bench). cmd.Start returns after the
 // exec, so every reading is the tool's.
 func watchPeak(pid int) func() (int64, time.Duration) {
@@ -425,7 +425,7 @@ func benchLogs() error {
 	for i := 0; i < *pods; i++ {
 		sc.Pods = append(sc.Pods, fixtures.PodSpec{Component: "predictor", Suffix: fmt.Sprintf("b%04d", i)})
 	}
-	w := logserver.Writer{Root: filepath.Join(*dir, "logs")}
+	w := cluster.Logs
 	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
 		if err := fixtures.Apply(ctx, kc, dc, w, sc); err != nil {
 			return err
@@ -437,11 +437,12 @@ func benchLogs() error {
 				ts := base.Add(time.Duration(i) * time.Millisecond).UTC().Format(time.RFC3339Nano)
 				fmt.Fprintf(&b, "%s INFO:root:request %d handled in 12ms model=fraud version=3 status=200\n", ts, i)
 			}
-			path := logserver.Path(w.Root, ns, p, "kserve-container", false)
+			path := kwoklogs.Path(w.Root, ns, p, "kserve-container", false)
 			_ = os.MkdirAll(filepath.Dir(path), 0o755)
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 				return err
 			}
+			w.Bridge.MirrorFile(path) // KWOK serves its CRI twin
 		}
 	}
 	sel := "serving.hops.works/name=bench"
@@ -480,7 +481,7 @@ func benchHistory() error {
 	ns := "bench-history"
 	project := "bench_history"
 	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 901}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
-	if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, sc); err != nil {
+	if err := fixtures.Apply(ctx, kc, dc, cluster.Logs, sc); err != nil {
 		return err
 	}
 	if err := loadHistory(filepath.Join(*dir, "opensearch"), project, func(b []fixtures.LogDoc) error { return testenv.BulkLoad(url, b) }); err != nil {
@@ -584,7 +585,7 @@ func benchStatus() error {
 	ctx := context.Background()
 	ns := "bench-status"
 	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, fixtures.PredictorCrashLoop(ns, "churn")); err != nil {
+		if err := fixtures.Apply(ctx, kc, dc, cluster.Logs, fixtures.PredictorCrashLoop(ns, "churn")); err != nil {
 			return err
 		}
 	}

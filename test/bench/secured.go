@@ -12,7 +12,6 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 )
 
@@ -36,7 +35,7 @@ func benchHistorySecured() error {
 	ctx := context.Background()
 	ns, project := "bench-secured", "bench_secured"
 	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 902}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
-	if err := fixtures.Apply(ctx, kc, dc, logserver.Writer{Root: filepath.Join(*dir, "logs")}, sc); err != nil {
+	if err := fixtures.Apply(ctx, kc, dc, cluster.Logs, sc); err != nil {
 		return err
 	}
 	if err := loadHistory(filepath.Join(*dir, "opensearch-secured"), project, sec.Load); err != nil {

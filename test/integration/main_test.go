@@ -1,5 +1,6 @@
 // Package integration runs the plugin against the real parts: a kube-apiserver and etcd
-// (envtest), the log server behind a Node, the real kubectl and krew, and a real OpenSearch.
+// (envtest), KWOK as the kubelet of a Node, the real kubectl and krew, and a real OpenSearch;
+// the TestLiving* tests add the real scheduler, controller-manager and KServe controller.
 package integration
 
 import (

@@ -5,12 +5,17 @@
 // file is whose from a Logs object per pod. The Bridge does both halves:
 //
 //   - it mirrors every contract file into a CRI file under <root>/.cri/ (the same path),
-//     each line "<RFC3339Nano> stdout F <message>", appending as the contract file grows;
+//     each line "<RFC3339Nano> stdout F <message>", appending as the contract file grows
+//     (at once for Writer's lines, within Every for other writers'); a contract file that
+//     is replaced or goes away (a restart) gets a new twin, renamed over the old one, as a
+//     runtime starts a new log file;
 //   - it creates, for every pod that appears, a kwok.x-k8s.io/v1alpha1 Logs object that
 //     names those CRI files for each of its containers.
 //
 // It is a format adapter at the boundary, not a kubelet: KWOK serves pods/log, tail, since,
-// timestamps, previous, limit-bytes and follow.
+// timestamps, previous, limit-bytes and follow. One way KWOK's kubelet differs from a real
+// one: its followed stream does not end when the container stops (it has no runtime to ask),
+// it goes on with the new log file.
 package kwoklogs
 
 import (
@@ -43,11 +48,20 @@ type Bridge struct {
 	Root string
 	Kube kubernetes.Interface
 	Dyn  dynamic.Interface
-	// Every is how often files are looked at (default 50 ms): the added delay of a followed line.
+	// Every is how often files are looked at (default 50 ms): the added delay of a line that
+	// a writer other than Writer appends.
 	Every time.Duration
 
-	mu      sync.Mutex
-	offsets map[string]int64 // contract file -> bytes mirrored
+	mu     sync.Mutex // one mirror at a time: the poll and Writer's synchronous ones
+	mirror map[string]mirrored
+}
+
+// mirrored is how far a contract file has been mirrored, and which file it was: a contract
+// file replaced by another (a restart moves the current log to the previous one) is
+// mirrored again from its start.
+type mirrored struct {
+	file os.FileInfo
+	off  int64
 }
 
 // CRIPath is the CRI twin of a contract file.
@@ -60,7 +74,6 @@ func (b *Bridge) Run(ctx context.Context) error {
 	if b.Every == 0 {
 		b.Every = 50 * time.Millisecond
 	}
-	b.offsets = map[string]int64{}
 	go b.configure(ctx)
 	t := time.NewTicker(b.Every)
 	defer t.Stop()
@@ -86,45 +99,79 @@ func (b *Bridge) mirrorAll() {
 		if d.IsDir() || !strings.HasSuffix(path, ".log") {
 			return nil
 		}
-		rel, err := filepath.Rel(b.Root, path)
-		if err != nil || strings.Count(rel, string(filepath.Separator)) != 2 {
-			return nil
-		}
-		b.mirror(path, filepath.Join(b.Root, ".cri", rel))
+		b.MirrorFile(path)
 		return nil
 	})
+	// A contract file that went away (its instance's log moved to .previous.log) leaves an
+	// empty twin, as a restarted container's new log starts empty.
+	b.mu.Lock()
+	var gone []string
+	for src := range b.mirror {
+		if _, err := os.Stat(src); os.IsNotExist(err) {
+			gone = append(gone, src)
+		}
+	}
+	b.mu.Unlock()
+	for _, src := range gone {
+		b.MirrorFile(src)
+	}
 }
 
-// mirror appends the complete lines written since the last look; a file that shrank
-// (rewritten) is mirrored again from its start.
-func (b *Bridge) mirror(src, dst string) {
+// MirrorFile brings the CRI twin of one contract file up to it now.
+func (b *Bridge) MirrorFile(src string) {
+	rel, err := filepath.Rel(b.Root, src)
+	if err != nil || strings.HasPrefix(rel, "..") || strings.Count(rel, string(filepath.Separator)) != 2 || !strings.HasSuffix(rel, ".log") {
+		return
+	}
 	b.mu.Lock()
-	off := b.offsets[src]
-	b.mu.Unlock()
+	defer b.mu.Unlock()
+	if b.mirror == nil {
+		b.mirror = map[string]mirrored{}
+	}
+	b.mirrorLocked(src, filepath.Join(b.Root, ".cri", rel))
+}
+
+// mirrorLocked appends the complete lines written since the last look. A contract file that
+// is new, replaced or shorter is mirrored whole into a new twin that is renamed over the
+// old one: KWOK's follower then reopens it, as the kubelet's does when a log file is
+// recreated.
+func (b *Bridge) mirrorLocked(src, dst string) {
+	last, seen := b.mirror[src]
 	f, err := os.Open(src)
 	if err != nil {
+		if os.IsNotExist(err) && seen {
+			delete(b.mirror, src)
+			if out, err := createTwin(dst); err == nil {
+				_ = out.Close()
+				_ = os.Rename(out.Name(), dst)
+			}
+		}
 		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || fi.Size() == off {
-		return
-	}
-	flag := os.O_CREATE | os.O_WRONLY | os.O_APPEND
-	if fi.Size() < off {
-		off, flag = 0, os.O_CREATE|os.O_WRONLY|os.O_TRUNC
-	}
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return
-	}
-	out, err := os.OpenFile(dst, flag, 0o644)
 	if err != nil {
 		return
 	}
-	defer out.Close()
+	fresh := !seen || !os.SameFile(last.file, fi) || fi.Size() < last.off
+	if !fresh && fi.Size() == last.off {
+		return
+	}
+	off := last.off
+	var out *os.File
+	if fresh {
+		off = 0
+		out, err = createTwin(dst)
+	} else {
+		out, err = os.OpenFile(dst, os.O_WRONLY|os.O_APPEND, 0o644)
+	}
+	if err != nil {
+		return
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		out.Close()
+		return
+	}
 	w := bufio.NewWriter(out)
 	r := bufio.NewReader(f)
 	for {
@@ -142,11 +189,32 @@ func (b *Bridge) mirror(src, dst string) {
 		w.Write(msg)
 		w.WriteByte('\n')
 	}
-	if w.Flush() == nil {
-		b.mu.Lock()
-		b.offsets[src] = off
-		b.mu.Unlock()
+	err = w.Flush()
+	if cerr := out.Close(); err == nil {
+		err = cerr
 	}
+	if err == nil && fresh {
+		err = os.Rename(out.Name(), dst)
+	}
+	if err != nil {
+		if fresh {
+			os.Remove(out.Name())
+		}
+		return
+	}
+	b.mirror[src] = mirrored{file: fi, off: off}
+}
+
+// createTwin creates a new, empty twin beside dst, to be renamed over it.
+func createTwin(dst string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*")
+	if err == nil {
+		err = f.Chmod(0o644) // as the twins the bridge creates otherwise
+	}
+	return f, err
 }
 
 // configure creates a Logs object for every pod, now and as pods come.

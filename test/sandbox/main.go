@@ -31,7 +31,7 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworks"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -129,7 +129,7 @@ func seed(args []string) error {
 	if err := fixtures.EnsureNamespace(ctx, kc, *ns, map[string]string{"hopsworks.ai/project": *ns}); err != nil {
 		return err
 	}
-	w := logserver.Writer{Root: filepath.Join(*dir, "logs")}
+	w := kwoklogs.Writer{Root: filepath.Join(*dir, "logs")}
 	if err := fixtures.SeedLivingDemo(ctx, kc, dc, w, *ns, os.Stdout); err != nil {
 		return err
 	}

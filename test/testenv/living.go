@@ -5,17 +5,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/logserver"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,8 +26,6 @@ import (
 // status is written by the tests.
 type Living struct {
 	*Env
-	procs      []*exec.Cmd
-	stopBridge func()
 }
 
 // LivingNodes are the KWOK nodes: 8 CPUs and 32 GiB each, no GPU.
@@ -94,23 +87,7 @@ func NewLiving(bin, dir, logRoot string) (l *Living, err error) {
 	if root == "" {
 		root = filepath.Join(dir, "logs")
 	}
-	e.Logs = logserver.Writer{Root: root}
-	bctx, stopBridge := context.WithCancel(context.Background())
-	l.stopBridge = stopBridge
-	go (&kwoklogs.Bridge{Root: root, Kube: e.Kube, Dyn: e.Dyn}).Run(bctx)
-	// KWOK's kubelet server: TLS, as the API server speaks to kubelets (it verifies none here,
-	// so the CA is not kept).
-	_, kwokCert, err := certs.Serving()
-	if err != nil {
-		return l, err
-	}
-	if err := writeCert(filepath.Join(dir, "kwok-serving"), kwokCert); err != nil {
-		return l, err
-	}
-	kwokPort, err := freePort()
-	if err != nil {
-		return l, err
-	}
+	e.startLogBridge(root)
 	if err := l.run(nil, filepath.Join(bin, "kube-scheduler"), "--kubeconfig", e.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0"); err != nil {
 		return l, err
 	}
@@ -122,10 +99,7 @@ func NewLiving(bin, dir, logRoot string) (l *Living, err error) {
 	if err != nil {
 		return l, err
 	}
-	if err := l.run(nil, filepath.Join(bin, "kwok"), "--kubeconfig", e.Kubeconfig, "--config", stages, "--manage-all-nodes=false",
-		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-ip=127.0.0.1", "--node-port="+strconv.Itoa(kwokPort),
-		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort), "--cidr=10.0.0.1/24", "--enable-crds=Logs",
-		"--tls-cert-file="+filepath.Join(dir, "kwok-serving", "tls.crt"), "--tls-private-key-file="+filepath.Join(dir, "kwok-serving", "tls.key")); err != nil {
+	if err := e.startKWOK(bin, stages, false); err != nil {
 		return l, err
 	}
 	if err := l.startKServe(bin); err != nil {
@@ -140,27 +114,7 @@ func NewLiving(bin, dir, logRoot string) (l *Living, err error) {
 	}
 	// Ready nodes (KWOK's heartbeat), and the node lifecycle controller's not-ready taint
 	// gone, before any test schedules onto them.
-	for {
-		nodes, err := e.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		ready := 0
-		if err == nil {
-			for _, n := range nodes.Items {
-				for _, c := range n.Status.Conditions {
-					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue && len(n.Spec.Taints) == 0 {
-						ready++
-					}
-				}
-			}
-		}
-		if ready == LivingNodes {
-			return l, nil
-		}
-		select {
-		case <-ctx.Done():
-			return l, fmt.Errorf("KWOK's nodes did not become Ready and untainted in 30s; kwok's log ends:\n%s", l.logTail("kwok"))
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return l, e.awaitNodes(ctx, LivingNodes, true)
 }
 
 // FailureStages are the failure modes of test/kwok/failure-stages.yaml, by the value of the
@@ -237,46 +191,8 @@ func kwokNode(name string) *corev1.Node {
 	}
 }
 
-// run starts a part in the background, its output in <Dir>/<part>.log; env is added to ours.
-func (l *Living) run(env []string, bin string, args ...string) error {
-	logf, err := os.Create(filepath.Join(l.Dir, filepath.Base(bin)+".log"))
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %v", bin, err)
-	}
-	l.procs = append(l.procs, cmd)
-	return nil
-}
-
-// logTail is the end of a part's log, for a failure's message.
-func (l *Living) logTail(part string) string {
-	b, _ := os.ReadFile(filepath.Join(l.Dir, part+".log"))
-	if len(b) > 3000 {
-		b = b[len(b)-3000:]
-	}
-	return string(b)
-}
-
-// Stop stops every part and the control plane.
-func (l *Living) Stop() {
-	if l.stopBridge != nil {
-		l.stopBridge()
-	}
-	for _, p := range l.procs {
-		_ = p.Process.Kill()
-		_, _ = p.Process.Wait()
-	}
-	if l.env != nil {
-		_ = l.env.Stop()
-	}
-}
+// Stop stops every part and the control plane, and keeps the folder (its logs).
+func (l *Living) Stop() { l.stopParts() }
 
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
