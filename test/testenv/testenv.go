@@ -53,10 +53,26 @@ type Env struct {
 	stopBridge func()
 }
 
-// RepoRoot is the repository's top folder.
+// RepoRoot is the repository's top folder: from this file's path, or, in a binary built with
+// -trimpath (the sandbox's, which shares the plugin's flags) where that path is not a real
+// one, the nearest folder above the working directory that holds go.mod.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	if filepath.IsAbs(file) {
+		return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if dir == filepath.Dir(dir) {
+			return wd
+		}
+	}
 }
 
 // Assets returns the folder holding the control-plane binaries, or an error saying how to get them.
