@@ -213,7 +213,7 @@ func followPodsIn(ctx context.Context, kc kubernetes.Interface, s fixtures.Servi
 			return nil, err
 		}
 	}
-	return names, nil
+	return names, cluster.WaitForLogs(ctx, s.Namespace, names...)
 }
 
 // benchFollow follows 100 pods x 3 containers while 3,000 lines a second are written to them

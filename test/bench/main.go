@@ -122,6 +122,18 @@ func startCluster() (*testenv.Env, error) {
 // cluster is the benchmarks' control plane; its Logs writes container logs for KWOK.
 var cluster *testenv.Env
 
+// apply creates a scenario and returns once KWOK serves its pods' logs.
+func apply(ctx context.Context, sc fixtures.Scenario) error {
+	kc, dc, err := clients()
+	if err != nil {
+		return err
+	}
+	if err := fixtures.Apply(ctx, kc, dc, cluster.Logs, sc); err != nil {
+		return err
+	}
+	return cluster.WaitForLogs(ctx, sc.Serving.Namespace, sc.PodNames()...)
+}
+
 func start() (*testenv.Env, error) {
 	logs := filepath.Join(*dir, "logs")
 	_ = os.RemoveAll(logs) // the pods are new at each start
@@ -415,7 +427,7 @@ func median(ss []sample, f func(sample) time.Duration) time.Duration {
 
 // benchLogs seeds N pods with M lines each and reads them all with each tool.
 func benchLogs() error {
-	kc, dc, err := clients()
+	kc, _, err := clients()
 	if err != nil {
 		return err
 	}
@@ -427,7 +439,7 @@ func benchLogs() error {
 	}
 	w := cluster.Logs
 	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		if err := fixtures.Apply(ctx, kc, dc, w, sc); err != nil {
+		if err := apply(ctx, sc); err != nil {
 			return err
 		}
 		base := time.Now().Add(-time.Hour)
@@ -468,10 +480,6 @@ func benchLogs() error {
 
 // benchHistory loads L documents and exports them with a bare loop and with the plugin.
 func benchHistory() error {
-	kc, dc, err := clients()
-	if err != nil {
-		return err
-	}
 	osURL, err := os.ReadFile(filepath.Join(*dir, "opensearch-url"))
 	if err != nil {
 		return err
@@ -481,7 +489,7 @@ func benchHistory() error {
 	ns := "bench-history"
 	project := "bench_history"
 	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 901}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
-	if err := fixtures.Apply(ctx, kc, dc, cluster.Logs, sc); err != nil {
+	if err := apply(ctx, sc); err != nil {
 		return err
 	}
 	if err := loadHistory(filepath.Join(*dir, "opensearch"), project, func(b []fixtures.LogDoc) error { return testenv.BulkLoad(url, b) }); err != nil {
@@ -578,14 +586,14 @@ func bareLoop(c *http.Client, url, auth, index string, want int) error {
 
 // benchStatus compares one status with the equivalent kubectl get.
 func benchStatus() error {
-	kc, dc, err := clients()
+	kc, _, err := clients()
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
 	ns := "bench-status"
 	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		if err := fixtures.Apply(ctx, kc, dc, cluster.Logs, fixtures.PredictorCrashLoop(ns, "churn")); err != nil {
+		if err := apply(ctx, fixtures.PredictorCrashLoop(ns, "churn")); err != nil {
 			return err
 		}
 	}

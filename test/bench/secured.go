@@ -19,10 +19,6 @@ import (
 // Hopsworks user reads it: TLS, and the project's token from the Hopsworks stand-in. The bare
 // loop pages with the same token over the same TLS.
 func benchHistorySecured() error {
-	kc, dc, err := clients()
-	if err != nil {
-		return err
-	}
 	sec, err := testenv.OpenSecured(filepath.Join(*dir, "opensearch-secured"))
 	if err != nil {
 		return fmt.Errorf("%v (start the sandbox with SANDBOX_SECURED=1)", err)
@@ -35,7 +31,7 @@ func benchHistorySecured() error {
 	ctx := context.Background()
 	ns, project := "bench-secured", "bench_secured"
 	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 902}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
-	if err := fixtures.Apply(ctx, kc, dc, cluster.Logs, sc); err != nil {
+	if err := apply(ctx, sc); err != nil {
 		return err
 	}
 	if err := loadHistory(filepath.Join(*dir, "opensearch-secured"), project, sec.Load); err != nil {

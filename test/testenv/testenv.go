@@ -382,12 +382,20 @@ func (e *Env) Apply(t testing.TB, sc fixtures.Scenario) fixtures.Scenario {
 	return sc
 }
 
-// AwaitLogs waits until KWOK serves the logs of the pods: the bridge configures a pod as its
-// watch sees it, and KWOK learns of it through a watch of its own, so a pod just created may
-// not be served for some milliseconds. A pod without a node has no logs to wait for.
+// AwaitLogs waits until KWOK serves the logs of the pods, or fails the test (WaitForLogs).
 func (e *Env) AwaitLogs(t testing.TB, ns string, pods ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	if err := e.WaitForLogs(context.Background(), ns, pods...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WaitForLogs waits until KWOK serves the logs of the pods: the bridge configures a pod as
+// its watch sees it, and KWOK learns of that through a watch of its own, so a pod just
+// created may not be served for some milliseconds. A pod without a node has no logs to wait
+// for.
+func (e *Env) WaitForLogs(ctx context.Context, ns string, pods ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	for _, name := range pods {
 		for {
@@ -401,11 +409,12 @@ func (e *Env) AwaitLogs(t testing.TB, ns string, pods ...string) {
 			}
 			select {
 			case <-ctx.Done():
-				t.Fatalf("KWOK does not serve the logs of pod %s/%s: %v", ns, name, err)
+				return fmt.Errorf("KWOK does not serve the logs of pod %s/%s: %v", ns, name, err)
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
 	}
+	return nil
 }
 
 // GrantRole gives user a Role in ns with the rules, through a RoleBinding.
