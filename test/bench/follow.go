@@ -71,9 +71,32 @@ func followOnce(f follower, streams []stream, want int, mark func(stream), write
 	var out io.ReadCloser
 	var cmd *exec.Cmd
 	if f.direct != nil {
-		var err error
-		if out, err = f.direct(ctx); err != nil {
-			return tail{}, err
+		// Opened aside: a kubelet sends a followed log's response headers with its first
+		// line, so opening blocks until the first open mark arrives.
+		pr, pw := io.Pipe()
+		var openErr error
+		var openMu sync.Mutex
+		go func() {
+			rc, err := f.direct(ctx)
+			if err != nil {
+				openMu.Lock()
+				openErr = err
+				openMu.Unlock()
+				pw.CloseWithError(err)
+				return
+			}
+			_, err = io.Copy(pw, rc)
+			rc.Close()
+			pw.CloseWithError(err)
+		}()
+		out = pr
+		stderrOf = func() string {
+			openMu.Lock()
+			defer openMu.Unlock()
+			if openErr != nil {
+				return openErr.Error()
+			}
+			return ""
 		}
 	} else {
 		cmd = exec.Command(f.cmd[0], f.cmd[1:]...)
