@@ -66,7 +66,7 @@ func openMark(s stream) string { return "open=" + s.pod + "/" + s.container + ";
 func followOnce(f follower, streams []stream, want int, mark func(stream), write func()) (tail, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderrOf := func() string { return "" }
+	var stderrOf func() string // what the follower said on failing (a command's stderr)
 	peakOf := func() (int64, time.Duration) { return 0, 0 }
 	var out io.ReadCloser
 	var cmd *exec.Cmd
