@@ -124,8 +124,9 @@ func StartWith(logRoot string) (e *Env, err error) {
 	}
 	e = &Env{Assets: assets, Dir: dir}
 	defer func() {
-		if err != nil {
+		if err != nil { // stop what was started; the caller gets the error alone
 			e.Stop()
+			e = nil
 		}
 	}()
 	if err := e.startControlPlane(filepath.Join(RepoRoot(), "test", "testdata", "crds"), filepath.Join(living, "kwok-crd")); err != nil {
