@@ -23,17 +23,43 @@ type TCPProxy struct {
 	done  bool
 }
 
-// NewTCPProxy listens on a free loopback port and forwards to target (host:port).
+// NewTCPProxy listens on a free loopback port and forwards to target (host:port), until the
+// test ends.
 func NewTCPProxy(t testing.TB, target string) *TCPProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := newTCPProxy(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &TCPProxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}}
-	go p.serve(ln)
 	t.Cleanup(p.Close)
 	return p
+}
+
+// newTCPProxy is NewTCPProxy for a part that outlives any one test (the Env's kubelet port).
+func newTCPProxy(target string) (*TCPProxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &TCPProxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}}
+	go p.serve(ln)
+	return p, nil
+}
+
+// Port is the port the proxy listens on.
+func (p *TCPProxy) Port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+
+// Cut drops every open connection, as a network fault would, keeps accepting new ones, and
+// returns how many client connections it dropped.
+func (p *TCPProxy) Cut() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		c.Close()
+	}
+	n := len(p.conns) / 2 // each client connection has its upstream twin
+	clear(p.conns)
+	return n
 }
 
 func (p *TCPProxy) serve(ln net.Listener) {
@@ -70,11 +96,8 @@ func (p *TCPProxy) Restart(t testing.TB, d time.Duration) {
 	t.Helper()
 	p.mu.Lock()
 	p.ln.Close()
-	for c := range p.conns {
-		c.Close()
-	}
-	p.conns = map[net.Conn]bool{}
 	p.mu.Unlock()
+	p.Cut()
 	time.Sleep(d)
 	ln, err := net.Listen("tcp", p.Addr)
 	if err != nil {

@@ -49,7 +49,7 @@ type Env struct {
 
 	env        *envtest.Environment
 	procs      []*exec.Cmd
-	cutter     *connCutter
+	cutter     *TCPProxy // before KWOK's kubelet port, in the bare Env
 	stopBridge func()
 }
 
@@ -182,7 +182,7 @@ func (e *Env) startKWOK(bin, stages string, cuttable bool) error {
 	}
 	advertised := port
 	if cuttable {
-		if e.cutter, err = newConnCutter("127.0.0.1:" + strconv.Itoa(port)); err != nil {
+		if e.cutter, err = newTCPProxy("127.0.0.1:" + strconv.Itoa(port)); err != nil {
 			return err
 		}
 		advertised = e.cutter.Port()
