@@ -67,18 +67,13 @@ test-unit: ## the fast layer: the pure core, printers (golden files), the log en
 	go test -count=1 $(UNIT_PKGS)
 
 .PHONY: test
-test: test-unit testbin living opensearch ## run every test: unit first, then integration against the real API server, kubectl, krew and OpenSearch
-	@echo "== integration tests (real kube-apiserver $(K8S_VERSION), etcd $(ETCD_VERSION), OpenSearch $(OPENSEARCH_VERSION), OpenSearch $(OPENSEARCH_SECURED_VERSION) with the security plugin)"
-	@hack/opensearch.sh start $(TEST_OS_DIR) $(TEST_OS_PORT) & plain=$$!; \
-	  hack/opensearch-secured.sh start $(TEST_SECURED_OS_DIR) $(TEST_SECURED_OS_PORT) & secured=$$!; \
-	  wait $$plain && wait $$secured || { hack/opensearch.sh stop $(TEST_OS_DIR); hack/opensearch-secured.sh stop $(TEST_SECURED_OS_DIR); exit 1; }
-	@set -o pipefail; trap 'hack/opensearch.sh stop $(TEST_OS_DIR); hack/opensearch-secured.sh stop $(TEST_SECURED_OS_DIR)' EXIT; \
-	  KUBEBUILDER_ASSETS=$(TESTBIN) PATH=$(TESTBIN):$$PATH \
-	  HOPSDEPLOY_TEST_OPENSEARCH_URL=http://127.0.0.1:$(TEST_OS_PORT) \
-	  HOPSDEPLOY_TEST_SECURED_OPENSEARCH_DIR=$(TEST_SECURED_OS_DIR) \
-	  HOPSDEPLOY_LIVING_ASSETS=$(LIVING) \
-	  go test -count=1 -timeout 30m -v ./test/integration/... 2>&1 | tee /tmp/hopsdeploy-integration.log; \
-	  rc=$$?; echo "integration: $$(grep -c -- '--- PASS' /tmp/hopsdeploy-integration.log) passed, $$(grep -c -- '--- FAIL' /tmp/hopsdeploy-integration.log) failed, $$(grep -c -- '--- SKIP' /tmp/hopsdeploy-integration.log) skipped"; exit $$rc
+test: test-unit test-integration ## run every test: unit first, then integration against the real API server, kubectl, krew and OpenSearch
+
+RUN ?= .
+.PHONY: test-integration
+test-integration: testbin living opensearch ## the integration tests with their parts (RUN=TestX for some: go test -run)
+	TEST_OS_PORT=$(TEST_OS_PORT) TEST_OS_DIR=$(TEST_OS_DIR) TEST_SECURED_OS_PORT=$(TEST_SECURED_OS_PORT) TEST_SECURED_OS_DIR=$(TEST_SECURED_OS_DIR) \
+	  hack/test-integration.sh '$(RUN)'
 
 .PHONY: lint-tools
 lint-tools: ## install staticcheck, govulncheck and the vulnerability database into the cache
@@ -141,7 +136,7 @@ FUZZTIME ?= 30s
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (their seed corpora run in make test)
 	@for t in "pkg/cli FuzzParseTimeOrAgo" "pkg/logs FuzzSplitTimestamp" "pkg/logs FuzzReadLine" \
-	  "pkg/history FuzzFieldsFromMappings" "pkg/history FuzzLineFromSource" "pkg/history FuzzParseConfig" \
+	  "pkg/history FuzzFieldsFromCaps" "pkg/history FuzzLineFromSource" "pkg/history FuzzParseConfig" \
 	  "pkg/history FuzzDecodeHits" "pkg/bundle FuzzRead" "pkg/term FuzzSanitize"; do \
 	  set -- $$t; echo "== $$2"; go test ./$$1 -run '^$$' -fuzz "^$$2$$" -fuzztime $(FUZZTIME) || exit 1; done
 
