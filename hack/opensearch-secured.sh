@@ -102,6 +102,8 @@ plugins.security.authcz.admin_dn: ["CN=admin"]
 plugins.security.nodes_dn: ["CN=$NODE_NAME"]
 plugins.security.restapi.roles_enabled: ["all_access"]
 plugins.security.system_indices.enabled: true
+# As Hopsworks sets it: backend roles (the JWT's "roles" claim) name security roles directly.
+plugins.security.roles_mapping_resolution: BOTH
 YML
   local sec=$run/config/opensearch-security
   sed -e "s#@SIGNING_KEY@#$key#" "$HERE/opensearch-security/config.yml" >"$sec/config.yml"

@@ -1,15 +1,14 @@
 package history
 
 import (
-	"encoding/json"
 	"testing"
 )
 
-// OpenSearch answers are untrusted input: no mapping or hit may crash the reader.
-func FuzzFieldsFromMappings(f *testing.F) {
-	f.Add([]byte(`{"properties":{"@timestamp":{"type":"date"},"serving_component":{"type":"text","fields":{"keyword":{"type":"keyword","ignore_above":256}}}}}`))
+// OpenSearch answers are untrusted input: no field capabilities or hit may crash the reader.
+func FuzzFieldsFromCaps(f *testing.F) {
+	f.Add([]byte(`{"indices":["x_serving-2026.11.25"],"fields":{"@timestamp":{"date":{"type":"date","searchable":true}},"serving_component.keyword":{"keyword":{"type":"keyword"}}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got := FieldsFromMappings([]json.RawMessage{b, b})
+		got, _, _ := FieldsFromCaps(b)
 		if got.Time == "" || got.Name == "" || len(got.Components) == 0 {
 			t.Fatalf("incomplete fields %+v", got)
 		}

@@ -7,6 +7,7 @@
 package history
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -73,10 +74,17 @@ func (q Query) Body(f Fields, size int, desc bool, searchAfter []any) map[string
 		for _, cf := range f.Components {
 			should = append(should, terms(cf, q.Components))
 		}
+		if slices.Contains(q.Components, defaultToolComponent) {
+			should = append(should, missing(f.Components...))
+		}
 		filter = append(filter, map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}})
 	}
 	if len(q.Containers) > 0 {
-		filter = append(filter, terms(f.Container, q.Containers))
+		c := terms(f.Container, q.Containers)
+		if slices.Contains(q.Containers, defaultToolContainer) {
+			c = map[string]any{"bool": map[string]any{"should": []any{c, missing(f.Container)}, "minimum_should_match": 1}}
+		}
+		filter = append(filter, c)
 	}
 	rng := map[string]any{"format": "strict_date_optional_time_nanos"}
 	if !q.Since.IsZero() {
@@ -112,6 +120,23 @@ func (q Query) Body(f Fields, size int, desc bool, searchAfter []any) map[string
 		body["search_after"] = searchAfter
 	}
 	return body
+}
+
+// The pipeline writes no serving_component and no container_name for the DEFAULT tool's pods
+// (a plain Deployment, one container serving the model): a document without them is that
+// deployment's predictor and main container, so that its history reads as a KServe one's.
+const (
+	defaultToolComponent = "predictor"
+	defaultToolContainer = "kserve-container"
+)
+
+// missing matches documents that have none of the fields.
+func missing(fields ...string) map[string]any {
+	var none []any
+	for _, f := range fields {
+		none = append(none, map[string]any{"exists": map[string]any{"field": f}})
+	}
+	return map[string]any{"bool": map[string]any{"must_not": none}}
 }
 
 func term(field, value string) map[string]any {

@@ -141,3 +141,22 @@ func TestResolveHopsworks(t *testing.T) {
 		t.Error("nothing set is not configured")
 	}
 }
+
+// A DEFAULT-tool deployment's documents have no component and no container: they count as the
+// predictor's main container, and only as that.
+func TestDefaultToolDocumentsCountAsThePredictor(t *testing.T) {
+	body := func(q Query) string {
+		b, _ := json.Marshal(q.Body(DefaultFields, 10, false, nil))
+		return string(b)
+	}
+	const noComponent = `{"bool":{"must_not":[{"exists":{"field":"serving_component.keyword"}},{"exists":{"field":"component.keyword"}}]}}`
+	const noContainer = `{"bool":{"must_not":[{"exists":{"field":"container_name.keyword"}}]}}`
+	got := body(Query{Index: "p_serving-*", Deployment: "d", Components: []string{"predictor"}, Containers: []string{"kserve-container"}})
+	if !strings.Contains(got, noComponent) || !strings.Contains(got, noContainer) {
+		t.Errorf("the predictor's main container leaves out DEFAULT documents: %s", got)
+	}
+	got = body(Query{Index: "p_serving-*", Deployment: "d", Components: []string{"transformer"}, Containers: []string{"queue-proxy"}})
+	if strings.Contains(got, "must_not") {
+		t.Errorf("the transformer's queue-proxy takes DEFAULT documents: %s", got)
+	}
+}

@@ -82,7 +82,18 @@ type Reader struct {
 	ChunkPages int
 	// Chunks is how many chunks the last Stream cut its window into (what a test checks).
 	Chunks int
-	fields map[string]Fields // by index pattern, read once
+	// DefaultIndex is the index pattern of a query that names none (the project's serving
+	// indices, set once the project is known).
+	DefaultIndex string
+	fields       map[string]Fields // by index pattern, read once
+}
+
+// index is the pattern a query reads: its own, else the reader's default.
+func (r *Reader) index(pattern string) string {
+	if pattern != "" {
+		return pattern
+	}
+	return r.DefaultIndex
 }
 
 // NewReader builds a client from the settings. Node discovery and health checks stay off:
@@ -269,48 +280,72 @@ func statusOf(resp interface{ Inspect() opensearchapi.Inspect }) int {
 	return 0
 }
 
-// Fields reads the index mapping once per pattern and picks the field names it uses; a
-// pattern that matches no index is a NoIndex error.
+// Fields asks OpenSearch once per pattern which of the field names it knows the index has
+// (_field_caps, which the read action group allows: a project's data scientists may not read
+// the mapping itself) and picks the ones it uses; a pattern that matches no index is a NoIndex
+// error.
 func (r *Reader) Fields(ctx context.Context, index string) (Fields, error) {
 	if f, ok := r.fields[index]; ok {
 		return f, nil
 	}
-	resp, err := r.client.Indices.Mapping.Get(ctx, &opensearchapi.MappingGetReq{Indices: []string{index}})
+	t := true
+	req := opensearchapi.IndicesFieldCapsReq{Indices: []string{index}, Params: opensearchapi.IndicesFieldCapsParams{
+		Fields: capFields, AllowNoIndices: &t}}
+	httpReq, err := req.GetRequest(http.MethodGet)
 	if err != nil {
-		return Fields{}, r.classify(err, statusOf(resp), index)
+		return Fields{}, r.classify(err, 0, index)
 	}
-	if len(resp.GetIndices()) == 0 {
+	data, status, err := r.exchange(ctx, httpReq, index, nil)
+	if err != nil {
+		return Fields{}, err
+	}
+	f, indices, err := FieldsFromCaps(data)
+	if err != nil {
+		return Fields{}, r.classify(fmt.Errorf("decode the field capabilities: %w", err), status, index)
+	}
+	if indices == 0 {
 		return Fields{}, r.classify(errors.New("no index"), 404, index)
 	}
-	var raw []json.RawMessage
-	for _, m := range resp.GetIndices() {
-		raw = append(raw, m.Mappings)
-	}
-	f := FieldsFromMappings(raw)
 	r.fields[index] = f
 	return f, nil
 }
 
-// FieldsFromMappings picks the field names from indices' mappings (the "mappings" objects of
-// GET <index>/_mapping): @timestamp or timestamp, keyword sub-fields or keyword fields, and the
-// component and pod fields where they exist.
-func FieldsFromMappings(mappings []json.RawMessage) Fields {
-	props := map[string]string{} // field path -> type, keyword sub-fields as "<f>.keyword"
-	for _, m := range mappings {
-		var mp struct {
-			Properties map[string]struct {
-				Type   string                     `json:"type"`
-				Fields map[string]json.RawMessage `json:"fields"`
-			} `json:"properties"`
-		}
-		_ = json.Unmarshal(m, &mp)
-		for name, p := range mp.Properties {
-			props[name] = p.Type
-			if _, ok := p.Fields["keyword"]; ok {
-				props[name+".keyword"] = "keyword"
+// capFields are the fields Fields asks about: each name the pipelines use, and its keyword
+// sub-field.
+var capFields = func() []string {
+	var out []string
+	for _, n := range []string{"@timestamp", "timestamp", "serving_name", "serving_component", "component", "container_name", "pod_name", "pod"} {
+		out = append(out, n, n+".keyword")
+	}
+	return out
+}()
+
+// FieldsFromCaps picks the field names from a _field_caps answer ({"indices": [...],
+// "fields": {name: {type: {...}}}}): @timestamp or timestamp, keyword sub-fields or keyword
+// fields, and the component and pod fields where they exist. indices is how many indices the
+// pattern matched.
+func FieldsFromCaps(answer []byte) (f Fields, indices int, err error) {
+	var caps struct {
+		Indices []json.RawMessage                     `json:"indices"`
+		Fields  map[string]map[string]json.RawMessage `json:"fields"`
+	}
+	if err := json.Unmarshal(answer, &caps); err != nil {
+		return DefaultFields, 0, err
+	}
+	props := map[string]string{} // field path -> type; keyword wins where indices differ
+	for name, types := range caps.Fields {
+		for t := range types {
+			if props[name] != "keyword" {
+				props[name] = t
 			}
 		}
 	}
+	return fieldsFrom(props), len(caps.Indices), nil
+}
+
+// fieldsFrom picks the field names from the fields an index has (path -> type, keyword
+// sub-fields as "<f>.keyword").
+func fieldsFrom(props map[string]string) Fields {
 	kw := func(name string) string {
 		if props[name] == "keyword" {
 			return name
@@ -373,6 +408,7 @@ func lineOf(f Fields, s hitSource) Line {
 // OpenSearch works on several chunks at once, each a narrow range it searches quickly. What
 // is held is bounded whatever the number of hits: Slices chunks of at most ChunkPages+1 pages.
 func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error {
+	q.Index = r.index(q.Index)
 	f, err := r.Fields(ctx, q.Index)
 	if err != nil {
 		return err
@@ -575,6 +611,7 @@ func (r *Reader) search(ctx context.Context, index, pit string, body map[string]
 
 // Tail returns the newest n lines in time order.
 func (r *Reader) Tail(ctx context.Context, q Query, n int) ([]Line, error) {
+	q.Index = r.index(q.Index)
 	f, err := r.Fields(ctx, q.Index)
 	if err != nil {
 		return nil, err
@@ -642,6 +679,13 @@ func (r *Reader) post(ctx context.Context, index, pit string, body map[string]an
 	if err != nil {
 		return nil, 0, r.classify(err, 0, index)
 	}
+	return r.exchange(ctx, httpReq, index, buf)
+}
+
+// exchange sends one request and returns its answer, read once under MaxAnswerBytes into buf
+// (a new buffer when nil); an error answer comes back classified. Every request of the reader
+// goes through it, so that no answer is held whole beyond the cap.
+func (r *Reader) exchange(ctx context.Context, httpReq *http.Request, index string, buf *bytes.Buffer) ([]byte, int, error) {
 	// Stream, not Perform: the answer is read once, under a cap, instead of buffered by the
 	// client and then again by the decoder.
 	resp, err := r.client.Client.Stream(httpReq.WithContext(ctx))
@@ -743,14 +787,28 @@ func parseServerError(status int, body []byte) *ServerError {
 // openPIT opens a point in time, or returns "" where the server has none (before 2.4) so
 // that paging falls back to plain search_after.
 func (r *Reader) openPIT(ctx context.Context, index string) string {
-	resp, err := r.client.PointInTime.Create(ctx, opensearchapi.PointInTimeCreateReq{Indices: []string{index},
-		Params: opensearchapi.PointInTimeCreateParams{KeepAlive: 2 * time.Minute}})
-	if err != nil || resp == nil {
+	req := opensearchapi.PointInTimeCreateReq{Indices: []string{index},
+		Params: opensearchapi.PointInTimeCreateParams{KeepAlive: 2 * time.Minute}}
+	httpReq, err := req.GetRequest(http.MethodPost)
+	if err != nil {
 		return ""
 	}
-	return resp.PitID
+	data, _, err := r.exchange(ctx, httpReq, index, nil)
+	if err != nil {
+		return ""
+	}
+	var out struct {
+		PitID string `json:"pit_id"`
+	}
+	if json.Unmarshal(data, &out) != nil {
+		return ""
+	}
+	return out.PitID
 }
 
+// closePIT deletes a point in time. Hopsworks' project roles do not hold the cluster action
+// that deletes one (a member's delete is refused with 403): the point in time then ends by its
+// keep-alive, as it would after a crash.
 func (r *Reader) closePIT(id string) {
 	if id == "" {
 		return
@@ -769,6 +827,7 @@ type Seen struct {
 // Deployments lists the deployments that have lines in the indices of a pattern, with their
 // last line's time: one terms aggregation over serving_name, not a scan of the lines.
 func (r *Reader) Deployments(ctx context.Context, index string) ([]Seen, error) {
+	index = r.index(index)
 	f, err := r.Fields(ctx, index)
 	if err != nil {
 		return nil, err

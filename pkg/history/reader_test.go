@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,8 +106,8 @@ func TestStreamBoundsAHostileServer(t *testing.T) {
 	var searches atomic.Int64
 	r := fakeOpenSearch(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.HasSuffix(r.URL.Path, "/_mapping"):
-			fmt.Fprint(w, `{"x_serving-1":{"mappings":{"properties":{"@timestamp":{"type":"date"}}}}}`)
+		case strings.HasSuffix(r.URL.Path, "/_field_caps"):
+			fmt.Fprint(w, `{"indices":["x_serving-1"],"fields":{"@timestamp":{"date":{"type":"date"}}}}`)
 		case strings.Contains(r.URL.Path, "point_in_time"):
 			http.Error(w, `{"error":"no PIT here","status":400}`, http.StatusBadRequest)
 		case strings.HasSuffix(r.URL.Path, "/_search"):
@@ -194,4 +195,47 @@ func fakeOpenSearch(t *testing.T, handler http.HandlerFunc) *Reader {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// The field names come from _field_caps, which Hopsworks' data_scientist role may call; the
+// mapping, which it may not, is never asked for. A pattern matching no index is NoIndex.
+func TestFieldsFromFieldCapabilities(t *testing.T) {
+	var asked []string
+	r := fakeOpenSearch(t, func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.Path)
+		switch {
+		case strings.Contains(r.URL.Path, "_mapping"):
+			http.Error(w, `{"error":{"type":"security_exception","reason":"no permissions for [indices:admin/mappings/get]"},"status":403}`, http.StatusForbidden)
+		case strings.HasPrefix(r.URL.Path, "/none_serving-*/_field_caps"):
+			fmt.Fprint(w, `{"indices":[],"fields":{}}`)
+		case strings.HasSuffix(r.URL.Path, "/_field_caps"):
+			if f := r.URL.Query().Get("fields"); !strings.Contains(f, "serving_component.keyword") || !strings.Contains(f, "@timestamp") {
+				t.Errorf("fields asked for: %q", f)
+			}
+			fmt.Fprint(w, `{"indices":["x_serving-1","x_serving-2"],"fields":{
+			  "timestamp":{"date":{"type":"date"}},
+			  "component":{"keyword":{"type":"keyword"},"text":{"type":"text"}},
+			  "serving_name":{"text":{"type":"text"}},"serving_name.keyword":{"keyword":{"type":"keyword"}},
+			  "pod_name":{"keyword":{"type":"keyword"}}}}`)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	f, err := r.Fields(context.Background(), "x_serving-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Time != "timestamp" || f.Name != "serving_name.keyword" || !slices.Equal(f.Components, []string{"component"}) || f.Pod != "pod_name" || f.Container != "container_name.keyword" {
+		t.Errorf("fields %+v", f)
+	}
+	_, err = r.Fields(context.Background(), "none_serving-*")
+	var he *Error
+	if !errors.As(err, &he) || he.Kind != NoIndex {
+		t.Errorf("no index: %v", err)
+	}
+	for _, p := range asked {
+		if strings.Contains(p, "_mapping") {
+			t.Errorf("the mapping was asked for: %s", p)
+		}
+	}
 }

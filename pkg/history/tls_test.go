@@ -35,7 +35,7 @@ func TestTLSHostNameOptions(t *testing.T) {
 	cert, caFile := testCA(t, "opensearch.hops.internal")
 	_, otherCA := testCA(t, "opensearch.hops.internal")
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"x_serving-1":{"mappings":{"properties":{"@timestamp":{"type":"date"}}}}}`)
+		fmt.Fprint(w, `{"indices":["x_serving-1"],"fields":{"@timestamp":{"date":{"type":"date"}}}}`)
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.StartTLS()
