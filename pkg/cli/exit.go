@@ -27,9 +27,10 @@ const (
 	ExitHistoryForbidden   = 9 // 403: the credentials do not reach the index (another project's)
 	// Hopsworks as the credential source, told apart likewise.
 	ExitHopsworksKey         = 10 // 401: the API key is wrong, expired or revoked
-	ExitHopsworksScope       = 11 // 403: the key lacks the scope, or its user the membership
-	ExitHopsworksProject     = 12 // no such project
+	ExitHopsworksScope       = 11 // 403: the key lacks a scope the call needs
+	ExitHopsworksProject     = 12 // 404: no such project
 	ExitHopsworksUnreachable = 13 // unreachable, untrusted certificate, or an error answer
+	ExitHopsworksNotMember   = 14 // 403: the key's user is not a member of the project
 	// Interrupted by Ctrl-C or SIGTERM, after flushing what was read (128 + SIGINT).
 	ExitInterrupted = 130
 )
@@ -91,6 +92,8 @@ func Code(err error) int {
 			return ExitHopsworksScope
 		case hopsworks.UnknownProject:
 			return ExitHopsworksProject
+		case hopsworks.NotMember:
+			return ExitHopsworksNotMember
 		}
 		return ExitHopsworksUnreachable
 	}

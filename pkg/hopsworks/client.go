@@ -28,9 +28,27 @@ type Kind int
 const (
 	Unreachable    Kind = iota + 1 // connection refused, timeout, DNS, TLS
 	BadKey                         // 401: the API key is wrong, expired or revoked
-	MissingScope                   // 403: the key lacks a scope the call needs
-	UnknownProject                 // no such project, or the key's user is not a member
+	MissingScope                   // 403 (320004): the key lacks a scope the call needs
+	UnknownProject                 // 404 (150004): no project of that name or id
 	Failed                         // any other error answer
+	NotMember                      // 403 (160000, NO_ROLE_FOUND): the key's user is not a member of the project
+)
+
+// Hopsworks' error codes (RESTCodes) that the plugin tells apart.
+const (
+	codeProjectNotFound = 150004 // ProjectErrorCode.PROJECT_NOT_FOUND
+	codeNoRoleFound     = 160000 // UserErrorCode.NO_ROLE_FOUND
+	codeNoValidScope    = 320004 // ApiKeyErrorCode.KEY_SCOPE_CONTROL_EXCEPTION
+	codeServingNotFound = 240000 // ServingErrorCode.INSTANCE_NOT_FOUND
+)
+
+// The API key scopes of the calls made here (each call's @ApiKeyRequired in Hopsworks).
+const (
+	scopesProject = "PROJECT"
+	scopesToken   = "FEATURESTORE or PYTHON_LIBRARIES"
+	scopesServing = "SERVING"
+	// KeyScopes is what a user creates a key with to use every history path.
+	KeyScopes = "PROJECT, FEATURESTORE and SERVING"
 )
 
 // Error is a Hopsworks failure in one line that never holds the API key.
@@ -64,6 +82,8 @@ type Client struct {
 	base   string // https://host[:port], no trailing slash
 	apiKey string
 	http   *http.Client
+	// resolve looks a host name up (the system's resolver; a test's own).
+	resolve func(ctx context.Context, host string) ([]string, error)
 }
 
 // NewClient checks the settings and builds a client; it calls nothing yet.
@@ -92,7 +112,7 @@ func NewClient(s Settings) (*Client, error) {
 		timeout = 30 * time.Second
 	}
 	base := strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/")
-	return &Client{base: base, apiKey: s.APIKey, http: &http.Client{Transport: tr, Timeout: timeout,
+	return &Client{base: base, apiKey: s.APIKey, resolve: net.DefaultResolver.LookupHost, http: &http.Client{Transport: tr, Timeout: timeout,
 		// A redirect could carry the key elsewhere: Hopsworks' API does not redirect.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, nil
 }
@@ -152,8 +172,15 @@ func (c *Client) get(ctx context.Context, path string, out any) (int, *restError
 	return resp.StatusCode, nil, nil
 }
 
-// refused turns an error answer into an Error naming the call.
-func (c *Client) refused(status int, re *restError, what string) error {
+// call is one Hopsworks call, for errors: what it reads and the scopes it needs.
+type call struct {
+	what    string // "reading the project \"alpha\""
+	project string // the project it is about, "" for none
+	scopes  string
+}
+
+// refused turns an error answer into an Error naming the call and the fix.
+func (c *Client) refused(status int, re *restError, k call) error {
 	reason := strings.TrimSpace(re.ErrorMsg)
 	if re.UsrMsg != "" {
 		reason += ": " + strings.TrimSpace(re.UsrMsg)
@@ -161,13 +188,17 @@ func (c *Client) refused(status int, re *restError, what string) error {
 	if reason != "" {
 		reason = " (" + term.Clip(reason, 200) + ")"
 	}
-	switch status {
-	case http.StatusUnauthorized:
+	switch {
+	case status == http.StatusUnauthorized:
 		return &Error{Kind: BadKey, Msg: fmt.Sprintf("Hopsworks at %s refused the API key (401)%s: check HOPSWORKS_API_KEY or --hopsworks-api-key-file; a key can expire or be revoked", c.base, reason)}
-	case http.StatusForbidden:
-		return &Error{Kind: MissingScope, Msg: fmt.Sprintf("Hopsworks at %s forbids %s to this API key (403)%s: the key needs the PROJECT scope, and its user must be a member of the project", c.base, what, reason)}
+	case status == http.StatusForbidden && re.ErrorCode == codeNoValidScope:
+		return &Error{Kind: MissingScope, Msg: fmt.Sprintf("Hopsworks at %s forbids %s to this API key (403)%s: the key lacks the %s scope; create a key with the scopes %s (Account settings > API keys)", c.base, k.what, reason, k.scopes, KeyScopes)}
+	case status == http.StatusForbidden && re.ErrorCode == codeNoRoleFound:
+		return &Error{Kind: NotMember, Msg: fmt.Sprintf("Hopsworks at %s: this API key's user is not a member of project %q (403)%s: ask a data owner of the project to add you, or use --project for a project of yours", c.base, k.project, reason)}
+	case status == http.StatusNotFound && re.ErrorCode == codeProjectNotFound && k.project != "":
+		return &Error{Kind: UnknownProject, Msg: fmt.Sprintf("Hopsworks at %s knows no project %q (404): check --project (project names match exactly, case included)", c.base, k.project)}
 	}
-	return &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s answered %d to %s%s", c.base, status, what, reason)}
+	return &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s answered %d to %s%s", c.base, status, k.what, reason)}
 }
 
 func (c *Client) unreachable(err error) error {
@@ -187,8 +218,16 @@ func (c *Client) unreachable(err error) error {
 	return &Error{Kind: Unreachable, Msg: fmt.Sprintf("Hopsworks at %s is unreachable (%s): check --hopsworks-url or HOPSWORKS_URL", c.base, term.Clip(err.Error(), 200))}
 }
 
+// Project is a project of the key's user, as Hopsworks names it.
+type Project struct {
+	ID   int
+	Name string
+	// Namespace is the project's own namespace (Hopsworks 4.1 and later), "" for the default.
+	Namespace string
+}
+
 // ProjectID returns the id of the project of that name, as Hopsworks' client finds it
-// (GET project/getProjectInfo/{name}).
+// (GET project/getProjectInfo/{name}); the name matches exactly.
 func (c *Client) ProjectID(ctx context.Context, project string) (int, error) {
 	var out struct {
 		ProjectID   int    `json:"projectId"`
@@ -198,33 +237,74 @@ func (c *Client) ProjectID(ctx context.Context, project string) (int, error) {
 	switch {
 	case err != nil:
 		return 0, err
-	case re != nil && (status == http.StatusNotFound || status == http.StatusBadRequest || re.ErrorCode == 150004):
-		return 0, &Error{Kind: UnknownProject, Msg: fmt.Sprintf("Hopsworks at %s knows no project %q that this API key's user is a member of: check --project (or the namespace's hopsworks.ai/project label)", c.base, project)}
 	case re != nil:
-		return 0, c.refused(status, re, fmt.Sprintf("reading the project %q", project))
+		return 0, c.refused(status, re, call{what: fmt.Sprintf("reading the project %q", project), project: project, scopes: scopesProject})
 	case out.ProjectID == 0:
 		return 0, &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s answered no project id for %q", c.base, project)}
 	}
 	return out.ProjectID, nil
 }
 
+// Projects lists the projects the key's user is a member of (GET project).
+func (c *Client) Projects(ctx context.Context) ([]Project, error) {
+	var out []struct {
+		Project struct {
+			ID        int    `json:"id"`
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"project"`
+	}
+	status, re, err := c.get(ctx, "project", &out)
+	switch {
+	case err != nil:
+		return nil, err
+	case re != nil:
+		return nil, c.refused(status, re, call{what: "listing your projects", scopes: scopesProject})
+	}
+	ps := make([]Project, 0, len(out))
+	for _, p := range out {
+		if p.Project.Name != "" {
+			ps = append(ps, Project{ID: p.Project.ID, Name: p.Project.Name, Namespace: p.Project.Namespace})
+		}
+	}
+	return ps, nil
+}
+
 // OpenSearchToken returns the project's OpenSearch JWT for the key's user
 // (GET elastic/jwt/{projectId}): short-lived, to be renewed when OpenSearch refuses it.
-func (c *Client) OpenSearchToken(ctx context.Context, projectID int) (string, error) {
+func (c *Client) OpenSearchToken(ctx context.Context, project string, projectID int) (string, error) {
 	var out struct {
 		Token string `json:"token"`
 	}
-	what := fmt.Sprintf("the OpenSearch token of project %d", projectID)
 	status, re, err := c.get(ctx, fmt.Sprintf("elastic/jwt/%d", projectID), &out)
 	switch {
 	case err != nil:
 		return "", err
 	case re != nil:
-		return "", c.refused(status, re, what)
+		return "", c.refused(status, re, call{what: fmt.Sprintf("the OpenSearch token of project %q", project), project: project, scopes: scopesToken})
 	case out.Token == "":
 		return "", &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s handed out an empty OpenSearch token: is OpenSearch's JWT authentication enabled in Hopsworks?", c.base)}
 	}
 	return out.Token, nil
+}
+
+// Serving asks Hopsworks whether the project has a deployment of that name, as Hopsworks'
+// client looks one up (GET project/{id}/serving?name=): its status when it has ("Stopped"),
+// found false when Hopsworks answers that it has none (it was deleted, or never existed).
+func (c *Client) Serving(ctx context.Context, project string, projectID int, name string) (status string, found bool, err error) {
+	var out struct {
+		Status string `json:"status"`
+	}
+	code, re, err := c.get(ctx, fmt.Sprintf("project/%d/serving?name=%s", projectID, url.QueryEscape(name)), &out)
+	switch {
+	case err != nil:
+		return "", false, err
+	case re != nil && code == http.StatusNotFound && re.ErrorCode == codeServingNotFound:
+		return "", false, nil
+	case re != nil:
+		return "", false, c.refused(code, re, call{what: fmt.Sprintf("looking up the deployment %q", name), project: project, scopes: scopesServing})
+	}
+	return out.Status, true, nil
 }
 
 // Variable returns a Hopsworks variable's value; found is false when it is not set.
@@ -239,7 +319,7 @@ func (c *Client) Variable(ctx context.Context, name string) (value string, found
 	case re != nil && status == http.StatusNotFound:
 		return "", false, nil
 	case re != nil:
-		return "", false, c.refused(status, re, "reading the variable "+name)
+		return "", false, c.refused(status, re, call{what: "reading the variable " + name, scopes: scopesProject})
 	}
 	return out.SuccessMessage, out.SuccessMessage != "", nil
 }
@@ -248,20 +328,29 @@ func (c *Client) Variable(ctx context.Context, name string) (value string, found
 const OpenSearchPort = "9200"
 
 // OpenSearchURL finds OpenSearch as Hopsworks' client does from outside the cluster: the
-// load balancer's external domain for OpenSearch, else the service discovery domain
-// (rest.elastic.service.<domain>), on port 9200. A domain given with a port keeps it.
+// load balancer's external domain for OpenSearch, on port 9200 (a domain given with a port
+// keeps it). Without it, the in-cluster name rest.elastic.service.<service_discovery_domain>
+// is used only where it resolves (inside the cluster's network); elsewhere the error names
+// the variable to set and --opensearch-url.
 func (c *Client) OpenSearchURL(ctx context.Context) (string, error) {
-	if d, ok, err := c.Variable(ctx, "loadbalancer_external_domain_opensearch"); err != nil {
+	const external = "loadbalancer_external_domain_opensearch"
+	if d, ok, err := c.Variable(ctx, external); err != nil {
 		return "", err
 	} else if ok {
 		return hostURL(d), nil
 	}
-	if d, ok, err := c.Variable(ctx, "service_discovery_domain"); err != nil {
+	d, ok, err := c.Variable(ctx, "service_discovery_domain")
+	if err != nil {
 		return "", err
-	} else if ok {
-		return hostURL("rest.elastic.service." + d), nil
 	}
-	return "", &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s does not say where OpenSearch is (neither loadbalancer_external_domain_opensearch nor service_discovery_domain is set): pass --opensearch-url", c.base)}
+	if !ok {
+		return "", &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s does not say where OpenSearch is (%s is not set): pass --opensearch-url, or ask your Hopsworks admin to set %s", c.base, external, external)}
+	}
+	host := "rest.elastic.service." + strings.TrimSpace(d)
+	if _, err := c.resolve(ctx, host); err != nil {
+		return "", &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s names OpenSearch only by its in-cluster name %s, which does not resolve here (%s is not set): pass --opensearch-url with OpenSearch's external address", c.base, host, external)}
+	}
+	return hostURL(host), nil
 }
 
 func hostURL(host string) string {

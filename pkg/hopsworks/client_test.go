@@ -13,10 +13,14 @@ import (
 
 func newStandIn(t *testing.T) (*standin.StandIn, string) {
 	s := &standin.StandIn{SigningKey: []byte("0123456789abcdef0123456789abcdef"), TokenTTL: time.Minute,
-		Projects:  map[string]int{"alpha": 11, "beta": 12},
+		Projects: map[string]standin.Project{"alpha": {ID: 11, Servings: map[string]string{"oldfraud": "Stopped"}}, "beta": {ID: 12},
+			"Mixed_Case": {ID: 13, Namespace: "team-x"}},
 		Variables: map[string]string{"service_discovery_domain": "hopsworks.consul"},
-		Keys: map[string]standin.Key{"good": {Projects: map[string]string{"alpha": "data_scientist"}},
-			"noscope": {NoProjectScope: true}}}
+		Keys: map[string]standin.Key{
+			"good":        {Projects: map[string]string{"alpha": standin.DataScientist, "Mixed_Case": standin.DataOwner}, Scopes: standin.UserScopes},
+			"projectonly": {Projects: map[string]string{"alpha": standin.DataScientist}, Scopes: []string{standin.ScopeProject}},
+			"pythonlibs":  {Projects: map[string]string{"alpha": standin.DataScientist}, Scopes: []string{standin.ScopeProject, standin.ScopePythonLibraries}},
+			"noscope":     {Projects: map[string]string{"alpha": standin.DataScientist}}}}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return s, srv.URL
@@ -67,9 +71,19 @@ func TestProjectTokenAndDiscovery(t *testing.T) {
 		t.Errorf("project looked up %d times, want once", n)
 	}
 
+	// The in-cluster name is used only where it resolves.
+	var looked string
+	c.resolve = func(_ context.Context, host string) ([]string, error) {
+		looked = host
+		return []string{"10.0.0.9"}, nil
+	}
 	u, err := c.OpenSearchURL(ctx)
-	if err != nil || u != "https://rest.elastic.service.hopsworks.consul:9200" {
-		t.Errorf("service discovery: %q %v", u, err)
+	if err != nil || u != "https://rest.elastic.service.hopsworks.consul:9200" || looked != "rest.elastic.service.hopsworks.consul" {
+		t.Errorf("service discovery: %q %v (looked up %q)", u, err, looked)
+	}
+	c.resolve = func(context.Context, string) ([]string, error) { return nil, errors.New("no such host") }
+	if _, err := c.OpenSearchURL(ctx); err == nil || !strings.Contains(err.Error(), "loadbalancer_external_domain_opensearch") || !strings.Contains(err.Error(), "--opensearch-url") {
+		t.Errorf("an in-cluster name that does not resolve: %v", err)
 	}
 	s.Variables["loadbalancer_external_domain_opensearch"] = "os.example.com"
 	if u, _ := c.OpenSearchURL(ctx); u != "https://os.example.com:9200" {
@@ -94,9 +108,11 @@ func TestErrorsAreToldApart(t *testing.T) {
 		says               string
 	}{
 		{"wrong key", "wrong", "alpha", BadKey, "refused the API key (401)"},
-		{"no scope", "noscope", "alpha", MissingScope, "PROJECT scope"},
-		{"not a member", "good", "beta", UnknownProject, `knows no project "beta"`},
-		{"no such project", "good", "gamma", UnknownProject, `knows no project "gamma"`},
+		{"no scope", "noscope", "alpha", MissingScope, "lacks the PROJECT scope"},
+		{"a PROJECT-only key", "projectonly", "alpha", MissingScope, "lacks the FEATURESTORE or PYTHON_LIBRARIES scope"},
+		{"not a member", "good", "beta", NotMember, `not a member of project "beta"`},
+		{"no such project", "good", "gamma", UnknownProject, `knows no project "gamma" (404)`},
+		{"a name in another case", "good", "mixed_case", UnknownProject, `knows no project "mixed_case"`},
 	} {
 		_, err := NewProjectToken(client(t, url, tc.key), tc.project).Token(ctx)
 		if kindOf(err) != tc.kind || !strings.Contains(err.Error(), tc.says) {
@@ -114,6 +130,41 @@ func TestErrorsAreToldApart(t *testing.T) {
 		if _, err := NewClient(s); err == nil || strings.Contains(err.Error(), "pw") {
 			t.Errorf("%+v: %v", s, err)
 		}
+	}
+}
+
+// A key with PYTHON_LIBRARIES instead of FEATURESTORE gets the token too; a mixed-case
+// project is found by its exact name; a deployment is found, or not, by name (SERVING).
+func TestScopesProjectsAndServings(t *testing.T) {
+	_, url := newStandIn(t)
+	ctx := context.Background()
+	if _, err := NewProjectToken(client(t, url, "pythonlibs"), "alpha").Token(ctx); err != nil {
+		t.Errorf("PYTHON_LIBRARIES: %v", err)
+	}
+	c := client(t, url, "good")
+	if id, err := c.ProjectID(ctx, "Mixed_Case"); err != nil || id != 13 {
+		t.Errorf("a mixed-case project: %d %v", id, err)
+	}
+	ps, err := c.Projects(ctx)
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("projects: %+v %v", ps, err)
+	}
+	for _, p := range ps {
+		if p.Name == "Mixed_Case" && (p.ID != 13 || p.Namespace != "team-x") {
+			t.Errorf("a project with its own namespace: %+v", p)
+		}
+	}
+	if st, found, err := c.Serving(ctx, "alpha", 11, "oldfraud"); err != nil || !found || st != "Stopped" {
+		t.Errorf("a stopped deployment: %q %v %v", st, found, err)
+	}
+	if _, found, err := c.Serving(ctx, "alpha", 11, "gone"); err != nil || found {
+		t.Errorf("a deleted deployment: %v %v", found, err)
+	}
+	if _, _, err := client(t, url, "projectonly").Serving(ctx, "alpha", 11, "oldfraud"); kindOf(err) != MissingScope || !strings.Contains(err.Error(), "SERVING") {
+		t.Errorf("without SERVING: %v", err)
+	}
+	if _, _, err := c.Serving(ctx, "beta", 12, "x"); kindOf(err) != NotMember {
+		t.Errorf("a deployment of another project: %v", err)
 	}
 }
 

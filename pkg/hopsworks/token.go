@@ -46,15 +46,29 @@ func (p *ProjectToken) Renew(ctx context.Context, stale string) (string, error) 
 	return p.fetch(ctx)
 }
 
-func (p *ProjectToken) fetch(ctx context.Context) (string, error) {
+// ProjectID returns the project's id, looked up once.
+func (p *ProjectToken) ProjectID(ctx context.Context) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.projectID(ctx)
+}
+
+func (p *ProjectToken) projectID(ctx context.Context) (int, error) {
 	if p.id == 0 {
 		id, err := p.client.ProjectID(ctx, p.project)
 		if err != nil {
-			return "", err
+			return 0, err
 		}
 		p.id = id
 	}
-	t, err := p.client.OpenSearchToken(ctx, p.id)
+	return p.id, nil
+}
+
+func (p *ProjectToken) fetch(ctx context.Context) (string, error) {
+	if _, err := p.projectID(ctx); err != nil {
+		return "", err
+	}
+	t, err := p.client.OpenSearchToken(ctx, p.project, p.id)
 	if err != nil {
 		return "", err
 	}

@@ -1,15 +1,30 @@
 // Package hopsworks is a STAND-IN for the Hopsworks REST API, for tests, the sandbox and the
 // demo: no Hopsworks backend can run here. It serves only the calls the plugin makes, with
-// the paths, headers and JSON shapes of the real API:
+// the paths, headers, JSON shapes, filters and error answers of the real API (Hopsworks
+// branch-3.8: ApiKeyFilter, ProjectAuthFilter, RESTCodes, and the services named below):
 //
-//	GET /hopsworks-api/api/project/getProjectInfo/{name}  {"projectId": N, "projectName": name}
-//	GET /hopsworks-api/api/elastic/jwt/{projectId}       {"token": JWT, "projectName": name}
-//	GET /hopsworks-api/api/variables/{name}              {"successMessage": value}
+//	GET project                                      PROJECT       the key's user's projects (ProjectService.findAllByUser)
+//	GET project/getProjectInfo/{name}                PROJECT       {"projectId", "projectName", "namespace"} (getProjectByName)
+//	GET elastic/jwt/{projectId}                      FEATURESTORE or PYTHON_LIBRARIES   {"token", "projectName"} (OpenSearchService)
+//	GET variables/{name}                             PROJECT       {"successMessage": value} (VariablesService)
+//	GET project/{projectId}/serving?name={name}      SERVING       the deployment, or 404 (ServingService.getAll)
 //
-// each with "Authorization: ApiKey <key>". The OpenSearch JWT is signed with HS256 by the key
-// the real security plugin's JWT auth domain checks (hack/opensearch-secured.sh), carries the
-// project in "sub" and the member's role in "roles" as Hopsworks' does, and lives TokenTTL,
-// a few seconds in tests, so that renewal is exercised by real 401 answers. Everything the
+// each with "Authorization: ApiKey <key>". It refuses as Hopsworks does, in Hopsworks' order
+// (the API key filter before the project filter): no or an unknown key 401; a key without
+// one of the call's scopes 403 (320004, "No valid scope found for this invocation"); an
+// unknown project 404 (150004, "Project wasn't found."); a user who is not a member 403
+// (160000, "No valid role found for this user"); an unknown deployment 404 (240000).
+// Project names match exactly, as Hopsworks' findByName does.
+//
+// It does NOT imitate: users, key creation and expiry (a key is valid or unknown), the
+// HOPS_ADMIN/HOPS_USER account roles, any other endpoint (404 "not served"), pagination,
+// the rest of a project's or a deployment's fields, and Hopsworks' own database: what a
+// project has (its id, its own namespace, its deployments) is what the test gives it.
+//
+// The OpenSearch JWT is signed with HS256 by the key the real security plugin's JWT auth
+// domain checks (hack/opensearch-secured.sh), carries the project in "sub" and "pn" and the
+// member's role in "roles" as Hopsworks' OpenSearchJWTController does, and lives TokenTTL, a
+// few seconds in tests, so that renewal is exercised by real 401 answers. Everything the
 // plugin then reads comes from the real OpenSearch.
 package hopsworks
 
@@ -19,6 +34,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,27 +42,50 @@ import (
 	"time"
 )
 
-// Key is an API key's user: the projects it is a member of, by name, with its role there.
+// API key scopes (Hopsworks' ApiScope) that the plugin's calls need.
+const (
+	ScopeProject         = "PROJECT"
+	ScopeFeatureStore    = "FEATURESTORE"
+	ScopePythonLibraries = "PYTHON_LIBRARIES"
+	ScopeServing         = "SERVING"
+)
+
+// UserScopes are the scopes the README tells a user to create a key with.
+var UserScopes = []string{ScopeProject, ScopeFeatureStore, ScopeServing}
+
+// Member roles in a project, as Hopsworks puts them in the OpenSearch JWT.
+const (
+	DataOwner     = "data_owner"
+	DataScientist = "data_scientist"
+)
+
+// Key is an API key: its scopes, and its user's projects, by name, with the role there.
 type Key struct {
-	Projects map[string]string // project -> data_owner or data_scientist
-	// NoProjectScope makes it a key without the PROJECT scope: every call is forbidden.
-	NoProjectScope bool
-	// AllProjects makes it a data owner of every project asked for (the sandbox's key):
-	// an unknown project is made on first ask.
-	AllProjects bool
+	Projects map[string]string // project name -> DataOwner or DataScientist
+	Scopes   []string
+}
+
+// Project is what Hopsworks' database holds of a project, for the calls served.
+type Project struct {
+	ID int
+	// Namespace is the project's own namespace (Hopsworks 4.1 and later), "" for the default
+	// one (the name lower-cased, [^a-z0-9-] turned into "-").
+	Namespace string
+	// Servings are its deployments by name, with their Hopsworks status ("Stopped", "Running").
+	Servings map[string]string
 }
 
 // StandIn is the stand-in's state.
 type StandIn struct {
 	SigningKey []byte // HS256 key, as the security plugin has it (decoded)
 	TokenTTL   time.Duration
-	Projects   map[string]int    // name -> id
-	Variables  map[string]string // e.g. loadbalancer_external_domain_opensearch
+	Projects   map[string]Project // by name, as Hopsworks spells it
+	Variables  map[string]string  // e.g. loadbalancer_external_domain_opensearch
 	Keys       map[string]Key
 
 	mu     sync.Mutex
 	Tokens atomic.Int64 // tokens handed out, for tests of renewal
-	// Calls counts the calls by path prefix, for tests.
+	// calls counts the calls by path prefix, for tests.
 	calls map[string]int
 }
 
@@ -57,6 +96,12 @@ func (s *StandIn) Calls(prefix string) int {
 	return s.calls[prefix]
 }
 
+// route is one served call: its scopes, and its handler once the key passed them.
+type route struct {
+	scopes []string
+	serve  func(w http.ResponseWriter, r *http.Request, key Key, parts []string)
+}
+
 func (s *StandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	const base = "/hopsworks-api/api/"
 	path, ok := strings.CutPrefix(r.URL.Path, base)
@@ -65,79 +110,145 @@ func (s *StandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(path, "/")
-	s.mu.Lock()
-	if s.calls == nil {
-		s.calls = map[string]int{}
+	s.count(parts)
+	rt, ok := s.route(parts)
+	if !ok {
+		fail(w, http.StatusNotFound, 0, "not served by the stand-in")
+		return
 	}
-	if len(parts) >= 2 {
-		s.calls[parts[0]+"/"+parts[1]]++
-	}
-	s.mu.Unlock()
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "ApiKey ")
 	key, known := s.Keys[raw]
 	switch {
 	case !ok || !known:
 		fail(w, http.StatusUnauthorized, 200003, "Authorization header not set or the API key is not valid.")
-		return
-	case key.NoProjectScope:
+	case !slices.ContainsFunc(rt.scopes, func(sc string) bool { return slices.Contains(key.Scopes, sc) }):
 		fail(w, http.StatusForbidden, 320004, "No valid scope found for this invocation")
-		return
-	}
-	switch {
-	case len(parts) == 3 && parts[0] == "project" && parts[1] == "getProjectInfo":
-		if key.AllProjects {
-			s.ensure(parts[2])
-		}
-		s.mu.Lock()
-		id, exists := s.Projects[parts[2]]
-		s.mu.Unlock()
-		if _, member := key.Projects[parts[2]]; !exists || (!member && !key.AllProjects) {
-			fail(w, http.StatusBadRequest, 150004, "Project wasn't found.")
-			return
-		}
-		reply(w, map[string]any{"projectId": id, "projectName": parts[2]})
-	case len(parts) == 3 && parts[0] == "elastic" && parts[1] == "jwt":
-		id, _ := strconv.Atoi(parts[2])
-		name := ""
-		s.mu.Lock()
-		for n, pid := range s.Projects {
-			if pid == id {
-				name = n
-			}
-		}
-		s.mu.Unlock()
-		role, member := key.Projects[name]
-		if key.AllProjects && !member {
-			role, member = "data_owner", true
-		}
-		if name == "" || !member {
-			fail(w, http.StatusForbidden, 150128, "No valid role found for this invocation")
-			return
-		}
-		s.Tokens.Add(1)
-		reply(w, map[string]any{"token": s.sign(name, role), "projectName": name, "kibanaUrl": ""})
-	case len(parts) == 2 && parts[0] == "variables":
-		v, set := s.Variables[parts[1]]
-		if !set {
-			fail(w, http.StatusNotFound, 100032, "Variable not found.")
-			return
-		}
-		reply(w, map[string]any{"successMessage": v})
 	default:
-		fail(w, http.StatusNotFound, 0, "not served by the stand-in")
+		rt.serve(w, r, key, parts)
 	}
 }
 
-// ensure makes a project of that name unless there is one.
-func (s *StandIn) ensure(name string) {
+func (s *StandIn) count(parts []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.Projects == nil {
-		s.Projects = map[string]int{}
+	if s.calls == nil {
+		s.calls = map[string]int{}
 	}
-	if _, ok := s.Projects[name]; !ok {
-		s.Projects[name] = 1000 + len(s.Projects)
+	switch {
+	case len(parts) >= 3 && parts[0] == "project" && parts[2] == "serving":
+		s.calls["project/serving"]++
+	case len(parts) >= 2:
+		s.calls[parts[0]+"/"+parts[1]]++
+	default:
+		s.calls[parts[0]]++
 	}
+}
+
+func (s *StandIn) route(parts []string) (route, bool) {
+	switch {
+	case len(parts) == 1 && parts[0] == "project":
+		return route{[]string{ScopeProject}, s.myProjects}, true
+	case len(parts) == 3 && parts[0] == "project" && parts[1] == "getProjectInfo":
+		return route{[]string{ScopeProject}, func(w http.ResponseWriter, _ *http.Request, key Key, parts []string) {
+			if name, p, ok := s.member(w, key, parts[2], 0); ok {
+				reply(w, map[string]any{"projectId": p.ID, "projectName": name, "namespace": p.Namespace})
+			}
+		}}, true
+	case len(parts) == 3 && parts[0] == "elastic" && parts[1] == "jwt":
+		return route{[]string{ScopeFeatureStore, ScopePythonLibraries}, s.token}, true
+	case len(parts) == 2 && parts[0] == "variables":
+		return route{[]string{ScopeProject}, func(w http.ResponseWriter, _ *http.Request, _ Key, parts []string) {
+			v, set := s.Variables[parts[1]]
+			if !set {
+				fail(w, http.StatusNotFound, 100032, "Variable not found.")
+				return
+			}
+			reply(w, map[string]any{"successMessage": v})
+		}}, true
+	case len(parts) == 3 && parts[0] == "project" && parts[2] == "serving":
+		return route{[]string{ScopeServing}, s.serving}, true
+	}
+	return route{}, false
+}
+
+// member finds a project by name (or id, when name is "") and checks that the key's user is
+// a member, answering as ProjectAuthFilter does when not.
+func (s *StandIn) member(w http.ResponseWriter, key Key, name string, id int) (string, Project, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, found := s.Projects[name]
+	if name == "" {
+		for n, q := range s.Projects {
+			if q.ID == id {
+				name, p, found = n, q, true
+			}
+		}
+	}
+	if !found {
+		fail(w, http.StatusNotFound, 150004, "Project wasn't found.")
+		return "", Project{}, false
+	}
+	if _, ok := key.Projects[name]; !ok {
+		fail(w, http.StatusForbidden, 160000, "No valid role found for this user")
+		return "", Project{}, false
+	}
+	return name, p, true
+}
+
+// myProjects lists the key's user's projects as ProjectTeam entries.
+func (s *StandIn) myProjects(w http.ResponseWriter, _ *http.Request, key Key, _ []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []any{}
+	for name, role := range key.Projects {
+		p, ok := s.Projects[name]
+		if !ok {
+			continue
+		}
+		team := "Data scientist"
+		if role == DataOwner {
+			team = "Data owner"
+		}
+		out = append(out, map[string]any{"project": map[string]any{"id": p.ID, "name": name, "namespace": p.Namespace}, "teamRole": team})
+	}
+	reply(w, out)
+}
+
+func (s *StandIn) token(w http.ResponseWriter, _ *http.Request, key Key, parts []string) {
+	id, err := strconv.Atoi(parts[2])
+	if err != nil {
+		fail(w, http.StatusNotFound, 150004, "Project wasn't found.")
+		return
+	}
+	name, _, ok := s.member(w, key, "", id)
+	if !ok {
+		return
+	}
+	s.Tokens.Add(1)
+	reply(w, map[string]any{"token": s.sign(name, key.Projects[name]), "projectName": name, "kibanaUrl": ""})
+}
+
+func (s *StandIn) serving(w http.ResponseWriter, r *http.Request, key Key, parts []string) {
+	id, err := strconv.Atoi(parts[1])
+	if err != nil {
+		fail(w, http.StatusNotFound, 150004, "Project wasn't found.")
+		return
+	}
+	_, p, ok := s.member(w, key, "", id)
+	if !ok {
+		return
+	}
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		fail(w, http.StatusNotFound, 0, "not served by the stand-in: only the look-up by name")
+		return
+	}
+	status, exists := p.Servings[name]
+	if !exists {
+		fail(w, http.StatusNotFound, 240000, "Serving instance not found")
+		return
+	}
+	reply(w, map[string]any{"id": 1, "name": name, "status": status})
 }
 
 // sign makes the project's OpenSearch JWT: what Hopsworks' OpenSearchJWTController puts in it.
