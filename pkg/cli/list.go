@@ -123,8 +123,8 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		open, index := o.historyOf(ctx, c, ns, settings)
-		seen, err := inspect.Stopped(ctx, inspect.Sources{History: open, HistoryIndex: index}, ns, known)
+		h := o.historyOf(ctx, c, ns, settings)
+		seen, err := inspect.Stopped(ctx, inspect.Sources{History: h.Open, HistoryIndex: h.Index, Hopsworks: h.Serving}, ns, known)
 		if err != nil {
 			fmt.Fprintf(o.Streams.ErrOut, "warning: stopped deployments not listed: %s\n", term.Sanitize(term.OneLine(err)))
 		}

@@ -218,20 +218,20 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		return err
 	}
 	c.SkipForbidden = true // logs needs only the pods
-	open, index := o.historyOf(ctx, c, ns, settings)
+	h := o.historyOf(ctx, c, ns, settings)
 	var snap *state.Snapshot
 	if o.config.Source == logs.SourceLive {
 		snap, err = c.Gather(ctx, ns, o.config.Deployment)
 	} else {
 		// A stopped deployment left nothing in the cluster: its logs are in history.
-		snap, _, err = inspect.GatherOrGone(ctx, inspect.Sources{Cluster: c, History: open}, ns, o.config.Deployment)
+		snap, _, err = inspect.GatherOrGone(ctx, inspect.Sources{Cluster: c, History: h.Open}, ns, o.config.Deployment)
 	}
 	if err != nil {
 		return err
 	}
 	cfg := o.config
 	cfg.Namespace = ns
-	src := logs.Sources{Kube: c.Kube, History: open, HistoryIndex: index, HistoryHint: historyHint()}
+	src := logs.Sources{Kube: c.Kube, History: h.Open, HistoryIndex: h.Index, HistoryHint: historyHint()}
 	if !cfg.Follow {
 		// A read to the end: HTTP/1.1 streams, whose unread bytes wait in the kernel, not in
 		// HTTP/2 buffers. Following keeps HTTP/2: many slow streams on one connection.

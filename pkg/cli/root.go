@@ -164,47 +164,127 @@ func (g *Globals) openSearchSettings(flags history.Settings, flagSet func(string
 	return s, nil
 }
 
-// historyOf says how a command reads the history of namespace ns: an opener that connects on
-// demand (nil when neither OpenSearch nor Hopsworks is configured) and the index pattern:
-// --index (or its environment and config file), else the serving indices of the
-// namespace's Hopsworks project.
-func (g *Globals) historyOf(ctx context.Context, c *cluster.Clients, ns string, s history.Settings) (func() (history.Source, error), string) {
-	if !s.Configured() {
-		return nil, ""
-	}
-	project := g.Project
-	if project == "" {
-		project = c.ProjectOf(ctx, ns)
-	}
-	if project == "" {
-		project = history.ProjectOfNamespace(ns)
-	}
-	index := s.Index
-	if index == "" {
-		index = history.ProjectIndexPattern(project)
-	}
-	// One reader for the whole command: one connection pool, one Hopsworks token.
-	open := sync.OnceValues(func() (history.Source, error) { return openHistory(ctx, s, project) })
-	return open, index
+// historyAccess is how a command reads a namespace's history, and asks Hopsworks about its
+// deployments.
+type historyAccess struct {
+	// Open connects on demand, once; nil when neither OpenSearch nor Hopsworks is configured.
+	Open func() (history.Source, error)
+	// Index is --index (or its environment and config file); "" for the project's serving
+	// indices, which the reader works out once it knows the project.
+	Index string
+	// Serving asks Hopsworks whether the project has a deployment of that name; nil without
+	// Hopsworks.
+	Serving func(ctx context.Context, name string) (status string, found bool, err error)
 }
 
-// openHistory connects to OpenSearch. With Hopsworks as the credential source (and no
-// OpenSearch credentials of the user's own), the token is the project's OpenSearch JWT,
-// and without an OpenSearch URL, Hopsworks says where OpenSearch is.
-func openHistory(ctx context.Context, s history.Settings, project string) (history.Source, error) {
-	if s.Hopsworks.Configured() && s.User == "" && s.Token == "" {
-		hw, err := hopsworks.NewClient(s.Hopsworks)
+// hopsworksProject is the Hopsworks project of the namespace, and Hopsworks when configured.
+type hopsworksProject struct {
+	name   string
+	client *hopsworks.Client       // nil without Hopsworks
+	token  *hopsworks.ProjectToken // nil without Hopsworks
+}
+
+// historyOf says how a command reads the history of namespace ns. Nothing is called until a
+// command reads history: then the project is resolved once (projectOf) and one reader made.
+func (g *Globals) historyOf(ctx context.Context, c *cluster.Clients, ns string, s history.Settings) historyAccess {
+	if !s.Configured() {
+		return historyAccess{}
+	}
+	project := sync.OnceValues(func() (hopsworksProject, error) { return g.projectOf(ctx, c, ns, s) })
+	h := historyAccess{Index: s.Index}
+	// One reader for the whole command: one connection pool, one Hopsworks token.
+	h.Open = sync.OnceValues(func() (history.Source, error) {
+		p, err := project()
 		if err != nil {
 			return nil, err
 		}
+		return openHistory(ctx, s, p)
+	})
+	if s.Hopsworks.Configured() {
+		h.Serving = func(ctx context.Context, name string) (string, bool, error) {
+			p, err := project()
+			if err != nil {
+				return "", false, err
+			}
+			id, err := p.token.ProjectID(ctx)
+			if err != nil {
+				return "", false, err
+			}
+			return p.client.Serving(ctx, p.name, id, name)
+		}
+	}
+	return h
+}
+
+// projectOf is the Hopsworks project of namespace ns: --project; else, with Hopsworks, the
+// project of the key's user that runs in ns (its own namespace, or the one Hopsworks' naming
+// rule gives its name: mixed case included); else the namespace's hopsworks.ai/project label;
+// else the namespace with "-" turned into "_" (the pipeline's rule for index names).
+func (g *Globals) projectOf(ctx context.Context, c *cluster.Clients, ns string, s history.Settings) (hopsworksProject, error) {
+	var p hopsworksProject
+	if s.Hopsworks.Configured() {
+		hw, err := hopsworks.NewClient(s.Hopsworks)
+		if err != nil {
+			return p, err
+		}
+		p.client = hw
+	}
+	p.name = g.Project
+	if p.name == "" && p.client != nil {
+		ps, err := p.client.Projects(ctx)
+		if err != nil {
+			return p, err
+		}
+		p.name = projectInNamespace(ps, ns)
+	}
+	if p.name == "" {
+		p.name = c.ProjectOf(ctx, ns)
+	}
+	if p.name == "" {
+		p.name = history.ProjectOfNamespace(ns)
+	}
+	if p.client != nil {
+		p.token = hopsworks.NewProjectToken(p.client, p.name)
+	}
+	return p, nil
+}
+
+// projectInNamespace picks the project that runs in ns: one whose own namespace it is, else
+// one whose name Hopsworks' rule turns into it; "" when none does.
+func projectInNamespace(ps []hopsworks.Project, ns string) string {
+	for _, p := range ps {
+		if p.Namespace == ns {
+			return p.Name
+		}
+	}
+	for _, p := range ps {
+		if p.Namespace == "" && cluster.ProjectToNamespace(p.Name) == ns {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// openHistory connects to OpenSearch and reads the project's serving indices by default. With
+// Hopsworks as the credential source (and no OpenSearch credentials of the user's own), the
+// token is the project's OpenSearch JWT, and without an OpenSearch URL, Hopsworks says where
+// OpenSearch is.
+func openHistory(ctx context.Context, s history.Settings, p hopsworksProject) (history.Source, error) {
+	if p.client != nil && s.User == "" && s.Token == "" {
 		if s.URL == "" {
-			if s.URL, err = hw.OpenSearchURL(ctx); err != nil {
+			var err error
+			if s.URL, err = p.client.OpenSearchURL(ctx); err != nil {
 				return nil, err
 			}
 		}
-		s.Tokens = hopsworks.NewProjectToken(hw, project)
+		s.Tokens = p.token
 	}
-	return history.NewReader(s)
+	r, err := history.NewReader(s)
+	if err != nil {
+		return nil, err
+	}
+	r.DefaultIndex = history.ProjectIndexPattern(p.name)
+	return r, nil
 }
 
 // historyHint says how to point the plugin at history.

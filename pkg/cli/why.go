@@ -98,8 +98,8 @@ func (g *Globals) inspectSources(ctx context.Context) (inspect.Sources, string, 
 	if err != nil {
 		return inspect.Sources{}, "", err
 	}
-	open, index := g.historyOf(ctx, c, ns, s)
-	return inspect.Sources{Cluster: c, History: open, HistoryIndex: index}, ns, nil
+	h := g.historyOf(ctx, c, ns, s)
+	return inspect.Sources{Cluster: c, History: h.Open, HistoryIndex: h.Index, Hopsworks: h.Serving}, ns, nil
 }
 
 func printJSON(w io.Writer, v any) error {

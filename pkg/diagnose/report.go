@@ -43,7 +43,19 @@ type Report struct {
 	// History is when OpenSearch last saw the deployment, for one that left nothing in the
 	// cluster (Stopped: Hopsworks deletes its objects).
 	History *LastSeen `json:"history,omitempty"`
+	// StatusSource says where the status of such a deployment comes from: "hopsworks" (its
+	// database still holds the deployment, stopped) or "history" (inferred from history
+	// alone: OpenSearch has its lines, Hopsworks was not asked or could not answer);
+	// StatusNote says why, for the latter.
+	StatusSource string `json:"status_source,omitempty"`
+	StatusNote   string `json:"status_note,omitempty"`
 }
+
+// Where a gone deployment's status comes from.
+const (
+	StatusFromHopsworks = "hopsworks"
+	StatusFromHistory   = "history"
+)
 
 // LastSeen is a deployment's last line in history.
 type LastSeen struct {

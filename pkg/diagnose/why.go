@@ -27,7 +27,11 @@ type Why struct {
 	// LastWords are, for a deployment that left nothing in the cluster, each component's last
 	// lines in history before it went quiet.
 	LastWords []ComponentWords `json:"last_words,omitempty"`
-	report    *Report
+	// StatusSource and StatusNote say, for such a deployment, where its status comes from
+	// (as Report's).
+	StatusSource string `json:"status_source,omitempty"`
+	StatusNote   string `json:"status_note,omitempty"`
+	report       *Report
 }
 
 // ComponentWords are a component's last lines in history, with its last exception.

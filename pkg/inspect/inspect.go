@@ -24,15 +24,12 @@ type Sources struct {
 	Cluster *cluster.Clients
 	// History opens the OpenSearch reader; nil when none is configured.
 	History func() (history.Source, error)
-	// HistoryIndex is the index pattern; empty means the namespace's serving indices.
+	// HistoryIndex is the index pattern; empty means the project's serving indices, which
+	// the history source knows.
 	HistoryIndex string
-}
-
-func (s Sources) index(ns string) string {
-	if s.HistoryIndex != "" {
-		return s.HistoryIndex
-	}
-	return history.IndexPattern(ns)
+	// Hopsworks asks Hopsworks whether it has a deployment of that name, and its status;
+	// nil when Hopsworks is not configured.
+	Hopsworks func(ctx context.Context, name string) (status string, found bool, err error)
 }
 
 // Status gathers a deployment, derives its report and diagnosis, and reads the logLines last
@@ -100,7 +97,7 @@ func lastHistoryLines(ctx context.Context, src Sources, ns, name string, n int) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	lines, err := r.Tail(ctx, history.Query{Index: src.index(ns), Deployment: name, Components: []string{state.ComponentPredictor}, Containers: []string{state.ContainerMain}}, n)
+	lines, err := r.Tail(ctx, history.Query{Index: src.HistoryIndex, Deployment: name, Components: []string{state.ComponentPredictor}, Containers: []string{state.ContainerMain}}, n)
 	if err != nil {
 		return nil
 	}
@@ -222,7 +219,7 @@ func bundleHistory(ctx context.Context, src Sources, s *state.Snapshot) []string
 			}
 		}
 	}
-	q := history.Query{Index: src.index(s.Namespace), Deployment: s.Name, ExceptContainers: []string{PayloadContainer}}
+	q := history.Query{Index: src.HistoryIndex, Deployment: s.Name, ExceptContainers: []string{PayloadContainer}}
 	if !last.IsZero() {
 		q.Since, q.Until = last.Add(-10*time.Minute), last.Add(time.Minute)
 	}

@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
@@ -53,7 +54,7 @@ func LastSeen(ctx context.Context, src Sources, ns, name string) (*diagnose.Last
 	if err != nil {
 		return nil, err
 	}
-	lines, err := r.Tail(ctx, history.Query{Index: src.index(ns), Deployment: name}, 1)
+	lines, err := r.Tail(ctx, history.Query{Index: src.HistoryIndex, Deployment: name}, 1)
 	if err != nil {
 		var he *history.Error
 		if errors.As(err, &he) && he.Kind == history.NoIndex {
@@ -87,11 +88,47 @@ func stopped(ctx context.Context, src Sources, nf *cluster.NotFoundError) (*diag
 		nf.Hint = "OpenSearch has no line of it either (history is kept 7 days)"
 		return nil, nf
 	}
+	source, note, deleted := confirmStopped(hctx, src, nf, seen.At)
+	if deleted {
+		return nil, nf
+	}
 	snap := Gone(nf.Namespace, nf.Name)
 	r := diagnose.Build(snap)
 	r.Diagnosis = diagnose.Diagnose(snap, r)
 	r.SeenInHistory(*seen)
+	r.StatusSource, r.StatusNote = source, note
 	return r, nil
+}
+
+// noHopsworksNote says why a status from history alone is an inference.
+const noHopsworksNote = "only Hopsworks knows whether it is stopped or was deleted (a deleted deployment's lines stay in OpenSearch for days): set HOPSWORKS_URL and HOPSWORKS_API_KEY, a key with the SERVING scope, to ask it"
+
+// confirmStopped asks Hopsworks, where it is configured, whether a deployment that history
+// has seen and the cluster has not still exists, as Hopsworks' client looks one up: it does
+// (Stopped, from Hopsworks), or it does not (deleted: nf, with a note that history still holds
+// its lines, in nf's hint). Without Hopsworks, or when it cannot answer, Stopped is inferred
+// from history, and the note says so.
+func confirmStopped(ctx context.Context, src Sources, nf *cluster.NotFoundError, lastSeen time.Time) (source, note string, deleted bool) {
+	if src.Hopsworks == nil {
+		return diagnose.StatusFromHistory, noHopsworksNote, false
+	}
+	status, found, err := src.Hopsworks(ctx, nf.Name)
+	switch {
+	case err != nil:
+		return diagnose.StatusFromHistory, "Hopsworks could not say whether it still exists: " + term.OneLine(err), false
+	case !found:
+		nf.Hint = fmt.Sprintf("Hopsworks has no deployment of that name: it was deleted. OpenSearch still holds its lines (the last at %s): kubectl hopsdeploy logs %s -n %s --source history --since %s",
+			lastSeen.UTC().Format(time.RFC3339), nf.Name, nf.Namespace, sinceCovering(lastSeen))
+		return "", "", true
+	case status != "" && status != string(state.Stopped):
+		return diagnose.StatusFromHopsworks, fmt.Sprintf("Hopsworks says %s, but nothing of it is in this cluster's namespace %s", term.Clip(status, 40), nf.Namespace), false
+	}
+	return diagnose.StatusFromHopsworks, "", false
+}
+
+// sinceCovering is a --since that reaches back to t (in whole hours, at least one).
+func sinceCovering(t time.Time) string {
+	return fmt.Sprintf("%dh", int(time.Since(t).Hours())+1)
 }
 
 // whyStopped explains a deployment with nothing in the cluster from its last words in
@@ -103,7 +140,7 @@ func whyStopped(ctx context.Context, src Sources, snap *state.Snapshot, logLines
 	}
 	w := diagnose.Explain(snap)
 	for _, component := range []string{state.ComponentPredictor, state.ComponentTransform} {
-		lines, err := r.Tail(ctx, history.Query{Index: src.index(snap.Namespace), Deployment: snap.Name, Components: []string{component}}, int(max(logLines, 1)))
+		lines, err := r.Tail(ctx, history.Query{Index: src.HistoryIndex, Deployment: snap.Name, Components: []string{component}}, int(max(logLines, 1)))
 		var he *history.Error
 		if err != nil && !(errors.As(err, &he) && he.Kind == history.NoIndex) {
 			return nil, err
@@ -118,6 +155,17 @@ func whyStopped(ctx context.Context, src Sources, snap *state.Snapshot, logLines
 	}
 	if len(w.LastWords) == 0 {
 		return nil, &cluster.NotFoundError{Name: snap.Name, Namespace: snap.Namespace, Hint: "OpenSearch has no line of it either (history is kept 7 days)"}
+	}
+	last := w.LastWords[0].At
+	for _, cw := range w.LastWords {
+		if cw.At.After(last) {
+			last = cw.At
+		}
+	}
+	nf := &cluster.NotFoundError{Name: snap.Name, Namespace: snap.Namespace}
+	var deleted bool
+	if w.StatusSource, w.StatusNote, deleted = confirmStopped(ctx, src, nf, last); deleted {
+		return nil, nf
 	}
 	return w, nil
 }
@@ -134,7 +182,7 @@ func Stopped(ctx context.Context, src Sources, ns string, known map[string]bool)
 	}
 	ctx, cancel := context.WithTimeout(ctx, historyAsideTimeout)
 	defer cancel()
-	seen, err := r.Deployments(ctx, src.index(ns))
+	seen, err := r.Deployments(ctx, src.HistoryIndex)
 	var he *history.Error
 	if errors.As(err, &he) && he.Kind == history.NoIndex {
 		return nil, nil
@@ -144,9 +192,14 @@ func Stopped(ctx context.Context, src Sources, ns string, known map[string]bool)
 	}
 	var out []history.Seen
 	for _, s := range seen {
-		if !known[s.Name] {
-			out = append(out, s)
+		if known[s.Name] {
+			continue
 		}
+		// With Hopsworks, a deployment it no longer has was deleted, not stopped: not listed.
+		if _, _, deleted := confirmStopped(ctx, src, &cluster.NotFoundError{Name: s.Name, Namespace: ns}, s.LastSeen); deleted {
+			continue
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }

@@ -158,10 +158,8 @@ func resolveContainers(c Config, tool state.Tool, pods []corev1.Pod, want []stri
 
 // historyQuery is the query for the deployment's lines of the selected component and containers.
 func historyQuery(src Sources, c *Config, containers map[string]bool, tool state.Tool) history.Query {
+	// No index: the history source reads the project's serving indices.
 	q := history.Query{Index: src.HistoryIndex, Deployment: c.Deployment, Grep: c.Grep}
-	if q.Index == "" {
-		q.Index = history.IndexPattern(c.Namespace)
-	}
 	// The pipeline writes serving_component and container_name for KServe only.
 	if c.Component != "all" && tool != state.ToolDefault {
 		q.Components = []string{c.Component}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,5 +41,35 @@ func TestStatusShowsStandardModeDeployments(t *testing.T) {
 	}
 	if len(r.InferenceService.Deployments) != 1 || r.InferenceService.Deployments[0].Component != "predictor" {
 		t.Errorf("report: %+v", r.InferenceService.Deployments)
+	}
+}
+
+// A deployment with nothing in the cluster says where its Stopped comes from: Hopsworks, or
+// an inference from history (and why), in status and why alike; a hostile note is sanitised.
+func TestGoneDeploymentSaysWhereItsStatusComesFrom(t *testing.T) {
+	for _, tc := range []struct{ source, note, want string }{
+		{diagnose.StatusFromHopsworks, "", "Hopsworks (it holds the deployment, stopped)"},
+		{diagnose.StatusFromHistory, "no Hopsworks to ask\x1b[2J", "inferred from history: no Hopsworks to ask"},
+	} {
+		snap := &state.Snapshot{Namespace: "demo", Name: "oldfraud", Now: now}
+		r := diagnose.Build(snap)
+		r.StatusSource, r.StatusNote = tc.source, tc.note
+		w := diagnose.Explain(snap)
+		w.StatusSource, w.StatusNote = tc.source, tc.note
+		var status, why bytes.Buffer
+		style := printers.NewStyle(false)
+		style.Now = now
+		if err := printers.Status(&status, r, style); err != nil {
+			t.Fatal(err)
+		}
+		if err := printers.Why(&why, w, style); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(status.String(), "Source:     "+tc.want) || !strings.Contains(why.String(), "Source: "+tc.want) {
+			t.Errorf("%s: status\n%s\nwhy\n%s", tc.source, status.String(), why.String())
+		}
+		if strings.Contains(status.String()+why.String(), "\x1b") {
+			t.Error("a control sequence reached the output")
+		}
 	}
 }

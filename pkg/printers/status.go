@@ -102,6 +102,9 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 	if h := r.History; h != nil {
 		fmt.Fprintf(b, "Last seen:  %s ago in OpenSearch (%s %s, at %s)\n", s.Age(h.At), h.Component, h.Container, h.At.UTC().Format(time.RFC3339))
 	}
+	if src := statusSource(r.StatusSource, r.StatusNote); src != "" {
+		fmt.Fprintf(b, "Source:     %s\n", src)
+	}
 
 	for _, c := range r.Components {
 		fmt.Fprintf(b, "\n%s\n", s.bold.Sprint(strings.ToUpper(c.Name)))
@@ -341,4 +344,17 @@ func ModelStatusLine(ms map[string]any) string {
 		return string(j)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// statusSource says where a gone deployment's status comes from, on one line.
+func statusSource(source, note string) string {
+	switch {
+	case source == diagnose.StatusFromHopsworks && note == "":
+		return "Hopsworks (it holds the deployment, stopped)"
+	case source == diagnose.StatusFromHopsworks:
+		return "Hopsworks: " + term.Sanitize(note)
+	case source == diagnose.StatusFromHistory:
+		return "inferred from history: " + term.Sanitize(note)
+	}
+	return ""
 }

@@ -16,7 +16,11 @@ import (
 func Why(out io.Writer, w *diagnose.Why, s *Style) error {
 	term.SanitizeAll(w)
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "%s (namespace %s): %s\n\n", w.Name, w.Namespace, s.StatusWord(w.Status))
+	fmt.Fprintf(b, "%s (namespace %s): %s\n", w.Name, w.Namespace, s.StatusWord(w.Status))
+	if src := statusSource(w.StatusSource, w.StatusNote); src != "" {
+		fmt.Fprintf(b, "Source: %s\n", src)
+	}
+	fmt.Fprintln(b)
 	if w.Pod != "" {
 		fmt.Fprintf(b, "START SEQUENCE of pod %s\n", w.Pod)
 	} else {

@@ -46,11 +46,12 @@ func TestHopsworksCredentials(t *testing.T) {
 	projB, nsB := hopsworksProject(t, sec, "beta", "fraud", "beta line")
 	port := strings.TrimPrefix(sec.LocalURL[strings.LastIndex(sec.LocalURL, ":"):], ":")
 	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute,
-		Projects:  map[string]int{projA: 101, projB: 102},
+		Projects:  map[string]hopsworks.Project{projA: {ID: 101, Servings: map[string]string{"fraud": "Stopped"}}, projB: {ID: 102}},
 		Variables: map[string]string{"loadbalancer_external_domain_opensearch": "localhost:" + port},
 		Keys: map[string]hopsworks.Key{
-			"key-alpha-0123456789":   {Projects: map[string]string{projA: "data_owner"}},
-			"key-noscope-0123456789": {NoProjectScope: true},
+			"key-alpha-0123456789":       {Projects: map[string]string{projA: hopsworks.DataOwner}, Scopes: hopsworks.UserScopes},
+			"key-noscope-0123456789":     {Projects: map[string]string{projA: hopsworks.DataOwner}},
+			"key-projectonly-0123456789": {Projects: map[string]string{projA: hopsworks.DataOwner}, Scopes: []string{hopsworks.ScopeProject}},
 		}}
 	hw := sec.StartHopsworks(t, standIn)
 	env := func(key string) []string {
@@ -74,18 +75,29 @@ func TestHopsworksCredentials(t *testing.T) {
 	if r.code != 9 || !strings.Contains(r.err, "forbids reading "+projB+"_serving-* to project "+projA+" as data_owner (403)") {
 		t.Errorf("another project's index: exit %d %q", r.code, r.err)
 	}
-	// Another project by its namespace: Hopsworks does not hand alpha's member beta's token.
+	// Another project by its namespace: Hopsworks does not hand alpha's member beta's token
+	// (403 NO_ROLE_FOUND), and knows no project of a name that no project has (404).
 	r = pluginEnv(t, alice, append(hist, "-n", nsB)...)
-	if r.code != 12 || !strings.Contains(r.err, "knows no project \""+projB+"\"") {
+	if r.code != 14 || !strings.Contains(r.err, "not a member of project \""+projB+"\"") {
 		t.Errorf("a project the key's user is not a member of: exit %d %q", r.code, r.err)
+	}
+	nsNope := testenv.Get(t).Namespace(t, "hopsworks.ai/project", projA+"_nope")
+	r = pluginEnv(t, alice, append(hist, "-n", nsNope)...)
+	if r.code != 12 || !strings.Contains(r.err, "knows no project \""+projA+"_nope\" (404)") {
+		t.Errorf("a project that does not exist: exit %d %q", r.code, r.err)
 	}
 	r = pluginEnv(t, env("wrong-key-0123456789"), append(hist, "-n", nsA)...)
 	if r.code != 10 || !strings.Contains(r.err, "refused the API key (401)") || !strings.Contains(r.err, "HOPSWORKS_API_KEY") {
 		t.Errorf("wrong key: exit %d %q", r.code, r.err)
 	}
 	r = pluginEnv(t, env("key-noscope-0123456789"), append(hist, "-n", nsA)...)
-	if r.code != 11 || !strings.Contains(r.err, "PROJECT scope") {
+	if r.code != 11 || !strings.Contains(r.err, "lacks the PROJECT scope") {
 		t.Errorf("key without scope: exit %d %q", r.code, r.err)
+	}
+	// Hopsworks hands out the OpenSearch token to FEATURESTORE or PYTHON_LIBRARIES only.
+	r = pluginEnv(t, env("key-projectonly-0123456789"), append(hist, "-n", nsA)...)
+	if r.code != 11 || !strings.Contains(r.err, "lacks the FEATURESTORE or PYTHON_LIBRARIES scope") || !strings.Contains(r.err, "PROJECT, FEATURESTORE and SERVING") {
+		t.Errorf("a PROJECT-only key: exit %d %q", r.code, r.err)
 	}
 	r = pluginEnv(t, []string{"HOPSWORKS_URL=https://127.0.0.1:1", "HOPSWORKS_API_KEY=key-alpha-0123456789"}, append(hist, "-n", nsA)...)
 	if r.code != 13 || !strings.Contains(r.err, "Hopsworks at https://127.0.0.1:1 is unreachable") {
@@ -167,9 +179,9 @@ func TestHopsworksTokenRenewedMidExport(t *testing.T) {
 	}
 	sec.BulkLoad(t, docs)
 	u, _ := url.Parse(sec.LocalURL)
-	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: time.Second, Projects: map[string]int{project: 7},
+	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: time.Second, Projects: map[string]hopsworks.Project{project: {ID: 7}},
 		Variables: map[string]string{"loadbalancer_external_domain_opensearch": u.Host},
-		Keys:      map[string]hopsworks.Key{"key-delta-0123456789": {Projects: map[string]string{project: "data_scientist"}}}}
+		Keys:      map[string]hopsworks.Key{"key-delta-0123456789": {Projects: map[string]string{project: hopsworks.DataScientist}, Scopes: hopsworks.UserScopes}}}
 	hw := sec.StartHopsworks(t, standIn)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -157,13 +157,15 @@ func seed(args []string) error {
 }
 
 // serveHopsworks runs the Hopsworks REST stand-in over TLS (a certificate of the secured
-// OpenSearch's CA): the API key in <dir>/hopsworks-api-key is a data owner of each --project,
-// and OpenSearch is where the secured one listens.
+// OpenSearch's CA): the API key in <dir>/hopsworks-api-key is a data scientist (most users'
+// role) of each --project, with the scopes the README asks for; Hopsworks' database knows the
+// deployments that the seeded history stopped (fixtures.StoppedInHopsworks), not the one it
+// deleted; OpenSearch is where the secured one listens.
 func serveHopsworks(args []string) error {
 	fs := flag.NewFlagSet("hopsworks", flag.ExitOnError)
 	dir := fs.String("dir", ".sandbox", "sandbox folder")
 	addr := fs.String("listen", "127.0.0.1:19262", "address to serve on")
-	projects := fs.String("projects", "demo", "comma-separated project names (the key is a data owner of any other asked for, too)")
+	projects := fs.String("projects", "demo", "comma-separated project names, of which the key's user is a data scientist")
 	_ = fs.Parse(args)
 	sec, err := testenv.OpenSecured(filepath.Join(*dir, "opensearch-secured"))
 	if err != nil {
@@ -181,12 +183,15 @@ func serveHopsworks(args []string) error {
 	if err != nil {
 		return err
 	}
-	member := hopsworks.Key{Projects: map[string]string{}, AllProjects: true}
-	ids := map[string]int{}
+	member := hopsworks.Key{Projects: map[string]string{}, Scopes: hopsworks.UserScopes}
+	known := map[string]hopsworks.Project{}
 	for i, p := range strings.Split(*projects, ",") {
-		member.Projects[p], ids[p] = "data_owner", 100+i
+		member.Projects[p] = hopsworks.DataScientist
+		known[p] = hopsworks.Project{ID: 100 + i, Servings: fixtures.StoppedInHopsworks()}
 	}
-	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute, Projects: ids,
+	// Another project, of which the key's user is not a member.
+	known["payments"] = hopsworks.Project{ID: 99}
+	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute, Projects: known,
 		Variables: map[string]string{"loadbalancer_external_domain_opensearch": u.Host},
 		Keys:      map[string]hopsworks.Key{strings.TrimSpace(string(key)): member}}
 	srv := &http.Server{Addr: *addr, Handler: standIn, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, ReadHeaderTimeout: 10 * time.Second}
