@@ -92,13 +92,20 @@ run kubectl hopsdeploy status oldfraud -n $NS
 run kubectl hopsdeploy why oldfraud -n $NS
 run kubectl hopsdeploy logs oldfraud -n $NS --source history --since 24h
 
-step "The same as a Hopsworks user: an API key, no OpenSearch password (the project's token from Hopsworks, OpenSearch with the security plugin)"
+step "The same as a Hopsworks data scientist: an API key (scopes PROJECT, FEATURESTORE, SERVING), no OpenSearch password (the project's token from Hopsworks, OpenSearch with the security plugin and Hopsworks' roles)"
 unset HOPSDEPLOY_OPENSEARCH_URL
 export HOPSWORKS_URL=$(cat "$DIR/hopsworks-url") HOPSWORKS_API_KEY_FILE=$DIR/hopsworks-api-key HOPSWORKS_CA=$DIR/opensearch-secured/certs/ca.pem
 echo "HOPSWORKS_URL=$HOPSWORKS_URL HOPSWORKS_API_KEY_FILE=$HOPSWORKS_API_KEY_FILE HOPSWORKS_CA=$HOPSWORKS_CA"
+echo "(the key's user is a data scientist of project demo: read and search on demo_*, no mapping read)"
 run kubectl hopsdeploy status oldfraud -n $NS
 run kubectl hopsdeploy list -n $NS --status Stopped
 run kubectl hopsdeploy logs oldfraud -n $NS --source history --since 24h --tail 5
+echo "# a DEFAULT-tool deployment, stopped: its documents carry no component and no container"
+run kubectl hopsdeploy why legacyflask -n $NS
+echo "# a deployment deleted in Hopsworks two days ago: Hopsworks says it does not exist (exit 1); its lines are still in OpenSearch"
+run kubectl hopsdeploy status retired -n $NS
+run kubectl hopsdeploy logs retired -n $NS --source history --since 72h
+echo "# another project's index: the security plugin refuses a demo member (exit 9)"
 run kubectl hopsdeploy logs oldfraud -n $NS --source history --since 24h --index 'payments_serving-*'
 
 cat <<TXT
