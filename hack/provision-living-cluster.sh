@@ -7,8 +7,8 @@
 #   kserve-manager                           the KServe controller (github.com/kserve/kserve
 #                                            $KSERVE_VERSION, cmd/manager), built from a throwaway
 #                                            module: go install refuses modules with replace lines
-#   kserve/                                  its CRDs, inferenceservice-config and webhook
-#                                            manifests, from the same module
+#   kserve/                                  its CRDs, inferenceservice-config, webhook
+#                                            manifests and release ClusterServingRuntimes, from the same module
 #   kwok-crd/                                KWOK's Logs CRD (logs are configured per pod)
 #   kwok-stages.yaml                         KWOK's own lifecycle stages from its module (nodes:
 #                                            initialize, heartbeat; pods: create, init containers,
@@ -42,7 +42,7 @@ build_kwok() {
 }
 
 build_kserve() {
-  stamp_ok kserve-manager "$KSERVE_VERSION" && [ -d "$DEST/kserve/crd" ] && { log "KServe controller $KSERVE_VERSION: cached"; return; }
+  stamp_ok kserve-manager "$KSERVE_VERSION" && [ -d "$DEST/kserve/crd" ] && [ -d "$DEST/kserve/runtimes" ] && { log "KServe controller $KSERVE_VERSION: cached"; return; }
   log "building the KServe controller $KSERVE_VERSION (about 4 minutes cold)"
   local w mod; w=$(mktemp -d)
   ( cd "$w" && go mod init example.invalid/kservebuild >/dev/null 2>&1
@@ -50,8 +50,11 @@ build_kserve() {
     go get "github.com/kserve/kserve/cmd/manager@$KSERVE_VERSION" >/dev/null 2>&1
     go build -trimpath -ldflags='-s -w' -o "$DEST/kserve-manager" github.com/kserve/kserve/cmd/manager )
   mod=$(cd "$w" && go list -m -f '{{.Dir}}' github.com/kserve/kserve)
-  rm -rf "$DEST/kserve"; mkdir -p "$DEST/kserve/crd"
+  rm -rf "$DEST/kserve"; mkdir -p "$DEST/kserve/crd" "$DEST/kserve/runtimes"
   cp "$mod"/config/crd/full/serving.kserve.io_*.yaml "$DEST/kserve/crd/"
+  # The ClusterServingRuntimes a KServe release installs, with the kustomization that names
+  # their images.
+  cp "$mod"/config/runtimes/*.yaml "$DEST/kserve/runtimes/"
   cp "$mod/config/configmap/inferenceservice.yaml" "$mod/config/webhook/manifests.yaml" "$DEST/kserve/"
   chmod -R u+w "$DEST/kserve"
   rm -rf "$w"; stamp kserve-manager "$KSERVE_VERSION"

@@ -329,6 +329,16 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 			}
 			switch c.Type {
 			case "IngressReady", "RoutesReady", "PredictorRouteReady", "TransformerRouteReady":
+				if strings.HasSuffix(c.Reason, "ingress not created") {
+					// KServe waits for the predictor (and transformer) to be ready before it
+					// creates the ingress: a consequence, whose cause is the component's.
+					continue
+				}
+				if s.Mode() == state.ModeStandard {
+					return &Diagnosis{Cause: "The pods run but KServe's ingress is not ready: " + c.Type + " is False, so requests cannot reach the model.",
+						Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
+						Next:     fmt.Sprintf("check the Ingress and its class: kubectl get ingress -n %s %s -o wide", q(s.Namespace), q(s.Name))}
+				}
 				return &Diagnosis{Cause: "The pods run but the Knative route is not ready: " + c.Type + " is False, so requests cannot reach the model.",
 					Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
 					Next:     fmt.Sprintf("check the Knative route and ingress: kubectl get ksvc,route,ingresses.networking.internal.knative.dev -n %s | grep %s", q(s.Namespace), q(s.Name))}

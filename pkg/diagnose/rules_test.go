@@ -145,3 +145,34 @@ func TestStorageInitRetryRunning(t *testing.T) {
 		t.Errorf("a running retry after failures: %+v", d)
 	}
 }
+
+// KServe keeps IngressReady False ("Predictor ingress not created", "Transformer ingress not
+// created") until the components are ready: a consequence, never named as the cause. Any other
+// IngressReady=False of a Standard-mode deployment is its Ingress's, not a Knative route's.
+func TestIngressReadyIsAConsequenceUntilTheComponentsAreReady(t *testing.T) {
+	for _, tc := range []struct {
+		standard      bool
+		reason        string
+		cause, noWord string
+	}{
+		{true, "Predictor ingress not created", "", "is not ready:"},
+		{true, "Transformer ingress not created", "", "is not ready:"},
+		{false, "Predictor ingress not created", "", "is not ready:"},
+		{true, "IngressNotConfigured", "KServe's ingress is not ready", "Knative"},
+		{false, "IngressNotConfigured", "Knative route is not ready", ""},
+	} {
+		sc := fixtures.RouteNotReady("demo", "route")
+		sc.Serving.Standard = tc.standard
+		sc.ISVC.Reason = tc.reason
+		sc.ISVC.Extra[1]["reason"] = tc.reason
+		snap := sc.Snapshot(now)
+		r := diagnose.Build(snap)
+		d := diagnose.Diagnose(snap, r)
+		if !strings.Contains(d.Cause, tc.cause) || (tc.noWord != "" && strings.Contains(d.Cause, tc.noWord)) {
+			t.Errorf("standard=%v %q: cause %q", tc.standard, tc.reason, d.Cause)
+		}
+		if tc.standard && tc.cause != "" && !strings.Contains(d.Next, "kubectl get ingress") {
+			t.Errorf("standard=%v %q: next %q", tc.standard, tc.reason, d.Next)
+		}
+	}
+}

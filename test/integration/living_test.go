@@ -172,9 +172,9 @@ func TestLivingFailureModes(t *testing.T) {
 		{"oom", []string{"Status:     Failed", "OOMKilled"}},
 		{"gpu", []string{"Status:     Failed", "SCHEDULED false", "Insufficient nvidia.com/gpu"}},
 		{"pull", []string{"ImagePullBackOff"}},
-		// KServe's Ready leaves TransformerReady out, and Hopsworks counts pods, not ready
-		// ones: Hopsworks says Running. The diagnosis says what it hides.
-		{"transform", []string{"Status:     Running", "TransformerReady=False", "The transformer's kserve-container script or model server crashes on start"}},
+		// KServe (ingress creation on, as installed) keeps IngressReady, and so Ready, False
+		// until the transformer is ready: Hopsworks says Failed, as on a real install.
+		{"transform", []string{"Status:     Failed", "TransformerReady=False", "IngressReady=False", "The transformer's kserve-container script or model server crashes on start"}},
 	} {
 		var r result
 		deadline := time.Now().Add(90 * time.Second)
@@ -429,7 +429,7 @@ func TestLivingDemoProject(t *testing.T) {
 	if err := fixtures.SeedLivingDemo(ctx, l.Kube, l.Dyn, l.Logs, ns, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"fraud": "Running", "gpumodel": "Failed", "irisinit": "Starting", "churn": "Failed", "recommend": "Running",
+	want := map[string]string{"fraud": "Running", "gpumodel": "Failed", "irisinit": "Starting", "churn": "Failed", "recommend": "Failed",
 		"bigmodel": "Failed", "slowloader": "Starting", "legacypy": "Running", "idlemodel": "Idle", "stopping": "Stopping"}
 	var got map[string]string
 	var r result

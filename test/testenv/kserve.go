@@ -20,13 +20,17 @@ import (
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 )
 
-// startKServe runs the real KServe controller in Standard (RawDeployment) mode: its
-// inferenceservice-config (Knative does not run here), and its webhooks (the defaulter names
-// kserve-container, the pod mutator injects storage-initializer) served on loopback with a
-// certificate made here and registered by URL (no Service networking here).
+// startKServe runs the real KServe controller in Standard (RawDeployment) mode as a release
+// installs it: its inferenceservice-config (Knative does not run here; ingress creation on, so
+// that IngressReady waits for the predictor and the transformer as on a real install), its
+// webhooks (the defaulter names kserve-container, the pod mutator injects storage-initializer)
+// served on loopback with a certificate made here and registered by URL (no Service networking
+// here), and the release's ClusterServingRuntimes.
 func (l *Living) startKServe(bin string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -67,7 +71,8 @@ func (l *Living) startKServe(bin string) error {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				// Through the controller's own validating webhook, as kubectl apply would.
+				return l.installRuntimes(ctx, filepath.Join(kdir, "runtimes"))
 			}
 		}
 		select {
@@ -79,7 +84,9 @@ func (l *Living) startKServe(bin string) error {
 }
 
 // kserveConfig is KServe's own inferenceservice-config with the default deployment mode set
-// to RawDeployment (Standard) and no Ingress objects (nothing here routes them).
+// to RawDeployment (Standard). Ingress creation stays on, as a real install has it: the
+// controller creates the Ingress objects (nothing here routes them, which KServe does not
+// check) and sets IngressReady.
 func kserveConfig(path string) (*corev1.ConfigMap, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -97,14 +104,47 @@ func kserveConfig(path string) (*corev1.ConfigMap, error) {
 	deploy["defaultDeploymentMode"] = "RawDeployment"
 	d, _ := json.Marshal(deploy)
 	cm.Data["deploy"] = string(d)
-	var ingress map[string]any
-	if err := json.Unmarshal([]byte(cm.Data["ingress"]), &ingress); err != nil {
-		return nil, fmt.Errorf("%s: ingress: %v", path, err)
-	}
-	ingress["disableIngressCreation"] = true
-	i, _ := json.Marshal(ingress)
-	cm.Data["ingress"] = string(i)
 	return cm, nil
+}
+
+// installRuntimes creates the ClusterServingRuntimes of a KServe release (config/runtimes),
+// with the images its kustomization names (newName:newTag for each "<name>:replace").
+func (l *Living) installRuntimes(ctx context.Context, dir string) error {
+	k, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		return err
+	}
+	var kust struct {
+		Resources []string `json:"resources"`
+		Images    []struct {
+			Name    string `json:"name"`
+			NewName string `json:"newName"`
+			NewTag  string `json:"newTag"`
+		} `json:"images"`
+	}
+	if err := yaml.Unmarshal(k, &kust); err != nil {
+		return fmt.Errorf("%s: %v", dir, err)
+	}
+	var images []string
+	for _, im := range kust.Images {
+		images = append(images, "image: "+im.Name+":replace", "image: "+im.NewName+":"+im.NewTag)
+	}
+	replacer := strings.NewReplacer(images...)
+	gvr := schema.GroupVersionResource{Group: "serving.kserve.io", Version: "v1alpha1", Resource: "clusterservingruntimes"}
+	for _, f := range kust.Resources {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(replacer.Replace(string(b))), &u.Object); err != nil {
+			return fmt.Errorf("%s: %v", f, err)
+		}
+		if _, err := l.Dyn.Resource(gvr).Create(ctx, u, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("ClusterServingRuntime %s: %v", f, err)
+		}
+	}
+	return nil
 }
 
 // writeCert writes a certificate into dir as tls.crt and tls.key, where controller-runtime
