@@ -113,6 +113,12 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 			}
 			Notice(c.ErrOut, "error: %s", term.OneLine(histErr))
 		}
+		if c.Follow {
+			// Following may wait long for the next live line: the history part shows now.
+			if err := sink.Flush(); err != nil {
+				return err
+			}
+		}
 	} else if len(pods) == 0 {
 		Notice(c.ErrOut, "no live logs for %s %s: %s", c.Deployment, c.Component, plan.Why)
 	}

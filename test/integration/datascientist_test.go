@@ -47,6 +47,7 @@ func TestDataScientistReadsHistory(t *testing.T) {
 	add("legacy", "default", 6*time.Hour, " * Serving Flask app 'server'", "ERROR:server:model.pkl: unpickling stack underflow")
 	add("retired", "", 50*time.Hour, "INFO:uvicorn.error:Finished server process [1]")
 	add("idle", "", time.Hour, "last words before scale-down")
+	add("live", "", 10*time.Hour, "a line from before the pods started")
 	sec.BulkLoad(t, docs)
 	e.Apply(t, fixtures.Idle(ns, "idle"))
 
@@ -121,6 +122,16 @@ func TestDataScientistReadsHistory(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "idle.tar.gz")
 	pluginEnv(t, ds, "bundle", "idle", "-n", ns, "-f", file).must(t)
 	contains(t, "bundle from history", untarAll(t, file), "last words before scale-down")
+	// logs -f over a window that starts before the pods: history up to them, then live.
+	// The history part is printed at once, not held until a live line comes.
+	live := e.Apply(t, fixtures.Running(ns, "live"))
+	f := startFollower(t, ds, []string{"logs", "live", "-n", ns, "-f", "--since", "24h", "-o", "raw"})
+	f.waitFor(t, false, "a line from before the pods started")
+	if err := e.Logs.Append(ns, live.PodNames()[0], "kserve-container", time.Time{}, "a live line after the history"); err != nil {
+		t.Fatal(err)
+	}
+	f.waitFor(t, false, "a live line after the history")
+	f.cancel()
 	// A project with its own namespace: Hopsworks says which project runs there.
 	if r := pluginEnv(t, ds, "logs", "beta", "-n", ownNS, "--source", "history", "--since", "24h", "-o", "raw").must(t); r.out != "a line of the project with its own namespace\n" {
 		t.Errorf("a project with its own namespace: %q %q", r.out, r.err)
