@@ -21,7 +21,7 @@ func completeDeployments(g *Globals) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		ns, err := g.Namespace(ctx, c)
+		ns, err := g.Namespace(ctx, c, nil)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

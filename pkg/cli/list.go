@@ -96,9 +96,20 @@ func (o *ListOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// History adds a namespace's stopped deployments (one namespace, no label selector:
+	// history has no labels).
+	withHistory := !o.AllNamespaces && o.Selector == "" && (len(o.Statuses) == 0 || slices.Contains(o.Statuses, string(state.Stopped)))
+	var settings *history.Settings
+	if withHistory {
+		s, err := o.openSearchSettings(history.Settings{}, nil)
+		if err != nil {
+			return err
+		}
+		settings = &s
+	}
 	ns := ""
 	if !o.AllNamespaces {
-		if ns, err = o.Namespace(ctx, c); err != nil {
+		if ns, err = o.Namespace(ctx, c, settings); err != nil {
 			return err
 		}
 	}
@@ -116,14 +127,9 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		}
 		rows = append(rows, printers.RowOf(s, r))
 	}
-	// Stopped deployments left nothing in the cluster: history lists them (one namespace,
-	// no label selector: history has no labels).
-	if !o.AllNamespaces && o.Selector == "" && (len(o.Statuses) == 0 || slices.Contains(o.Statuses, string(state.Stopped))) {
-		settings, err := o.openSearchSettings(history.Settings{}, nil)
-		if err != nil {
-			return err
-		}
-		h := o.historyOf(ctx, c, ns, settings)
+	// Stopped deployments left nothing in the cluster: history lists them.
+	if withHistory {
+		h := o.historyOf(ctx, c, ns, *settings)
 		seen, err := inspect.Stopped(ctx, inspect.Sources{History: h.Open, HistoryIndex: h.Index, Hopsworks: h.Serving}, ns, known)
 		if err != nil {
 			fmt.Fprintf(o.Streams.ErrOut, "warning: stopped deployments not listed: %s\n", term.Sanitize(term.OneLine(err)))

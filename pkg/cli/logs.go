@@ -209,11 +209,11 @@ func parseTimeOrAgo(s string) (time.Time, error) {
 // Run builds the clients and the OpenSearch settings, gathers the deployment and hands it to
 // the log engine.
 func (o *LogsOptions) Run(ctx context.Context) error {
-	c, ns, err := o.clientsAndNamespace(ctx)
+	settings, err := o.openSearchSettings(o.OpenSearch, o.flagSet)
 	if err != nil {
 		return err
 	}
-	settings, err := o.openSearchSettings(o.OpenSearch, o.flagSet)
+	c, ns, err := o.clientsAndNamespace(ctx, &settings)
 	if err != nil {
 		return err
 	}

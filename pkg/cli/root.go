@@ -56,9 +56,15 @@ func (g *Globals) Clients() (*cluster.Clients, error) {
 	return cluster.NewClients(cfg)
 }
 
-// Namespace is the namespace to work in: --project's, else -n's, else the context's.
-func (g *Globals) Namespace(ctx context.Context, c *cluster.Clients) (string, error) {
+// Namespace is the namespace to work in: --project's, else -n's, else the context's. A
+// project's namespace is the one Hopsworks gives it when it has one of its own (Hopsworks 4.1
+// and later; asked only when Hopsworks is configured in s), else the namespace labelled for it,
+// else Hopsworks' naming rule.
+func (g *Globals) Namespace(ctx context.Context, c *cluster.Clients, s *history.Settings) (string, error) {
 	if g.Project != "" {
+		if own := g.ownNamespace(ctx, s); own != "" {
+			return own, nil
+		}
 		ns, note, err := c.ProjectNamespace(ctx, g.Project)
 		if note != "" {
 			fmt.Fprintln(g.Streams.ErrOut, term.Sanitize(note))
@@ -70,6 +76,23 @@ func (g *Globals) Namespace(ctx context.Context, c *cluster.Clients) (string, er
 		return "", fmt.Errorf("no usable kubeconfig: %w (set --kubeconfig or KUBECONFIG)", err)
 	}
 	return ns, nil
+}
+
+// ownNamespace is --project's own namespace as Hopsworks says it, "" when it has none or
+// Hopsworks cannot say (a command that needs Hopsworks meets its error where it calls it).
+func (g *Globals) ownNamespace(ctx context.Context, s *history.Settings) string {
+	if s == nil || !s.Hopsworks.Configured() {
+		return ""
+	}
+	hw, err := hopsworks.NewClient(s.Hopsworks)
+	if err != nil {
+		return ""
+	}
+	p, err := hw.ProjectInfo(ctx, g.Project)
+	if err != nil {
+		return ""
+	}
+	return p.Namespace
 }
 
 // validate checks the global flags, before any API call.
@@ -99,13 +122,14 @@ func (g *Globals) validateDeployment(name string) error {
 	return nil
 }
 
-// clientsAndNamespace builds the clients and resolves the namespace: the start of every Run.
-func (g *Globals) clientsAndNamespace(ctx context.Context) (*cluster.Clients, string, error) {
+// clientsAndNamespace builds the clients and resolves the namespace (with the history
+// settings s, which say whether Hopsworks can be asked): the start of every Run.
+func (g *Globals) clientsAndNamespace(ctx context.Context, s *history.Settings) (*cluster.Clients, string, error) {
 	c, err := g.Clients()
 	if err != nil {
 		return nil, "", err
 	}
-	ns, err := g.Namespace(ctx, c)
+	ns, err := g.Namespace(ctx, c, s)
 	return c, ns, err
 }
 
@@ -356,7 +380,7 @@ container, the events, the root cause and the next step), and their logs.`,
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
-	root.PersistentFlags().StringVar(&g.Project, "project", "", "Hopsworks project: use its namespace (labelled hopsworks.ai/project, or the name made DNS-safe)")
+	root.PersistentFlags().StringVar(&g.Project, "project", "", "Hopsworks project: use its namespace (its own, as Hopsworks says; else labelled hopsworks.ai/project; else the name made DNS-safe)")
 	root.PersistentFlags().StringVar(&g.Color, "color", "auto", "colour output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = root.RegisterFlagCompletionFunc("namespace", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {

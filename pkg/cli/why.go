@@ -90,11 +90,11 @@ func (o *WhyOptions) Run(ctx context.Context) error {
 // inspectSources builds the clients, resolves the namespace and OpenSearch (environment and
 // config file: these commands have no OpenSearch flags).
 func (g *Globals) inspectSources(ctx context.Context) (inspect.Sources, string, error) {
-	c, ns, err := g.clientsAndNamespace(ctx)
+	s, err := g.openSearchSettings(history.Settings{}, nil)
 	if err != nil {
 		return inspect.Sources{}, "", err
 	}
-	s, err := g.openSearchSettings(history.Settings{}, nil)
+	c, ns, err := g.clientsAndNamespace(ctx, &s)
 	if err != nil {
 		return inspect.Sources{}, "", err
 	}

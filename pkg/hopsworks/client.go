@@ -226,23 +226,30 @@ type Project struct {
 	Namespace string
 }
 
-// ProjectID returns the id of the project of that name, as Hopsworks' client finds it
+// ProjectInfo returns the project of that name, as Hopsworks' client finds it
 // (GET project/getProjectInfo/{name}); the name matches exactly.
-func (c *Client) ProjectID(ctx context.Context, project string) (int, error) {
+func (c *Client) ProjectInfo(ctx context.Context, project string) (Project, error) {
 	var out struct {
 		ProjectID   int    `json:"projectId"`
 		ProjectName string `json:"projectName"`
+		Namespace   string `json:"namespace"`
 	}
 	status, re, err := c.get(ctx, "project/getProjectInfo/"+url.PathEscape(project), &out)
 	switch {
 	case err != nil:
-		return 0, err
+		return Project{}, err
 	case re != nil:
-		return 0, c.refused(status, re, call{what: fmt.Sprintf("reading the project %q", project), project: project, scopes: scopesProject})
+		return Project{}, c.refused(status, re, call{what: fmt.Sprintf("reading the project %q", project), project: project, scopes: scopesProject})
 	case out.ProjectID == 0:
-		return 0, &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s answered no project id for %q", c.base, project)}
+		return Project{}, &Error{Kind: Failed, Msg: fmt.Sprintf("Hopsworks at %s answered no project id for %q", c.base, project)}
 	}
-	return out.ProjectID, nil
+	return Project{ID: out.ProjectID, Name: project, Namespace: out.Namespace}, nil
+}
+
+// ProjectID returns the id of the project of that name.
+func (c *Client) ProjectID(ctx context.Context, project string) (int, error) {
+	p, err := c.ProjectInfo(ctx, project)
+	return p.ID, err
 }
 
 // Projects lists the projects the key's user is a member of (GET project).

@@ -136,6 +136,11 @@ func TestDataScientistReadsHistory(t *testing.T) {
 	if r := pluginEnv(t, ds, "logs", "beta", "-n", ownNS, "--source", "history", "--since", "24h", "-o", "raw").must(t); r.out != "a line of the project with its own namespace\n" {
 		t.Errorf("a project with its own namespace: %q %q", r.out, r.err)
 	}
+	// --project: the project's own namespace from Hopsworks, the mixed-case name's by the rule.
+	if r := pluginEnv(t, ds, "logs", "beta", "--project", own, "--source", "history", "--since", "24h", "-o", "raw").must(t); r.out != "a line of the project with its own namespace\n" {
+		t.Errorf("--project of a project with its own namespace: %q %q", r.out, r.err)
+	}
+	contains(t, "--project of a mixed-case project", pluginEnv(t, ds, "status", "oldfraud", "--project", project).must(t).out, "oldfraud (namespace "+ns, "Status:     Stopped")
 
 	// Without the SERVING scope, or without Hopsworks, Stopped is inferred, and said to be.
 	r = pluginEnv(t, env("key-noserving-0123456789"), "status", "oldfraud", "-n", ns).must(t)
