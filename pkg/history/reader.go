@@ -270,16 +270,6 @@ func tlsCause(err error) string {
 	return s
 }
 
-func statusOf(resp interface{ Inspect() opensearchapi.Inspect }) int {
-	if resp == nil {
-		return 0
-	}
-	if r := resp.Inspect().Response; r != nil {
-		return r.StatusCode
-	}
-	return 0
-}
-
 // Fields asks OpenSearch once per pattern which of the field names it knows the index has
 // (_field_caps, which the read action group allows: a project's data scientists may not read
 // the mapping itself) and picks the ones it uses; a pattern that matches no index is a NoIndex
