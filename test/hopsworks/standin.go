@@ -214,13 +214,18 @@ func (s *StandIn) myProjects(w http.ResponseWriter, _ *http.Request, key Key, _ 
 	reply(w, out)
 }
 
-func (s *StandIn) token(w http.ResponseWriter, _ *http.Request, key Key, parts []string) {
-	id, err := strconv.Atoi(parts[2])
+// memberByID is member for a project id given in the path.
+func (s *StandIn) memberByID(w http.ResponseWriter, key Key, rawID string) (string, Project, bool) {
+	id, err := strconv.Atoi(rawID)
 	if err != nil {
 		fail(w, http.StatusNotFound, 150004, "Project wasn't found.")
-		return
+		return "", Project{}, false
 	}
-	name, _, ok := s.member(w, key, "", id)
+	return s.member(w, key, "", id)
+}
+
+func (s *StandIn) token(w http.ResponseWriter, _ *http.Request, key Key, parts []string) {
+	name, _, ok := s.memberByID(w, key, parts[2])
 	if !ok {
 		return
 	}
@@ -229,12 +234,7 @@ func (s *StandIn) token(w http.ResponseWriter, _ *http.Request, key Key, parts [
 }
 
 func (s *StandIn) serving(w http.ResponseWriter, r *http.Request, key Key, parts []string) {
-	id, err := strconv.Atoi(parts[1])
-	if err != nil {
-		fail(w, http.StatusNotFound, 150004, "Project wasn't found.")
-		return
-	}
-	_, p, ok := s.member(w, key, "", id)
+	_, p, ok := s.memberByID(w, key, parts[1])
 	if !ok {
 		return
 	}
