@@ -43,7 +43,9 @@ type Objects struct {
 	Events               []corev1.Event      `json:"events"`
 }
 
-// Bundle is what a support bundle holds.
+// Bundle is what a support bundle holds. Lines are scrubbed as they are collected (AddLog,
+// SetHistory), once, before anything is built from them: the report that quotes a failing
+// container's last lines, and the files, see only scrubbed lines.
 type Bundle struct {
 	Objects Objects
 	// Logs maps "<pod>/<container>.log" and "<pod>/<container>.previous.log" to lines.
@@ -53,6 +55,17 @@ type Bundle struct {
 	// ReportJSON is the live command's report (status -o json), for comparison.
 	ReportJSON json.RawMessage
 }
+
+// AddLog keeps a container instance's lines (key: LogKey), scrubbed of credentials.
+func (b *Bundle) AddLog(key string, lines []string) {
+	if b.Logs == nil {
+		b.Logs = map[string][]string{}
+	}
+	b.Logs[key] = ScrubLines(lines)
+}
+
+// SetHistory keeps the history window's lines, scrubbed of credentials.
+func (b *Bundle) SetHistory(lines []string) { b.History = ScrubLines(lines) }
 
 // FromSnapshot takes a snapshot's objects, redacted (see redact).
 func FromSnapshot(s *state.Snapshot) Objects {
@@ -187,10 +200,10 @@ func Write(w io.Writer, b *Bundle) error {
 		b.Objects.Name, b.Objects.Namespace, b.Objects.Taken.UTC().Format(time.RFC3339))
 	files := map[string][]byte{"README.txt": []byte(readme), "bundle.json": objs, "report.json": b.ReportJSON}
 	if len(b.History) > 0 {
-		files["history.log"] = []byte(strings.Join(ScrubLines(b.History), "\n") + "\n")
+		files["history.log"] = []byte(strings.Join(b.History, "\n") + "\n")
 	}
 	for k, lines := range b.Logs {
-		files["logs/"+k] = []byte(strings.Join(ScrubLines(lines), "\n") + "\n")
+		files["logs/"+k] = []byte(strings.Join(lines, "\n") + "\n")
 	}
 	var names []string
 	for k := range files {

@@ -182,12 +182,12 @@ func TestNothingLeaks(t *testing.T) {
 	}
 	snap.Events = append(snap.Events, corev1.Event{Message: "login failed: password=" + marker, Type: "Warning", Reason: "Failed"})
 
-	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap), Logs: map[string][]string{
-		bundle.LogKey(p.Name, "kserve-container", false): {
-			"connecting with token=" + marker, "Authorization: Bearer " + marker, `{"password": "` + marker + `"}`,
-			"AWS key AKIAABCDEFGHIJKLMNOP used", "fetch https://u:" + marker + "@host/x"},
-	}, History: []string{"2026-11-25T10:00:00Z w1 predictor kserve-container secret=" + marker,
-		"2026-11-25T10:00:01Z w1 predictor kserve-container Authorization: Basic " + marker}}
+	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap)}
+	b.AddLog(bundle.LogKey(p.Name, "kserve-container", false), []string{
+		"connecting with token=" + marker, "Authorization: Bearer " + marker, `{"password": "` + marker + `"}`,
+		"AWS key AKIAABCDEFGHIJKLMNOP used", "fetch https://u:" + marker + "@host/x"})
+	b.SetHistory([]string{"2026-11-25T10:00:00Z w1 predictor kserve-container secret=" + marker,
+		"2026-11-25T10:00:01Z w1 predictor kserve-container Authorization: Basic " + marker})
 	files := writeAndUntar(t, b)
 	for name, data := range files {
 		if strings.Contains(data, marker) || strings.Contains(data, "AKIAABCDEFGHIJKLMNOP") {
@@ -202,6 +202,32 @@ func TestNothingLeaks(t *testing.T) {
 	for _, keep := range []string{"serving.hops.works/artifact-path", "HOPSWORKS_API_KEY", "--model-uri", "connecting with token="} {
 		if !strings.Contains(files["bundle.json"]+files["logs/"+bundle.LogKey(p.Name, "kserve-container", false)], keep) {
 			t.Errorf("%q was removed too", keep)
+		}
+	}
+}
+
+// A failing deployment's report quotes the failing container's last lines: they are the
+// scrubbed ones, so report.json holds no secret either.
+func TestReportQuotesScrubbedLines(t *testing.T) {
+	snap := fixtures.Catalog("demo")["predictorcrash"].Snapshot(now)
+	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap)}
+	d := b.Report().Diagnosis
+	if d == nil || d.Logs == nil {
+		t.Fatal("the scenario's diagnosis quotes no log")
+	}
+	b.AddLog(bundle.LogKey(d.Logs.Pod, d.Logs.Container, d.Logs.Previous), []string{
+		"connecting to db with password=" + marker, "Authorization: Bearer " + marker,
+		"Traceback (most recent call last):", "ValueError: bad token=" + marker})
+	if err := b.SetReport(); err != nil {
+		t.Fatal(err)
+	}
+	files := writeAndUntar(t, b)
+	if !strings.Contains(files["report.json"], "connecting to db with password=") {
+		t.Fatalf("the report does not quote the lines:\n%s", files["report.json"])
+	}
+	for name, data := range files {
+		if strings.Contains(data, marker) {
+			t.Errorf("%s leaks the secret", name)
 		}
 	}
 }

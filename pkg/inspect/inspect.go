@@ -183,16 +183,16 @@ func Bundle(ctx context.Context, src Sources, ns, name string, includePayloads b
 				continue
 			}
 			if lines, err := src.Cluster.TailLog(ctx, ns, p.Name, cs.Name, false, BundleLogLines); err == nil {
-				b.Logs[bundle.LogKey(p.Name, cs.Name, false)] = lines
+				b.AddLog(bundle.LogKey(p.Name, cs.Name, false), lines)
 			}
 			if cs.LastTerminationState.Terminated != nil {
 				if lines, err := src.Cluster.TailLog(ctx, ns, p.Name, cs.Name, true, BundleLogLines); err == nil {
-					b.Logs[bundle.LogKey(p.Name, cs.Name, true)] = lines
+					b.AddLog(bundle.LogKey(p.Name, cs.Name, true), lines)
 				}
 			}
 		}
 	}
-	b.History = bundleHistory(ctx, src, snap)
+	b.SetHistory(bundleHistory(ctx, src, snap))
 	if err := b.SetReport(); err != nil {
 		return nil, err
 	}
