@@ -181,7 +181,8 @@ func Write(w io.Writer, b *Bundle) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	put := func(name string, data []byte) error {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: b.Objects.Taken}); err != nil {
+		// 0600 as the bundle itself: extracted in a shared folder, its files stay the user's.
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: b.Objects.Taken}); err != nil {
 			return err
 		}
 		_, err := tw.Write(data)

@@ -51,6 +51,9 @@ func untar(t *testing.T, b []byte) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if h.Mode != 0o600 {
+			t.Errorf("%s is mode %o in the tar: extracted, others could read it", h.Name, h.Mode)
+		}
 		data, _ := io.ReadAll(tr)
 		out[h.Name] = string(data)
 	}

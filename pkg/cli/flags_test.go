@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
@@ -77,5 +79,14 @@ func TestInvalidFlags(t *testing.T) {
 				t.Errorf("stderr %q\nwant one line with %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+// A --watch retry warning carries the API server's words: one line, no control sequence.
+func TestWatchWarningIsSanitised(t *testing.T) {
+	var b strings.Builder
+	watchWarning(&b, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC), errors.New("etcd down\x1b]52;c;ZXZpbA==\x07\nsecond line\x1b[2J"))
+	if strings.ContainsAny(b.String(), "\x1b\x07") || strings.Count(b.String(), "\n") != 1 {
+		t.Errorf("%q", b.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
@@ -215,9 +217,7 @@ func (o *StatusOptions) watch(ctx context.Context, last *diagnose.Report) error 
 			}
 			return done, nil
 		},
-		func(err error) {
-			fmt.Fprintf(o.Streams.ErrOut, "%s  warning: %v (retrying)\n", time.Now().UTC().Format(time.RFC3339), err)
-		})
+		func(err error) { watchWarning(o.Streams.ErrOut, time.Now(), err) })
 	switch {
 	case err == nil:
 		return untilErrV
@@ -243,4 +243,10 @@ func (o *StatusOptions) printChange(r *diagnose.Report) error {
 func formatName(o string) string {
 	name, _, _ := strings.Cut(o, "=")
 	return name
+}
+
+// watchWarning says that a watch's read failed and is retried, on one sanitised line: the
+// error may carry the API server's (or a proxy's) words.
+func watchWarning(w io.Writer, now time.Time, err error) {
+	fmt.Fprintf(w, "%s  warning: %s (retrying)\n", now.UTC().Format(time.RFC3339), term.Sanitize(term.OneLine(err)))
 }
