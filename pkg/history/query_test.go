@@ -103,6 +103,32 @@ func TestResolveRefusesAndWarns(t *testing.T) {
 	}
 }
 
+// With Hopsworks handing out the token (and, without a URL, saying where OpenSearch is), the
+// TLS settings of the config file or the environment are warned of all the same, a token over
+// http:// too; verifying only the chain needs an explicit CA.
+func TestResolveWarnsWhateverTheURLsSource(t *testing.T) {
+	none := func(string) bool { return false }
+	env := map[string]string{"HOPSWORKS_URL": "https://hw", "HOPSWORKS_API_KEY": "k", "HOPSWORKS_CA": "/ca.pem", "HOPSDEPLOY_OPENSEARCH_INSECURE_SKIP_VERIFY": "true"}
+	get := func(k string) string { return env[k] }
+	s, err := Resolve(nil, "", get, Settings{}, none)
+	if err != nil || !strings.Contains(strings.Join(s.Warnings, "\n"), "TLS verification of OpenSearch is off") {
+		t.Errorf("insecure with the URL from Hopsworks: %q %v", s.Warnings, err)
+	}
+	delete(env, "HOPSDEPLOY_OPENSEARCH_INSECURE_SKIP_VERIFY")
+	cfg, _ := ParseConfig([]byte("opensearch: {verifyChainOnly: true}\n"), "c.yaml")
+	if s, err := Resolve(cfg, "", get, Settings{}, none); err != nil || !strings.Contains(strings.Join(s.Warnings, "\n"), "verified but not its host name") {
+		t.Errorf("chain only from the config file with the URL from Hopsworks: %q %v", s.Warnings, err)
+	}
+	s, err = Resolve(nil, "", get, Settings{URL: "http://os:9200"}, func(f string) bool { return f == "opensearch-url" })
+	if err != nil || !strings.Contains(strings.Join(s.Warnings, "\n"), "over plain http://") {
+		t.Errorf("a Hopsworks token over http: %q %v", s.Warnings, err)
+	}
+	delete(env, "HOPSWORKS_CA")
+	if _, err := Resolve(cfg, "", get, Settings{URL: "https://os:9200"}, func(f string) bool { return f == "opensearch-url" }); err == nil || !strings.Contains(err.Error(), "--opensearch-ca") {
+		t.Errorf("chain only against the system's roots: %v", err)
+	}
+}
+
 func TestResolveHopsworks(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key")

@@ -269,6 +269,10 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 			return s, err
 		}
 	}
+	if s.VerifyChainOnly && !s.InsecureSkipVerify && s.CAFile == "" && s.Configured() {
+		// Against the system's roots, any publicly trusted certificate for any name would pass.
+		return s, fmt.Errorf("verifying only OpenSearch's certificate chain needs the CA that signs it: give it with --opensearch-ca (or HOPSWORKS_CA), or check the host name with --opensearch-tls-server-name instead")
+	}
 	s.Warnings = warnings(s, flagSet("opensearch-insecure-skip-verify"))
 	return s, nil
 }
@@ -284,10 +288,13 @@ func warnings(s Settings, insecureByFlag bool) []string {
 			out = append(out, w)
 		}
 	}
-	if s.URL == "" {
+	if !s.Configured() {
 		return out
 	}
-	if u, err := url.Parse(s.URL); err == nil && u.Scheme == "http" && (s.Password != "" || s.Token != "" || s.APIKey != "") {
+	// A project token from Hopsworks is a credential too; where OpenSearch's URL comes from
+	// Hopsworks, it is https://, and the TLS settings below apply to it all the same.
+	credentials := s.Password != "" || s.Token != "" || s.APIKey != "" || (s.Hopsworks.Configured() && s.User == "")
+	if u, err := url.Parse(s.URL); err == nil && u.Scheme == "http" && credentials {
 		out = append(out, fmt.Sprintf("warning: the OpenSearch credentials go to %s over plain http://: anyone on the way can read them; use https://", redactURL(s.URL)))
 	}
 	if s.InsecureSkipVerify {
