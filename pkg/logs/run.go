@@ -286,15 +286,16 @@ func lastWords(ctx context.Context, src Sources, c *Config, sel Selection, pods 
 }
 
 // TailLines reads the last n lines of one container instance (at most 64 KiB of them), each
-// with its timestamp in front when stamped.
+// with its timestamp in front when stamped. The limit is asked of the kubelet and held here
+// too: a kubelet or proxy that sends more is cut off there, not read whole.
 func TailLines(ctx context.Context, open StreamOpener, ns, pod, container string, previous bool, n int64, stamped bool) ([]string, error) {
-	limit := int64(64 * 1024)
+	limit := int64(tailLimitBytes)
 	rc, err := open(ctx, ns, pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit, Timestamps: stamped})
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(rc)
+	b, err := io.ReadAll(io.LimitReader(rc, limit))
 	if err != nil {
 		return nil, err
 	}
@@ -304,6 +305,9 @@ func TailLines(ctx context.Context, open StreamOpener, ns, pod, container string
 	}
 	return strings.Split(s, "\n"), nil
 }
+
+// tailLimitBytes bounds what TailLines reads.
+const tailLimitBytes = 64 * 1024
 
 func orNone(s []string) string {
 	if len(s) == 0 {

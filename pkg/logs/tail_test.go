@@ -2,9 +2,13 @@ package logs
 
 import (
 	"bufio"
+	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 func TestResumeSkipsWhatWasWritten(t *testing.T) {
@@ -61,4 +65,36 @@ func TestReadLineAndTimestamp(t *testing.T) {
 	if ts, _, msg := splitTimestamp([]byte(got[2])); !ts.IsZero() || string(msg) != "no timestamp here" {
 		t.Errorf("a line without timestamp: %v %q", ts, msg)
 	}
+}
+
+// A kubelet (or a proxy) that ignores limitBytes and sends 256 MiB: TailLines reads 64 KiB.
+func TestTailLinesHoldsItsLimit(t *testing.T) {
+	var read countingReader
+	open := func(context.Context, string, string, *corev1.PodLogOptions) (io.ReadCloser, error) {
+		return io.NopCloser(&read), nil
+	}
+	lines, err := TailLines(context.Background(), open, "ns", "pod", "c", false, 10, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.n > tailLimitBytes+4096 || len(strings.Join(lines, "\n")) > tailLimitBytes {
+		t.Errorf("read %d bytes for a tail of 10 lines", read.n)
+	}
+}
+
+// countingReader is an endless log of short lines that counts what was read of it.
+type countingReader struct{ n int }
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.n > 256<<20 {
+		return 0, io.EOF
+	}
+	for i := range p {
+		p[i] = 'x'
+		if i%80 == 79 {
+			p[i] = '\n'
+		}
+	}
+	r.n += len(p)
+	return len(p), nil
 }
