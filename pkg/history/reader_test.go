@@ -239,3 +239,30 @@ func TestFieldsFromFieldCapabilities(t *testing.T) {
 		}
 	}
 }
+
+// Every answer is read under the cap, field capabilities and points in time too: a server
+// that sends more than MaxAnswerBytes (a gzip bomb expands to it) is refused, not held.
+func TestEveryAnswerIsCapped(t *testing.T) {
+	big := strings.Repeat(" ", MaxAnswerBytes+1)
+	var pits atomic.Int64
+	r := fakeOpenSearch(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/_field_caps") && strings.HasPrefix(r.URL.Path, "/big"):
+			fmt.Fprint(w, `{"indices":["big"],"fields":{}`+big+`}`)
+		case strings.HasSuffix(r.URL.Path, "/_field_caps"):
+			fmt.Fprint(w, `{"indices":["x_serving-1"],"fields":{}}`)
+		case strings.Contains(r.URL.Path, "point_in_time"):
+			pits.Add(1)
+			fmt.Fprint(w, `{"pit_id":"p"`+big+`}`)
+		default:
+			fmt.Fprint(w, `{"hits":{"hits":[]}}`)
+		}
+	})
+	_, err := r.Fields(context.Background(), "big_serving-*")
+	if err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
+		t.Errorf("a 64 MiB field capabilities answer: %v", err)
+	}
+	if id := r.openPIT(context.Background(), "x_serving-*"); id != "" || pits.Load() != 1 {
+		t.Errorf("a 64 MiB point-in-time answer gave %q", id)
+	}
+}
