@@ -137,7 +137,7 @@ FUZZTIME ?= 30s
 fuzz: ## run every fuzz target for FUZZTIME each (their seed corpora run in make test)
 	@for t in "pkg/cli FuzzParseTimeOrAgo" "pkg/logs FuzzSplitTimestamp" "pkg/logs FuzzReadLine" \
 	  "pkg/history FuzzFieldsFromCaps" "pkg/history FuzzLineFromSource" "pkg/history FuzzParseConfig" \
-	  "pkg/history FuzzDecodeHits" "pkg/bundle FuzzRead" "pkg/term FuzzSanitize"; do \
+	  "pkg/history FuzzDecodeHits" "pkg/bundle FuzzRead" "pkg/bundle FuzzScrub" "pkg/term FuzzSanitize"; do \
 	  set -- $$t; echo "== $$2"; go test ./$$1 -run '^$$' -fuzz "^$$2$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 .PHONY: clean

@@ -158,9 +158,12 @@ func redact(v any) {
 				}
 				redact(val)
 			default:
-				if s, ok := val.(string); ok {
+				switch s, ok := val.(string); {
+				case ok && SecretKey(k):
+					t[k] = Redacted // storage parameters, CSI volume attributes...: by their key
+				case ok:
 					t[k] = Scrub(s)
-				} else {
+				default:
 					redact(val)
 				}
 			}
@@ -169,6 +172,12 @@ func redact(v any) {
 		for i, e := range t {
 			if s, ok := e.(string); ok {
 				t[i] = Scrub(s)
+				// "--api-key", "VALUE": a flag naming a secret redacts the argument after it.
+				if SecretFlag(s) && i+1 < len(t) {
+					if _, next := t[i+1].(string); next {
+						t[i+1] = Redacted
+					}
+				}
 			} else {
 				redact(e)
 			}

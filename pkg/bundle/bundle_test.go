@@ -235,6 +235,52 @@ func TestReportQuotesScrubbedLines(t *testing.T) {
 	}
 }
 
+// Secrets shaped by their keys and flags, and by shapes the first rounds missed, in a failing
+// deployment's objects, events, quoted lines and logs: no byte of any reaches the tar.
+func TestSecretsByKeyFlagAndShape(t *testing.T) {
+	snap := fixtures.Catalog("demo")["predictorcrash"].Snapshot(now)
+	_ = unstructured.SetNestedMap(snap.ISVC.Object, map[string]any{"key": "localMinIO", "parameters": map[string]any{
+		"secret_access_key": marker, "access_key_id": "AKID" + marker, "region": "eu-north-1"}}, "spec", "predictor", "model", "storage")
+	p := &snap.Pods[0]
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "models", VolumeSource: corev1.VolumeSource{CSI: &corev1.CSIVolumeSource{
+		Driver: "blob.csi.azure.com", VolumeAttributes: map[string]string{"storageAccountKey": marker, "containerName": "models"}}}})
+	c := &p.Spec.Containers[0]
+	c.Args = []string{"--api-key", marker, "--model_name", "fraud", "-password", marker, "--hf-token=hf_" + marker + "abcdefghij"}
+	snap.Events = append(snap.Events, corev1.Event{Type: "Warning", Reason: "Failed", Message: "GET https://acct.blob.core.windows.net/m?sv=2020-08-04&sig=" + marker + "&se=2026 failed; " +
+		"https://b.s3.amazonaws.com/m?X-Amz-Credential=AKID%2F" + marker + "&X-Amz-Signature=" + marker + " 403"})
+	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap)}
+	d := b.Report().Diagnosis
+	if d == nil || d.Logs == nil {
+		t.Fatal("the scenario's diagnosis quotes no log")
+	}
+	quoted := []string{
+		"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + marker + "==;EndpointSuffix=core.windows.net",
+		"token: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ" + marker + ".c2lnbmF0dXJl",
+		"-----BEGIN RSA PRIVATE KEY-----", "MIIEpAIBAAKCAQEA" + marker, marker + "+/abc==", "-----END RSA PRIVATE KEY-----",
+		"fetch https://user:pa/ss@" + marker + "@host/model.pkl", "login with hf_" + marker + "abcdefghij",
+		"Traceback (most recent call last):", "ValueError: bad model",
+	}
+	b.AddLog(bundle.LogKey(d.Logs.Pod, d.Logs.Container, d.Logs.Previous), quoted)
+	b.SetHistory(quoted)
+	if err := b.SetReport(); err != nil {
+		t.Fatal(err)
+	}
+	files := writeAndUntar(t, b)
+	for name, data := range files {
+		for _, l := range strings.Split(data, "\n") {
+			if strings.Contains(l, marker) {
+				t.Errorf("%s leaks: %s", name, strings.TrimSpace(l))
+			}
+		}
+	}
+	// What explains the deployment stays: the flags' names, the other arguments, the region.
+	for _, keep := range []string{`"--api-key"`, `"fraud"`, `"eu-north-1"`, `"containerName": "models"`, "ValueError: bad model", "AccountName=acct"} {
+		if !strings.Contains(files["bundle.json"]+files["report.json"], keep) {
+			t.Errorf("%q was removed too", keep)
+		}
+	}
+}
+
 // The scrubber, line by line.
 func TestScrub(t *testing.T) {
 	for in, want := range map[string]string{
@@ -341,5 +387,30 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("not gzip"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = bundle.Read(bytes.NewReader(data))
+	})
+}
+
+// A secret of any shape the scrubber knows, planted among random text (a log line, a JSON
+// document, several lines), never survives Scrub or ScrubLines.
+func FuzzScrub(f *testing.F) {
+	f.Add("INFO:root:connecting", "done", uint8(0))
+	f.Add(`{"model": "fraud", "x":`, `}`, uint8(3))
+	f.Add("line one\nline two", "\tthree", uint8(7))
+	f.Add("", "", uint8(9))
+	shapes := []string{"password=%s", "Authorization: Bearer %s", "token: %s", `"api_key": "%s"`, "https://u:%s@h/x",
+		"s3://k:a/b@%s@bucket/m", "AccountKey=%s;", "?sv=1&sig=%s&se=2", "X-Amz-Signature=%s", "hf_%sabcdefghijklmnop",
+		"eyJhbGciOiJIUzI1NiJ9.eyJ%s.c2ln", "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----", "--secret=%s"}
+	const secret = "Q7vZ0" + marker
+	f.Fuzz(func(t *testing.T, before, after string, kind uint8) {
+		if strings.Contains(before+after, secret[:6]) {
+			t.Skip()
+		}
+		text := before + " " + fmt.Sprintf(shapes[int(kind)%len(shapes)], secret) + " " + after
+		if out := bundle.Scrub(text); strings.Contains(out, secret) {
+			t.Fatalf("Scrub left the secret in %q", out)
+		}
+		if out := strings.Join(bundle.ScrubLines(strings.Split(text, "\n")), "\n"); strings.Contains(out, secret) {
+			t.Fatalf("ScrubLines left the secret in %q", out)
+		}
 	})
 }
