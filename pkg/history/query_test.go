@@ -46,9 +46,21 @@ func TestResolvePrecedence(t *testing.T) {
 	env := map[string]string{"HOPSDEPLOY_OPENSEARCH_USER": "envuser", "HOPSDEPLOY_OPENSEARCH_PASSWORD": "pw"}
 	get := func(k string) string { return env[k] }
 	none := func(string) bool { return false }
-	s, err := Resolve(cfg, "prod", get, Settings{}, none)
-	if err != nil || s.URL != "http://prod" || s.User != "envuser" || s.Password != "pw" {
-		t.Errorf("context over default, env over file: %+v %v", s, err)
+	s, err := Resolve(cfg, "dev", get, Settings{}, none)
+	if err != nil || s.URL != "http://default" || s.User != "envuser" || s.Password != "pw" {
+		t.Errorf("env over file: %+v %v", s, err)
+	}
+	env["HOPSDEPLOY_OPENSEARCH_URL"] = "http://env"
+	s, err = Resolve(cfg, "prod", get, Settings{}, none)
+	if err != nil || s.URL != "http://env" || s.User != "envuser" || s.Password != "pw" {
+		t.Errorf("env over the context's block: %+v %v", s, err)
+	}
+	delete(env, "HOPSDEPLOY_OPENSEARCH_URL")
+	// A context's block names another host: neither the default block's user nor the
+	// exported password go there; a note says so.
+	s, err = Resolve(cfg, "prod", get, Settings{}, none)
+	if err != nil || s.URL != "http://prod" || s.User != "" || s.Password != "" || !strings.Contains(strings.Join(s.Warnings, "\n"), `HOPSDEPLOY_OPENSEARCH_PASSWORD is not sent to http://prod, which only the config file's block for kube context "prod" names`) {
+		t.Errorf("credentials followed the context's block to another host: %+v %v", s, err)
 	}
 	s, _ = Resolve(cfg, "dev", get, Settings{URL: "http://flag"}, func(f string) bool { return f == "opensearch-url" })
 	if s.URL != "http://flag" {
@@ -184,5 +196,22 @@ func TestDefaultToolDocumentsCountAsThePredictor(t *testing.T) {
 	got = body(Query{Index: "p_serving-*", Deployment: "d", Components: []string{"transformer"}, Containers: []string{"queue-proxy"}})
 	if strings.Contains(got, "must_not") {
 		t.Errorf("the transformer's queue-proxy takes DEFAULT documents: %s", got)
+	}
+}
+
+// A kube context's block that names another Hopsworks does not get the default block's API key
+// file, nor an exported key, unless it names its own.
+func TestContextBlockDoesNotInheritTheKey(t *testing.T) {
+	cfg, err := ParseConfig([]byte("hopsworks: {url: https://hw.default, apiKeyFile: /keys/default}\ncontexts:\n  other: {hopsworks: {url: https://hw.other}}\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOPSWORKS_API_KEY": "exported"}
+	s, err := Resolve(cfg, "other", func(k string) string { return env[k] }, Settings{}, func(string) bool { return false })
+	if err != nil || s.Hopsworks.URL != "https://hw.other" || s.Hopsworks.APIKeyFile != "" || s.Hopsworks.APIKey != "" {
+		t.Errorf("the key followed the context's block to another Hopsworks: %+v %v", s.Hopsworks, err)
+	}
+	if !strings.Contains(strings.Join(s.Warnings, "\n"), "HOPSWORKS_API_KEY is not sent to https://hw.other") {
+		t.Errorf("no note: %q", s.Warnings)
 	}
 }

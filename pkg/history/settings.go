@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +91,7 @@ type ConfigFile struct {
 func (f fileHopsworks) apply(h *hopsworks.Settings) {
 	if f.URL != "" {
 		h.URL = f.URL
+		h.APIKeyFile = "" // the overridden block's key is for its own Hopsworks
 	}
 	if f.APIKeyFile != "" {
 		h.APIKeyFile = expand(f.APIKeyFile)
@@ -140,6 +142,11 @@ func (f fileSettings) apply(s *Settings) {
 			*dst = v
 		}
 	}
+	if f.URL != "" {
+		// A block that names another host does not send it the credentials, nor check it
+		// against the host name, of the block it overrides: it names its own or none.
+		s.User, s.PasswordFile, s.TokenFile, s.TLSServerName = "", "", "", ""
+	}
 	set(&s.URL, f.URL)
 	set(&s.User, f.User)
 	set(&s.PasswordFile, expand(f.PasswordFile))
@@ -176,17 +183,40 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 			c.Hopsworks.apply(&s.Hopsworks)
 		}
 	}
-	for name, dst := range map[string]*string{"URL": &s.Hopsworks.URL, "API_KEY": &s.Hopsworks.APIKey, "API_KEY_FILE": &s.Hopsworks.APIKeyFile, "CA": &s.Hopsworks.CAFile} {
-		if v := env("HOPSWORKS_" + name); v != "" {
+	// Exported credentials go where the environment, or the config file's default block,
+	// says; not to a host that only a kube context's block names (a context switched after
+	// the export): they are left out there, and a note says so.
+	var notes []string
+	contextURL := func(isHopsworks bool) (string, bool) {
+		if cfg == nil {
+			return "", false
+		}
+		c, ok := cfg.Contexts[kubeContext]
+		if isHopsworks {
+			return c.Hopsworks.URL, ok && c.Hopsworks.URL != ""
+		}
+		return c.OpenSearch.URL, ok && c.OpenSearch.URL != ""
+	}
+	overlay := func(prefix string, isHopsworks bool, fields map[string]*string, credentials ...string) {
+		u, fromContext := contextURL(isHopsworks)
+		fromContext = fromContext && env(prefix+"URL") == ""
+		for name, dst := range fields {
+			v := env(prefix + name)
+			if v == "" {
+				continue
+			}
+			if fromContext && slices.Contains(credentials, name) {
+				notes = append(notes, fmt.Sprintf("note: %s%s is not sent to %s, which only the config file's block for kube context %q names: give that block its own credentials, or set %sURL too", prefix, name, redactURL(u), kubeContext, prefix))
+				continue
+			}
 			*dst = v
 		}
 	}
-	for name, dst := range map[string]*string{"URL": &s.URL, "USER": &s.User, "PASSWORD": &s.Password, "PASSWORD_FILE": &s.PasswordFile,
-		"CA": &s.CAFile, "TLS_SERVER_NAME": &s.TLSServerName, "TOKEN": &s.Token, "TOKEN_FILE": &s.TokenFile, "API_KEY": &s.APIKey, "INDEX": &s.Index} {
-		if v := env("HOPSDEPLOY_OPENSEARCH_" + name); v != "" {
-			*dst = v
-		}
-	}
+	overlay("HOPSWORKS_", true, map[string]*string{"URL": &s.Hopsworks.URL, "API_KEY": &s.Hopsworks.APIKey, "API_KEY_FILE": &s.Hopsworks.APIKeyFile, "CA": &s.Hopsworks.CAFile},
+		"API_KEY", "API_KEY_FILE")
+	overlay("HOPSDEPLOY_OPENSEARCH_", false, map[string]*string{"URL": &s.URL, "USER": &s.User, "PASSWORD": &s.Password, "PASSWORD_FILE": &s.PasswordFile,
+		"CA": &s.CAFile, "TLS_SERVER_NAME": &s.TLSServerName, "TOKEN": &s.Token, "TOKEN_FILE": &s.TokenFile, "API_KEY": &s.APIKey, "INDEX": &s.Index},
+		"USER", "PASSWORD", "PASSWORD_FILE", "TOKEN", "TOKEN_FILE", "API_KEY")
 	if v := env("HOPSDEPLOY_OPENSEARCH_SLICES"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 32 {
@@ -273,7 +303,7 @@ func Resolve(cfg *ConfigFile, kubeContext string, env func(string) string, flags
 		// Against the system's roots, any publicly trusted certificate for any name would pass.
 		return s, fmt.Errorf("verifying only OpenSearch's certificate chain needs the CA that signs it: give it with --opensearch-ca (or HOPSWORKS_CA), or check the host name with --opensearch-tls-server-name instead")
 	}
-	s.Warnings = warnings(s, flagSet("opensearch-insecure-skip-verify"))
+	s.Warnings = append(notes, warnings(s, flagSet("opensearch-insecure-skip-verify"))...)
 	return s, nil
 }
 
