@@ -240,6 +240,10 @@ const (
 	MaxBundleBytes   = 128 << 20 // all entries, decompressed
 	MaxObjectsBytes  = 32 << 20  // bundle.json
 	MaxBundleEntries = 5000
+	// MaxBundlePods and MaxBundleEvents bound what the report is derived from: more than a
+	// deployment has, far less than what 32 MiB of compact JSON could hold.
+	MaxBundlePods   = 50000
+	MaxBundleEvents = 100000
 )
 
 // Read reads a bundle written by Write, from someone else: the decompressed size and the
@@ -285,6 +289,9 @@ func Read(r io.Reader) (*Bundle, error) {
 		case name == "bundle.json":
 			if err := json.Unmarshal(data, &b.Objects); err != nil {
 				return nil, fmt.Errorf("bundle.json: %w", err)
+			}
+			if len(b.Objects.Pods) > MaxBundlePods || len(b.Objects.Events) > MaxBundleEvents {
+				return nil, fmt.Errorf("bundle.json holds %d pods and %d events, more than the %d and %d a deployment's bundle may: not one that kubectl hopsdeploy wrote", len(b.Objects.Pods), len(b.Objects.Events), MaxBundlePods, MaxBundleEvents)
 			}
 			seen = true
 		case name == "report.json":

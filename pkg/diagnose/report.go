@@ -49,6 +49,21 @@ type Report struct {
 	// StatusNote says why, for the latter.
 	StatusSource string `json:"status_source,omitempty"`
 	StatusNote   string `json:"status_note,omitempty"`
+
+	byObject map[string][]EventSummary // the events by object name, made on first use
+}
+
+// eventsOf are the events about an object of that name ("Kind/name"), found through an
+// index made once: the rules ask for each pod's, and a namespace may hold thousands of both.
+func (r *Report) eventsOf(name string) []EventSummary {
+	if r.byObject == nil {
+		r.byObject = map[string][]EventSummary{}
+		for _, e := range r.Events {
+			n := e.Object[strings.LastIndexByte(e.Object, '/')+1:]
+			r.byObject[n] = append(r.byObject[n], e)
+		}
+	}
+	return r.byObject[name]
 }
 
 // Where a gone deployment's status comes from.

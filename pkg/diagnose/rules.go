@@ -410,10 +410,7 @@ func stripTimestamp(l string) string {
 
 func eventsFor(r *Report, object string, reasons ...string) []string {
 	var out []string
-	for _, e := range r.Events {
-		if !strings.HasSuffix(e.Object, "/"+object) {
-			continue
-		}
+	for _, e := range r.eventsOf(object) {
 		for _, reason := range reasons {
 			if e.Reason == reason {
 				out = append(out, fmt.Sprintf("event %s x%d: %s", e.Reason, e.Count, e.Message))

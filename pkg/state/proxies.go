@@ -69,7 +69,16 @@ func FromCluster(s *Snapshot) Input {
 }
 
 func selectPods(pods []corev1.Pod, keep func(*corev1.Pod) bool) []corev1.Pod {
-	var out []corev1.Pod
+	// Usually every pod is kept: then the snapshot's own slice (read only) serves, without a
+	// copy of every pod; else one allocation.
+	all := true
+	for i := range pods {
+		all = all && keep(&pods[i])
+	}
+	if all {
+		return pods
+	}
+	out := make([]corev1.Pod, 0, len(pods))
 	for i := range pods {
 		if keep(&pods[i]) {
 			out = append(out, pods[i])
