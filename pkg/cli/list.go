@@ -150,6 +150,6 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return usageErr("%v", err)
 		}
-		return p.PrintObj(u, o.Streams.Out)
+		return printers.PrintMachine(o.Streams.Out, p, u, formatName(f), term.IsTerminal(o.Streams.Out))
 	}
 }

@@ -191,7 +191,7 @@ func (o *StatusOptions) print(r *diagnose.Report) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	return p.PrintObj(u, o.Streams.Out)
+	return printers.PrintMachine(o.Streams.Out, p, u, formatName(*o.PrintFlags.OutputFormat), term.IsTerminal(o.Streams.Out))
 }
 
 // untilErr is the exit of --until: nil when reached, exit 4 when the deployment failed instead.

@@ -102,12 +102,13 @@ func (g *Globals) inspectSources(ctx context.Context) (inspect.Sources, string, 
 	return inspect.Sources{Cluster: c, History: h.Open, HistoryIndex: h.Index, Hopsworks: h.Serving}, ns, nil
 }
 
+// printJSON prints v as JSON, every character a terminal may act on escaped (the same value).
 func printJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "    ")
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(w, string(b))
+	_, err = fmt.Fprintln(w, string(printers.EscapeJSON(b)))
 	return err
 }
 
