@@ -31,6 +31,8 @@ const (
 	ExitHopsworksProject     = 12 // 404: no such project
 	ExitHopsworksUnreachable = 13 // unreachable, untrusted certificate, or an error answer
 	ExitHopsworksNotMember   = 14 // 403: the key's user is not a member of the project
+	// logs: some streams could not be read; the others were printed.
+	ExitPartial = 15
 	// Interrupted by Ctrl-C or SIGTERM, after flushing what was read (128 + SIGINT).
 	ExitInterrupted = 130
 )
@@ -63,6 +65,7 @@ func maxArgs(n int) cobra.PositionalArgs {
 func Code(err error) int {
 	var ee *ExitError
 	var ue *logs.UsageError
+	var pe *logs.PartialError
 	var he *history.Error
 	var hw *hopsworks.Error
 	switch {
@@ -72,6 +75,8 @@ func Code(err error) int {
 		return ee.Code
 	case errors.As(err, &ue):
 		return ExitUsage
+	case errors.As(err, &pe):
+		return ExitPartial
 	case errors.As(err, &he):
 		switch he.Kind {
 		case history.Refused:

@@ -231,6 +231,17 @@ func (f *follower) remove(p *corev1.Pod) {
 // stream for every new pod and restarted container, ends streams of deleted pods, and says on
 // stderr when a container dies. It returns when ctx ends.
 func (e *Engine) Follow(ctx context.Context) error {
+	// A failed output (a full disk, a closed pipe) ends the follow: every stream would
+	// otherwise be reopened for ever with nowhere to write.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-e.Sink.Failed():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	f := newFollower(ctx, e)
 	pods := e.Kube.CoreV1().Pods(e.Namespace)
 	var synced atomic.Bool

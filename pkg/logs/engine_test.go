@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -323,5 +325,55 @@ func TestFollowRelistsAfterAnExpiredWatch(t *testing.T) {
 	stop()
 	if watches.Load() < 2 {
 		t.Errorf("%d watches: no new watch after the expiry", watches.Load())
+	}
+}
+
+// failingWriter is an output that fails (a full disk).
+type failingWriter struct{ writes atomic.Int64 }
+
+func (w *failingWriter) Write([]byte) (int, error) {
+	w.writes.Add(1)
+	return 0, fmt.Errorf("write /dev/stdout: no space left on device")
+}
+
+// A failing output ends a follow with its error, and the streams are not reopened for ever.
+func TestFollowEndsWhenTheOutputFails(t *testing.T) {
+	f := newFakeLogs()
+	pod := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	f.append(pod.Name, "kserve-container", t0, "a1")
+	var out, errOut syncBuffer
+	e := newTestEngine(fake.NewClientset(pod), f, &out, &errOut, true, 10)
+	w := &failingWriter{}
+	e.Sink = NewSink(w, SinkOptions{})
+	done := make(chan error, 1)
+	go func() { done <- e.Follow(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "no space left") {
+			t.Errorf("Follow ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Follow goes on after its output failed (%d streams opened, %d writes)", f.opens.Load(), w.writes.Load())
+	}
+	if n := f.opens.Load(); n > 2 {
+		t.Errorf("%d streams opened for a failed output", n)
+	}
+}
+
+// Without -f, a read where some streams failed and others were printed is a PartialError
+// (its own exit code), not a success.
+func TestRunWithSomeStreamsFailedIsPartial(t *testing.T) {
+	f := newFakeLogs()
+	good := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	bad := testPod("fraud-predictor-b", "predictor", 0, "kserve-container")
+	f.append(good.Name, "kserve-container", t0, "a1")
+	f.fail(bad.Name, apierrors.NewForbidden(corev1.Resource("pods/log"), bad.Name, fmt.Errorf("no")))
+	snap := &state.Snapshot{Namespace: "ns", Name: "fraud", Pods: []corev1.Pod{*good, *bad}}
+	var out, errOut syncBuffer
+	cfg := Config{Namespace: "ns", Deployment: "fraud", Component: "predictor", Tail: 10, Source: SourceLive, MaxRequests: 5, Out: &out, ErrOut: &errOut}
+	err := Run(context.Background(), Sources{Kube: fake.NewClientset(), Open: f.open}, snap, cfg)
+	var pe *PartialError
+	if !errors.As(err, &pe) || pe.Failed != 1 || !strings.Contains(out.String(), "a1") {
+		t.Errorf("err %v, out %q, stderr %q", err, out.String(), errOut.String())
 	}
 }

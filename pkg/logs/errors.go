@@ -16,3 +16,11 @@ type ReportedError struct{ Err error }
 
 func (e *ReportedError) Error() string { return e.Err.Error() }
 func (e *ReportedError) Unwrap() error { return e.Err }
+
+// PartialError is a read where some streams failed (each said so in its place) and the
+// others were printed: not a success, for scripts.
+type PartialError struct{ Failed int64 }
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%d stream(s) could not be read (see above); the others were printed", e.Failed)
+}

@@ -29,6 +29,7 @@ type fakeLogs struct {
 	active   atomic.Int64
 	peak     atomic.Int64
 	requests []corev1.PodLogOptions
+	failing  map[string]error // pod -> the error its streams open with
 }
 
 type fakeLine struct {
@@ -79,7 +80,23 @@ func (f *fakeLogs) wake() {
 	f.changed = make(chan struct{})
 }
 
+// fail makes every stream of pod fail to open with err.
+func (f *fakeLogs) fail(pod string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failing == nil {
+		f.failing = map[string]error{}
+	}
+	f.failing[pod] = err
+}
+
 func (f *fakeLogs) open(ctx context.Context, _ string, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+	f.mu.Lock()
+	err := f.failing[pod]
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	f.opens.Add(1)
 	n := f.active.Add(1)
 	for {

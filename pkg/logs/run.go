@@ -127,10 +127,15 @@ func Run(ctx context.Context, src Sources, snap *state.Snapshot, c Config) error
 			err = engine.Follow(ctx)
 		} else if err = engine.Run(ctx, pods); err == nil && engine.Errors() > 0 && sink.Lines() == 0 && histErr == nil {
 			err = fmt.Errorf("no stream could be read (%d failed, see above)", engine.Errors())
+		} else if err == nil && engine.Errors() > 0 {
+			err = &PartialError{Failed: engine.Errors()}
 		}
 	}
 	if ferr := sink.Flush(); err == nil {
 		err = ferr
+	}
+	if serr := sink.Err(); serr != nil {
+		return fmt.Errorf("cannot write the output (%v): stopped, what could not be written is lost", serr)
 	}
 	if err == nil && histErr != nil {
 		return &ReportedError{Err: histErr}

@@ -60,13 +60,33 @@ type Sink struct {
 	mu      sync.Mutex
 	w       *bufio.Writer
 	err     error
+	failed  chan struct{} // closed when the output fails: nothing more can be shown
 	n       int64
 	scratch []byte // the line being formatted, reused
 }
 
 // NewSink returns a sink writing to w.
 func NewSink(w io.Writer, opts SinkOptions) *Sink {
-	return &Sink{opts: opts, w: bufio.NewWriterSize(w, 64*1024)}
+	return &Sink{opts: opts, w: bufio.NewWriterSize(w, 64*1024), failed: make(chan struct{})}
+}
+
+// fail records the output's first failure; s.mu is held.
+func (s *Sink) fail(err error) error {
+	if err != nil && s.err == nil {
+		s.err = err
+		close(s.failed)
+	}
+	return s.err
+}
+
+// Failed is closed once writing the output failed (a full disk, a closed pipe).
+func (s *Sink) Failed() <-chan struct{} { return s.failed }
+
+// Err is the output's failure, nil while it works.
+func (s *Sink) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // Lines is how many lines were written.
@@ -102,14 +122,13 @@ func (s *Sink) Write(l *Line, flush bool) error {
 	// per line, which is most of what reading a million lines would allocate.
 	s.scratch = s.format(s.scratch[:0], l)
 	if _, err := s.w.Write(s.scratch); err != nil {
-		s.err = err
-		return err
+		return s.fail(err)
 	}
 	s.n++
 	if flush {
-		s.err = s.w.Flush()
+		return s.fail(s.w.Flush())
 	}
-	return s.err
+	return nil
 }
 
 // Flush writes out what is buffered.
@@ -119,8 +138,7 @@ func (s *Sink) Flush() error {
 	if s.err != nil {
 		return s.err
 	}
-	s.err = s.w.Flush()
-	return s.err
+	return s.fail(s.w.Flush())
 }
 
 // format appends the formatted line to out.

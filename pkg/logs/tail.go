@@ -125,6 +125,9 @@ func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
 		if n > 0 {
 			backoff = 100 * time.Millisecond
 		}
+		if tl.sink.Err() != nil {
+			return // the output failed: reading on would have nowhere to go (the command ends)
+		}
 		if !tl.follow || ctx.Err() != nil {
 			if err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil {
 				tl.onError(t, err)
