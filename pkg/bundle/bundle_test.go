@@ -247,6 +247,14 @@ func TestSecretsByKeyFlagAndShape(t *testing.T) {
 		Driver: "blob.csi.azure.com", VolumeAttributes: map[string]string{"storageAccountKey": marker, "containerName": "models"}}}})
 	c := &p.Spec.Containers[0]
 	c.Args = []string{"--api-key", marker, "--model_name", "fraud", "-password", marker, "--hf-token=hf_" + marker + "abcdefghij"}
+	c.Env = []corev1.EnvVar{{Name: "HF_TOKEN", Value: "hf_" + marker + "abcdefghij"}, {Name: "STORAGE_URI", Value: "s3://k:" + marker + "@b/m"}}
+	ann := snap.ISVC.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann["kubectl.kubernetes.io/last-applied-configuration"] = `{"env":[{"name":"PW","value":"` + marker + `"}]}`
+	ann["serving.kserve.io/storage-uri"] = "https://u:pa/ss@" + marker + "@host/m"
+	snap.ISVC.SetAnnotations(ann)
 	snap.Events = append(snap.Events, corev1.Event{Type: "Warning", Reason: "Failed", Message: "GET https://acct.blob.core.windows.net/m?sv=2020-08-04&sig=" + marker + "&se=2026 failed; " +
 		"https://b.s3.amazonaws.com/m?X-Amz-Credential=AKID%2F" + marker + "&X-Amz-Signature=" + marker + " 403"})
 	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap)}
