@@ -3,6 +3,7 @@ package printers
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -68,14 +69,15 @@ func Why(out io.Writer, w *diagnose.Why, s *Style) error {
 		for _, line := range cw.Lines {
 			fmt.Fprintf(b, "  | %s\n", line)
 		}
-		if len(cw.Traceback) > 0 {
+		if len(cw.Traceback) > 0 && !containsRun(cw.Lines, cw.Traceback) {
 			fmt.Fprintln(b, "  last traceback:")
 			for _, line := range cw.Traceback {
 				fmt.Fprintf(b, "  | %s\n", line)
 			}
 		}
 	}
-	if len(w.Traceback) > 0 {
+	// The traceback once: in the last lines when they hold all of it, else on its own.
+	if len(w.Traceback) > 0 && (d.Logs == nil || !containsRun(d.Logs.Lines, w.Traceback)) {
 		fmt.Fprintln(b, "\nPYTHON TRACEBACK")
 		for _, line := range w.Traceback {
 			fmt.Fprintf(b, "  | %s\n", term.Sanitize(line))
@@ -118,4 +120,14 @@ func LastWords(out io.Writer, deaths []diagnose.Death, sanitize bool) error {
 	}
 	_, err := io.WriteString(out, b.String())
 	return err
+}
+
+// containsRun tells whether run occurs in lines as consecutive lines.
+func containsRun(lines, run []string) bool {
+	for i := 0; i+len(run) <= len(lines); i++ {
+		if slices.Equal(lines[i:i+len(run)], run) {
+			return true
+		}
+	}
+	return false
 }

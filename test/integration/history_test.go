@@ -463,7 +463,10 @@ func TestStoppedDeploymentFromHistory(t *testing.T) {
 	pluginEnv(t, withOS, "status", "stopped1", "-n", ns, "--until", "stopped", "--timeout", "5s").must(t)
 
 	w := pluginEnv(t, withOS, "why", "stopped1", "-n", ns).must(t)
-	contains(t, "why stopped", w.out, "LAST WORDS of the predictor in OpenSearch", "KeyError: 'amount'", "last traceback:", "last exception before it went quiet: KeyError: 'amount'")
+	contains(t, "why stopped", w.out, "LAST WORDS of the predictor in OpenSearch", "KeyError: 'amount'", "last exception before it went quiet: KeyError: 'amount'")
+	if n := strings.Count(w.out, "Traceback (most recent call last):"); n != 1 {
+		t.Errorf("the last traceback printed %d times:\n%s", n, w.out)
+	}
 
 	// list adds it, marked as coming from history; the running one is listed once.
 	l := pluginEnv(t, withOS, "list", "-n", ns).must(t).out
