@@ -373,6 +373,34 @@ func SignalName(exit, signal int32) string {
 	return names[signal]
 }
 
+// WithoutMetricsNoise splits events into those that bear on the deployment and the
+// autoscaler's complaints that it cannot read metrics (FailedGetResourceMetric,
+// FailedComputeMetricsReplicas): a cluster without the metrics API (metrics.k8s.io) has them
+// on every Standard-mode deployment, whatever its state, and they say nothing of why it does
+// not start or serve.
+func WithoutMetricsNoise(events []EventSummary) (kept, noise []EventSummary) {
+	for _, e := range events {
+		if strings.HasPrefix(e.Object, "HorizontalPodAutoscaler/") && (e.Reason == "FailedGetResourceMetric" || e.Reason == "FailedComputeMetricsReplicas") {
+			noise = append(noise, e)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, noise
+}
+
+// NoiseLine says, on one line, what WithoutMetricsNoise left out; "" when nothing.
+func NoiseLine(noise []EventSummary) string {
+	if len(noise) == 0 {
+		return ""
+	}
+	var n int32
+	for _, e := range noise {
+		n += e.Count
+	}
+	return fmt.Sprintf("and %d HorizontalPodAutoscaler warning(s) that it cannot read metrics (no metrics API in the cluster?): they bear on autoscaling only (-o json shows them)", n)
+}
+
 // SummarizeEvents de-duplicates events by object, type, reason and message, adding counts,
 // newest first.
 func SummarizeEvents(events []corev1.Event) []EventSummary {

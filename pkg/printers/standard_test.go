@@ -10,6 +10,7 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -70,6 +71,38 @@ func TestGoneDeploymentSaysWhereItsStatusComesFrom(t *testing.T) {
 		}
 		if strings.Contains(status.String()+why.String(), "\x1b") {
 			t.Error("a control sequence reached the output")
+		}
+	}
+}
+
+// The autoscaler's complaints that it cannot read metrics (every Standard-mode deployment has
+// them where no metrics API is installed) fold into one line at the end of the events, in
+// status and why; what bears on the deployment stays.
+func TestMetricsNoiseFoldsIntoOneLine(t *testing.T) {
+	snap := fixtures.Catalog("demo")["predictorcrash"].Snapshot(now)
+	for _, reason := range []string{"FailedGetResourceMetric", "FailedComputeMetricsReplicas"} {
+		snap.Events = append(snap.Events, corev1.Event{Type: "Warning", Reason: reason, Count: 2, LastTimestamp: metav1.NewTime(now),
+			InvolvedObject: corev1.ObjectReference{Kind: "HorizontalPodAutoscaler", Name: "churn-predictor"},
+			Message: "failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)"})
+	}
+	r := diagnose.Build(snap)
+	r.Diagnosis = diagnose.Diagnose(snap, r)
+	w := diagnose.Explain(snap)
+	var status, why bytes.Buffer
+	style := printers.NewStyle(false)
+	style.Now = now
+	if err := printers.Status(&status, r, style); err != nil {
+		t.Fatal(err)
+	}
+	if err := printers.Why(&why, w, style); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"status": status.String(), "why": why.String()} {
+		if strings.Contains(out, "FailedGetResourceMetric") || strings.Contains(out, "pods.metrics.k8s.io") {
+			t.Errorf("%s prints the metrics noise:\n%s", name, out)
+		}
+		if !strings.Contains(out, "and 4 HorizontalPodAutoscaler warning(s) that it cannot read metrics") || !strings.Contains(out, "BackOff") {
+			t.Errorf("%s does not fold the noise into one line, or lost the rest:\n%s", name, out)
 		}
 	}
 }

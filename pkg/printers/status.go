@@ -162,18 +162,22 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 	}
 
 	fmt.Fprintf(b, "\n%s\n", s.bold.Sprint("EVENTS (warnings, newest first)"))
-	if len(r.Events) == 0 {
+	events, noise := diagnose.WithoutMetricsNoise(r.Events)
+	if len(events) == 0 && len(noise) == 0 {
 		fmt.Fprintln(b, "  none")
 	}
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	for i, e := range r.Events {
+	for i, e := range events {
 		if i == 10 {
-			fmt.Fprintf(tw, "  ... %d more (-o json shows all)\n", len(r.Events)-10)
+			fmt.Fprintf(tw, "  ... %d more (-o json shows all)\n", len(events)-10)
 			break
 		}
 		fmt.Fprintf(tw, "  %s ago\tx%d\t%s\t%s\t%s\n", s.Age(e.LastSeen), e.Count, e.Object, s.warn.Sprint(e.Reason), term.Sanitize(e.Message))
 	}
 	tw.Flush()
+	if line := diagnose.NoiseLine(noise); line != "" {
+		fmt.Fprintf(b, "  %s\n", line)
+	}
 
 	if d := r.Diagnosis; d != nil {
 		fmt.Fprintf(b, "\n%s\n", s.bold.Sprint("DIAGNOSIS"))

@@ -49,7 +49,8 @@ func Why(out io.Writer, w *diagnose.Why, s *Style) error {
 		fmt.Fprintf(b, "  - container %s\n", term.Sanitize(c))
 	}
 	shown := strings.Join(d.Evidence, "\n")
-	for i, e := range w.Events {
+	events, noise := diagnose.WithoutMetricsNoise(w.Events)
+	for i, e := range events {
 		if i == 5 {
 			break
 		}
@@ -57,6 +58,9 @@ func Why(out io.Writer, w *diagnose.Why, s *Style) error {
 			continue // already quoted above
 		}
 		fmt.Fprintf(b, "  - event %s x%d on %s: %s\n", term.Sanitize(e.Reason), e.Count, term.Sanitize(e.Object), term.Sanitize(e.Message))
+	}
+	if line := diagnose.NoiseLine(noise); line != "" {
+		fmt.Fprintf(b, "  - %s\n", line)
 	}
 	if l := d.Logs; l != nil && len(l.Lines) > 0 {
 		fmt.Fprintf(b, "\nLAST LINES of %s (%s)\n", term.Sanitize(l.Container), w.LogSource)
