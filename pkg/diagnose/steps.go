@@ -123,6 +123,10 @@ func podSteps(p *corev1.Pod) []Step {
 			}
 		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0:
 			startState, startDetail = StepFailed, fmt.Sprintf("%s: exit %d (%s)", cs.Name, cs.State.Terminated.ExitCode, cs.State.Terminated.Reason)
+		case crashLooping(cs):
+			// Between two crashes of a crash loop the container runs for a moment: the step
+			// is failed at every instant of the loop, not passed while it happens to run.
+			startState, startDetail = StepFailed, fmt.Sprintf("%s: running again, not ready, in a crash loop %s", cs.Name, lastExit(cs))
 		}
 		if startState == StepFailed {
 			break
@@ -141,6 +145,17 @@ func podSteps(p *corev1.Pod) []Step {
 		add("READY", StepInProgress, "")
 	}
 	return steps
+}
+
+// crashLoopRestarts is how many failed restarts make a running, not ready container one in a
+// crash loop rather than one that recovered once.
+const crashLoopRestarts = 2
+
+// crashLooping tells whether a container runs for a moment between crashes: not ready, its
+// last instance failed, restarted at least crashLoopRestarts times.
+func crashLooping(cs corev1.ContainerStatus) bool {
+	t := cs.LastTerminationState.Terminated
+	return cs.State.Running != nil && !cs.Ready && cs.RestartCount >= crashLoopRestarts && t != nil && t.ExitCode != 0
 }
 
 func lastExit(cs corev1.ContainerStatus) string {
