@@ -33,6 +33,8 @@ const (
 	ExitHopsworksNotMember   = 14 // 403: the key's user is not a member of the project
 	// logs: some streams could not be read; the others were printed.
 	ExitPartial = 15
+	// status --until ready: the diagnosis says it will not become ready without a change.
+	ExitWontBeReady = 16
 	// Interrupted by Ctrl-C or SIGTERM, after flushing what was read (128 + SIGINT).
 	ExitInterrupted = 130
 )

@@ -203,6 +203,10 @@ func untilErr(failed bool, r *diagnose.Report) error {
 	if r != nil {
 		msg = fmt.Sprintf("deployment %s is %s: %s", r.Name, r.Status, r.Condition.Reason)
 	}
+	if r != nil && r.Status != "Failed" && r.Diagnosis != nil && r.Diagnosis.Terminal {
+		// Not Failed in Hopsworks' words (yet), but it will not become ready by itself.
+		return &ExitError{Code: ExitWontBeReady, Err: fmt.Errorf("deployment %s will not become ready without a change: %s next: %s", r.Name, r.Diagnosis.Cause, r.Diagnosis.Next)}
+	}
 	return &ExitError{Code: ExitFailed, Err: errors.New(msg)}
 }
 

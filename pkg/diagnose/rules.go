@@ -13,7 +13,11 @@ import (
 
 // Diagnosis is the most likely root cause in one sentence, its evidence and the next step.
 type Diagnosis struct {
-	Healthy  bool     `json:"healthy"`
+	Healthy bool `json:"healthy"`
+	// Terminal says the deployment will not get further without a change by someone (an
+	// image that does not exist or is refused, a crash loop past a few restarts, a spec KServe
+	// cannot serve): a wait for ready ends on it instead of at its timeout.
+	Terminal bool     `json:"terminal,omitempty"`
 	Cause    string   `json:"cause"`
 	Evidence []string `json:"evidence,omitempty"`
 	Next     string   `json:"next"`
@@ -146,9 +150,11 @@ func imagePull(pods []podCtx, r *Report, ns string) *Diagnosis {
 					d.Cause += " The registry refuses the credentials: the pull secret is wrong or expired."
 				}
 				d.Next = fmt.Sprintf("check the pod's pull secrets: kubectl get pod %s -n %s -o jsonpath='{.spec.imagePullSecrets}' and the secret's registry", q(p.pod.Name), q(ns))
-			case strings.Contains(joined, "not found") || strings.Contains(joined, "manifest unknown"):
+				d.Terminal = true
+			case strings.Contains(joined, "not found") || strings.Contains(joined, "manifest unknown") || w.Reason == "InvalidImageName":
 				d.Cause += " The image or tag does not exist."
 				d.Next = "check the image name and tag of the deployment's environment in Hopsworks"
+				d.Terminal = true
 			default:
 				d.Next = fmt.Sprintf("see the pull errors: kubectl describe pod %s -n %s", q(p.pod.Name), q(ns))
 			}
@@ -238,11 +244,16 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 				}
 			}
 			d.Evidence = append(d.Evidence, eventsFor(r, p.pod.Name, "BackOff")...)
+			// Past a few restarts, each the same failure, the loop will not end by itself.
+			d.Terminal = cs.RestartCount >= terminalRestarts
 			return d
 		}
 	}
 	return nil
 }
+
+// terminalRestarts is how many restarts of a failing container make a wait for ready give up.
+const terminalRestarts = 3
 
 func notReady(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 	for _, p := range pods {

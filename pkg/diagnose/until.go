@@ -4,7 +4,9 @@ import "github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 
 // Until tells whether what `status --until` waits for has come: "ready" (Running or Idle),
 // "stopped" or "failed". gone says nothing of the deployment is left in the cluster, which
-// is Stopped. failedInstead says the deployment failed while waiting for ready.
+// is Stopped. failedInstead says the deployment failed while waiting for ready: Hopsworks says
+// Failed, or the diagnosis is terminal (it will not get further without a change: the wait
+// ends at once, not at its timeout).
 func Until(target string, r *Report, gone bool) (done, failedInstead bool) {
 	status := ""
 	if r != nil {
@@ -18,7 +20,8 @@ func Until(target string, r *Report, gone bool) (done, failedInstead bool) {
 		if status == string(state.Running) || status == string(state.Idle) {
 			return true, false
 		}
-		return status == string(state.Failed), status == string(state.Failed)
+		failed := status == string(state.Failed) || (r != nil && r.Diagnosis != nil && r.Diagnosis.Terminal)
+		return failed, failed
 	case "stopped":
 		return status == string(state.Stopped), false
 	case "failed":

@@ -409,3 +409,17 @@ func TestLogsWithPartialRightsAndProjects(t *testing.T) {
 		t.Errorf("twin projects: exit %d %q", r.code, r.err)
 	}
 }
+
+// A wait for ready on an image that does not exist ends at once with its own exit code and
+// the diagnosis, not at its timeout (which would be exit 3).
+func TestUntilReadyFailsFastOnATerminalDiagnosis(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	sc := fixtures.ImagePull(ns, "noimage")
+	sc.Events[0].Message = "Failed to pull image \"docker.hops.works/python-env:9.9\": rpc error: code = NotFound desc = failed to pull and unpack image: manifest unknown"
+	e.Apply(t, sc)
+	r := plugin(t, "status", "noimage", "-n", ns, "--until", "ready", "--timeout", "50s")
+	if r.code != 16 || !strings.Contains(r.err, "will not become ready without a change") || !strings.Contains(r.err, "The image or tag does not exist") {
+		t.Errorf("exit %d %q", r.code, r.err)
+	}
+}
