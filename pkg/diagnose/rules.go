@@ -329,6 +329,11 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 		}
 		return &Diagnosis{Healthy: true, Cause: "Stopped: nothing of it runs in the cluster.", Next: logsCmd(" --source history")}
 	}
+	// KServe's own words first: a spec it refuses (no runtime for the model format, a runtime
+	// disabled or not known) says so in the model status and its events, with no pod to read.
+	if d := kserveRefuses(s, r); d != nil {
+		return d
+	}
 	if in.ISVC != nil && (!in.ISVC.HasStatus || !in.ISVC.HasConditions) {
 		return &Diagnosis{Cause: "KServe has not reconciled the InferenceService yet: it has no status.",
 			Next: "check that the KServe controller runs: kubectl get pods -n kserve"}
@@ -509,4 +514,39 @@ func q(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// kserveRefuses reads what KServe writes of a spec it cannot serve: modelStatus.transitionStatus
+// InvalidSpec with lastFailureInfo (NoSupportingRuntime, RuntimeDisabled, RuntimeNotRecognized,
+// InvalidPredictorSpec), and the controller's events on the InferenceService.
+func kserveRefuses(s *state.Snapshot, r *Report) *Diagnosis {
+	if r.InferenceService == nil || r.InferenceService.ModelStatus == nil {
+		return nil
+	}
+	ms := r.InferenceService.ModelStatus
+	transition, _ := ms["transitionStatus"].(string)
+	info, _ := ms["lastFailureInfo"].(map[string]any)
+	reason, _ := info["reason"].(string)
+	message, _ := info["message"].(string)
+	if transition != "InvalidSpec" && reason != "NoSupportingRuntime" && reason != "RuntimeNotRecognized" && reason != "RuntimeDisabled" && reason != "InvalidPredictorSpec" {
+		return nil
+	}
+	d := &Diagnosis{Terminal: true,
+		Cause: fmt.Sprintf("KServe refuses the InferenceService's spec: %s: %s.", orDefault(reason, transition), strings.TrimSuffix(orDefault(message, "no reason given"), ".")),
+		Evidence: []string{fmt.Sprintf("InferenceService modelStatus: transitionStatus %s, lastFailureInfo %s: %s", orDefault(transition, "-"), orDefault(reason, "-"), message)},
+	}
+	for _, e := range r.eventsOf(s.Name) {
+		if strings.HasPrefix(e.Object, "InferenceService/") {
+			d.Evidence = append(d.Evidence, fmt.Sprintf("event %s x%d: %s", e.Reason, e.Count, e.Message))
+		}
+	}
+	switch reason {
+	case "NoSupportingRuntime", "RuntimeNotRecognized":
+		d.Next = fmt.Sprintf("no serving runtime serves the predictor's model format: compare its modelFormat with kubectl get clusterservingruntimes,servingruntimes -n %s -o custom-columns=NAME:.metadata.name,FORMATS:.spec.supportedModelFormats[*].name,DISABLED:.spec.disabled", q(s.Namespace))
+	case "RuntimeDisabled":
+		d.Next = fmt.Sprintf("the runtime it names is disabled: kubectl get servingruntimes,clusterservingruntimes -n %s", q(s.Namespace))
+	default:
+		d.Next = fmt.Sprintf("read KServe's words on it: kubectl get inferenceservice %s -n %s -o jsonpath='{.status.modelStatus}'", q(s.Name), q(s.Namespace))
+	}
+	return d
 }

@@ -205,3 +205,22 @@ func TestCrashLoopReadsTheSameAtEveryInstant(t *testing.T) {
 		}
 	}
 }
+
+// A spec KServe refuses (no runtime serves its model format): KServe's own words lead the
+// diagnosis, which is terminal, instead of "it has no status".
+func TestKServesOwnWordsFirst(t *testing.T) {
+	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "noruntime", Namespace: "demo", ID: 68, Standard: true},
+		ISVC: &fixtures.ISVCStatus{ModelStatus: map[string]any{"transitionStatus": "InvalidSpec",
+			"states":          map[string]any{"targetModelState": "FailedToLoad"},
+			"lastFailureInfo": map[string]any{"reason": "NoSupportingRuntime", "message": "No runtime found to support specified framework/version"}}}}
+	snap := sc.Snapshot(now)
+	snap.Events = append(snap.Events, corev1.Event{Type: "Warning", Reason: "InternalError", Count: 7, LastTimestamp: metav1.NewTime(now),
+		InvolvedObject: corev1.ObjectReference{Kind: "InferenceService", Name: "noruntime"},
+		Message:        "no runtime found to support predictor with model type: {hopsdeploy-unknown-format <nil>}"})
+	r := diagnose.Build(snap)
+	d := diagnose.Diagnose(snap, r)
+	if !strings.Contains(d.Cause, "KServe refuses the InferenceService's spec: NoSupportingRuntime") || !d.Terminal ||
+		!strings.Contains(strings.Join(d.Evidence, "\n"), "event InternalError x7") || !strings.Contains(d.Next, "clusterservingruntimes") {
+		t.Errorf("diagnosis %+v", d)
+	}
+}

@@ -157,6 +157,8 @@ func TestLivingFailureModes(t *testing.T) {
 	livingISVC(t, l, ns, "transform", 66, isvcSpec{Transformer: true, TransformerStage: "main-crashloop"})
 	// A model server that takes long to start: KWOK's own ready stage, delayed.
 	livingISVC(t, l, ns, "slow", 67, isvcSpec{PredictorAnnotations: fixtures.SlowStart("40s")})
+	// A model format that none of the release's serving runtimes serves: KServe says so.
+	livingISVC(t, l, ns, "noruntime", 68, isvcSpec{ModelFormat: "hopsdeploy-unknown-format"})
 	for _, tc := range []struct {
 		name string
 		says []string
@@ -175,6 +177,8 @@ func TestLivingFailureModes(t *testing.T) {
 		// KServe (ingress creation on, as installed) keeps IngressReady, and so Ready, False
 		// until the transformer is ready: Hopsworks says Failed, as on a real install.
 		{"transform", []string{"Status:     Failed", "TransformerReady=False", "IngressReady=False", "The transformer's kserve-container script or model server crashes on start"}},
+		// KServe's own words lead, not "it has no status".
+		{"noruntime", []string{"KServe refuses the InferenceService's spec: NoSupportingRuntime: No runtime found to support specified framework/version", "clusterservingruntimes"}},
 	} {
 		var r result
 		deadline := time.Now().Add(90 * time.Second)
@@ -193,6 +197,9 @@ func TestLivingFailureModes(t *testing.T) {
 		t.Logf("%s:\n%s", tc.name, r.out)
 	}
 	pluginEnv(t, env, "status", "slow", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
+	if r := pluginEnv(t, env, "status", "noruntime", "-n", ns, "--until", "ready", "--timeout", "50s"); r.code != 16 || !strings.Contains(r.err, "NoSupportingRuntime") {
+		t.Errorf("--until ready with no runtime: exit %d %q", r.code, r.err)
+	}
 }
 
 // A deployment's life on the living cluster, watched: created (Starting, then Running), its
