@@ -57,19 +57,11 @@ func TestGoneDeploymentSaysWhereItsStatusComesFrom(t *testing.T) {
 		r.StatusSource, r.StatusNote = tc.source, tc.note
 		w := diagnose.Explain(snap)
 		w.StatusSource, w.StatusNote = tc.source, tc.note
-		var status, why bytes.Buffer
-		style := printers.NewStyle(false)
-		style.Now = now
-		if err := printers.Status(&status, r, style); err != nil {
-			t.Fatal(err)
+		status, why := statusAndWhy(t, r, w)
+		if !strings.Contains(status, "Source:     "+tc.want) || !strings.Contains(why, "Source: "+tc.want) {
+			t.Errorf("%s: status\n%s\nwhy\n%s", tc.source, status, why)
 		}
-		if err := printers.Why(&why, w, style); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(status.String(), "Source:     "+tc.want) || !strings.Contains(why.String(), "Source: "+tc.want) {
-			t.Errorf("%s: status\n%s\nwhy\n%s", tc.source, status.String(), why.String())
-		}
-		if strings.Contains(status.String()+why.String(), "\x1b") {
+		if strings.Contains(status+why, "\x1b") {
 			t.Error("a control sequence reached the output")
 		}
 	}
@@ -87,7 +79,20 @@ func TestMetricsNoiseFoldsIntoOneLine(t *testing.T) {
 	}
 	r := diagnose.Build(snap)
 	r.Diagnosis = diagnose.Diagnose(snap, r)
-	w := diagnose.Explain(snap)
+	status, why := statusAndWhy(t, r, diagnose.Explain(snap))
+	for name, out := range map[string]string{"status": status, "why": why} {
+		if strings.Contains(out, "FailedGetResourceMetric") || strings.Contains(out, "pods.metrics.k8s.io") {
+			t.Errorf("%s prints the metrics noise:\n%s", name, out)
+		}
+		if !strings.Contains(out, "and 4 HorizontalPodAutoscaler warning(s) that it cannot read metrics") || !strings.Contains(out, "BackOff") {
+			t.Errorf("%s does not fold the noise into one line, or lost the rest:\n%s", name, out)
+		}
+	}
+}
+
+// statusAndWhy renders a report and a why report as the human printers do, at the pinned time.
+func statusAndWhy(t *testing.T, r *diagnose.Report, w *diagnose.Why) (string, string) {
+	t.Helper()
 	var status, why bytes.Buffer
 	style := printers.NewStyle(false)
 	style.Now = now
@@ -97,12 +102,5 @@ func TestMetricsNoiseFoldsIntoOneLine(t *testing.T) {
 	if err := printers.Why(&why, w, style); err != nil {
 		t.Fatal(err)
 	}
-	for name, out := range map[string]string{"status": status.String(), "why": why.String()} {
-		if strings.Contains(out, "FailedGetResourceMetric") || strings.Contains(out, "pods.metrics.k8s.io") {
-			t.Errorf("%s prints the metrics noise:\n%s", name, out)
-		}
-		if !strings.Contains(out, "and 4 HorizontalPodAutoscaler warning(s) that it cannot read metrics") || !strings.Contains(out, "BackOff") {
-			t.Errorf("%s does not fold the noise into one line, or lost the rest:\n%s", name, out)
-		}
-	}
+	return status.String(), why.String()
 }
