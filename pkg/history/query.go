@@ -25,12 +25,6 @@ type Query struct {
 	Grep             string    // a match query on the message
 }
 
-// IndexPattern is the serving index pattern of a namespace: the project name is the
-// namespace with "-" turned into "_".
-func IndexPattern(namespace string) string {
-	return ProjectIndexPattern(ProjectOfNamespace(namespace))
-}
-
 // ProjectOfNamespace is the Hopsworks project a namespace was made for, when it carries no
 // hopsworks.ai/project label: Hopsworks makes a project's name DNS-safe (its names hold
 // letters, digits and underscores; namespaces hold hyphens instead).

@@ -33,8 +33,8 @@ func TestQueryBodyIsStructured(t *testing.T) {
 			t.Errorf("body lacks %s:\n%s", want, s)
 		}
 	}
-	if IndexPattern("my-project") != "my_project_serving-*" {
-		t.Error(IndexPattern("my-project"))
+	if ProjectIndexPattern(ProjectOfNamespace("my-project")) != "my_project_serving-*" {
+		t.Error(ProjectIndexPattern(ProjectOfNamespace("my-project")))
 	}
 }
 

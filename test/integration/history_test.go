@@ -543,7 +543,7 @@ func TestHistorySlicedExportIsTheSequentialRead(t *testing.T) {
 			r.PageSize = pageSize
 		}
 		var out []string
-		err = r.Stream(t.Context(), history.Query{Index: history.IndexPattern(ns), Deployment: "sliced", Since: base.Add(-time.Minute)}, func(l history.Line) error {
+		err = r.Stream(t.Context(), history.Query{Index: history.ProjectIndexPattern(history.ProjectOfNamespace(ns)), Deployment: "sliced", Since: base.Add(-time.Minute)}, func(l history.Line) error {
 			out = append(out, l.RawTS+" "+l.Message)
 			return nil
 		})
