@@ -286,6 +286,13 @@ func (r *Reader) Fields(ctx context.Context, index string) (Fields, error) {
 		return Fields{}, r.classify(err, 0, index)
 	}
 	data, status, err := r.exchange(ctx, httpReq, index, nil)
+	var he *Error
+	if errors.As(err, &he) && he.Kind == Forbidden {
+		// A role that may search but not ask for field capabilities: the pipeline's default
+		// fields; a search it may not make either says so itself.
+		r.fields[index] = DefaultFields
+		return DefaultFields, nil
+	}
 	if err != nil {
 		return Fields{}, err
 	}

@@ -266,3 +266,14 @@ func TestEveryAnswerIsCapped(t *testing.T) {
 		t.Errorf("a 64 MiB point-in-time answer gave %q", id)
 	}
 }
+
+// A role that may search but is refused field capabilities reads with the default fields.
+func TestFieldsDefaultWhenFieldCapabilitiesAreRefused(t *testing.T) {
+	r := fakeOpenSearch(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":{"type":"security_exception","reason":"no permissions for [indices:data/read/field_caps]"},"status":403}`, http.StatusForbidden)
+	})
+	f, err := r.Fields(context.Background(), "x_serving-*")
+	if err != nil || f.Time != DefaultFields.Time || f.Name != DefaultFields.Name {
+		t.Errorf("fields %+v, err %v", f, err)
+	}
+}
