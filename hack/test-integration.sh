@@ -26,7 +26,7 @@ KUBEBUILDER_ASSETS=$TESTBIN PATH=$TESTBIN:$PATH \
   HOPSDEPLOY_TEST_OPENSEARCH_URL=http://127.0.0.1:$TEST_OS_PORT \
   HOPSDEPLOY_TEST_SECURED_OPENSEARCH_DIR=$TEST_SECURED_OS_DIR \
   HOPSDEPLOY_LIVING_ASSETS=$LIVING \
-  go test -count=1 -timeout 30m -v -run "$run" ./test/integration/... 2>&1 | tee "$log"
+  go test -tags integration -count=1 -timeout 30m -v -run "$run" ./test/integration/... 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 echo "integration: $(grep -c -- '--- PASS' "$log") passed, $(grep -c -- '--- FAIL' "$log") failed, $(grep -c -- '--- SKIP' "$log") skipped"

@@ -1,6 +1,5 @@
-// Package integration runs the plugin against the real parts: a kube-apiserver and etcd
-// (envtest), KWOK as the kubelet of a Node, the real kubectl and krew, and a real OpenSearch;
-// the TestLiving* tests add the real scheduler, controller-manager and KServe controller.
+//go:build integration
+
 package integration
 
 import (
