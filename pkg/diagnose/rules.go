@@ -532,7 +532,7 @@ func kserveRefuses(s *state.Snapshot, r *Report) *Diagnosis {
 		return nil
 	}
 	d := &Diagnosis{Terminal: true,
-		Cause: fmt.Sprintf("KServe refuses the InferenceService's spec: %s: %s.", orDefault(reason, transition), strings.TrimSuffix(orDefault(message, "no reason given"), ".")),
+		Cause:    fmt.Sprintf("KServe refuses the InferenceService's spec: %s: %s.", orDefault(reason, transition), strings.TrimSuffix(orDefault(message, "no reason given"), ".")),
 		Evidence: []string{fmt.Sprintf("InferenceService modelStatus: transitionStatus %s, lastFailureInfo %s: %s", orDefault(transition, "-"), orDefault(reason, "-"), message)},
 	}
 	for _, e := range r.eventsOf(s.Name) {

@@ -75,7 +75,7 @@ func TestMetricsNoiseFoldsIntoOneLine(t *testing.T) {
 	for _, reason := range []string{"FailedGetResourceMetric", "FailedComputeMetricsReplicas"} {
 		snap.Events = append(snap.Events, corev1.Event{Type: "Warning", Reason: reason, Count: 2, LastTimestamp: metav1.NewTime(now),
 			InvolvedObject: corev1.ObjectReference{Kind: "HorizontalPodAutoscaler", Name: "churn-predictor"},
-			Message: "failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)"})
+			Message:        "failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)"})
 	}
 	r := diagnose.Build(snap)
 	r.Diagnosis = diagnose.Diagnose(snap, r)
