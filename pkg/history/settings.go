@@ -3,7 +3,6 @@ package history
 import (
 	"fmt"
 
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 
 	"sigs.k8s.io/yaml"
 )
