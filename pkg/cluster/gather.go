@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
@@ -287,7 +286,7 @@ func (c *Clients) TailLogStamped(ctx context.Context, ns, pod, container string,
 
 func (c *Clients) tailLog(ctx context.Context, ns, pod, container string, previous bool, n int64, stamped bool) ([]string, error) {
 	// Streamed, not DoRaw: it keeps the kubelet's plain-text reason in the error.
-	lines, err := logs.TailLines(ctx, logs.KubeStreams(c.Kube), ns, pod, container, previous, n, stamped)
+	lines, err := TailLines(ctx, KubeLogs(c.Kube), ns, pod, container, previous, n, stamped)
 	if err != nil {
 		return nil, wrap(err, "get", "pods/log", ns, c.Host)
 	}

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
@@ -245,7 +245,7 @@ func lastWords(ctx context.Context, src Sources, c *Config, sel Selection, pods 
 	deaths := diagnose.Deaths(pods, sel.Containers, from)
 	for i := range deaths {
 		d := &deaths[i]
-		lines, err := TailLines(ctx, src.Open, c.Namespace, d.Pod, d.Container, d.Previous(), n, false)
+		lines, err := cluster.TailLines(ctx, src.Open, c.Namespace, d.Pod, d.Container, d.Previous(), n, false)
 		if err != nil {
 			lines = []string{"(log not available: " + term.OneLine(err) + ")"}
 		}
@@ -289,30 +289,6 @@ func lastWords(ctx context.Context, src Sources, c *Config, sel Selection, pods 
 	}
 	return printers.LastWords(c.Out, deaths, c.Sanitize)
 }
-
-// TailLines reads the last n lines of one container instance (at most 64 KiB of them), each
-// with its timestamp in front when stamped. The limit is asked of the kubelet and held here
-// too: a kubelet or proxy that sends more is cut off there, not read whole.
-func TailLines(ctx context.Context, open StreamOpener, ns, pod, container string, previous bool, n int64, stamped bool) ([]string, error) {
-	limit := int64(tailLimitBytes)
-	rc, err := open(ctx, ns, pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &n, LimitBytes: &limit, Timestamps: stamped})
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit))
-	if err != nil {
-		return nil, err
-	}
-	s := strings.TrimRight(string(b), "\n")
-	if s == "" {
-		return nil, nil
-	}
-	return strings.Split(s, "\n"), nil
-}
-
-// tailLimitBytes bounds what TailLines reads.
-const tailLimitBytes = 64 * 1024
 
 func orNone(s []string) string {
 	if len(s) == 0 {

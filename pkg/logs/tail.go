@@ -8,23 +8,19 @@ import (
 	"io"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
-// StreamOpener opens the log stream of one pod's container: the seam between the engine and
-// the API server (kubectl's ConsumeRequestFn and stern's ConsumeRequest play the same part),
-// so that tests can feed, cut and count streams without a cluster.
-type StreamOpener func(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error)
+// StreamOpener opens the log stream of one pod's container: the engine's seam to the API
+// server (cluster.LogOpener), which tests feed, cut and count.
+type StreamOpener = cluster.LogOpener
 
 // KubeStreams opens streams through the API server's pods/log.
-func KubeStreams(kube kubernetes.Interface) StreamOpener {
-	return func(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
-		return kube.CoreV1().Pods(namespace).GetLogs(pod, opts).Stream(ctx)
-	}
-}
+func KubeStreams(kube kubernetes.Interface) StreamOpener { return cluster.KubeLogs(kube) }
 
 // Resume is where a dropped stream picks up: the last timestamp written and how many lines
 // carried exactly that timestamp. The kubelet's sinceTime has one-second precision, so a

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -73,11 +74,11 @@ func TestTailLinesHoldsItsLimit(t *testing.T) {
 	open := func(context.Context, string, string, *corev1.PodLogOptions) (io.ReadCloser, error) {
 		return io.NopCloser(&read), nil
 	}
-	lines, err := TailLines(context.Background(), open, "ns", "pod", "c", false, 10, false)
+	lines, err := cluster.TailLines(context.Background(), open, "ns", "pod", "c", false, 10, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if read.n > tailLimitBytes+4096 || len(strings.Join(lines, "\n")) > tailLimitBytes {
+	if read.n > cluster.TailLimitBytes+4096 || len(strings.Join(lines, "\n")) > cluster.TailLimitBytes {
 		t.Errorf("read %d bytes for a tail of 10 lines", read.n)
 	}
 }
