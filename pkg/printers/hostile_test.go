@@ -2,6 +2,7 @@ package printers_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -50,22 +51,31 @@ func TestHostileFieldsAreNeutralised(t *testing.T) {
 	r := diagnose.Build(snap)
 	r.Diagnosis = diagnose.Diagnose(snap, r)
 	r.Diagnosis.AttachLogs([]string{"Traceback (most recent call last):", "ValueError: " + hostile})
+	before, _ := json.Marshal(r)
 	var out bytes.Buffer
 	if err := printers.Status(&out, r, style); err != nil {
 		t.Fatal(err)
 	}
 	assertSafe(t, "status", out.Bytes())
+	// The printer renders a sanitised copy: the report it was given is as it was.
+	if after, _ := json.Marshal(r); !bytes.Equal(before, after) {
+		t.Error("printers.Status changed the report it was given")
+	}
 	if !strings.Contains(out.String(), `\x1b]52`) {
 		t.Errorf("the neutralised sequence is not shown for what it is:\n%s", out.String())
 	}
 
 	w := diagnose.Explain(snap)
 	w.AttachLogs([]string{hostile}, "live")
+	before, _ = json.Marshal(w)
 	out.Reset()
 	if err := printers.Why(&out, w, style); err != nil {
 		t.Fatal(err)
 	}
 	assertSafe(t, "why", out.Bytes())
+	if after, _ := json.Marshal(w); !bytes.Equal(before, after) {
+		t.Error("printers.Why changed the report it was given")
+	}
 
 	out.Reset()
 	if err := printers.Timeline(&out, diagnose.Timeline(snap, []diagnose.Entry{{Time: now, Kind: "log", Object: "pod/" + p.Name, What: hostile}})); err != nil {

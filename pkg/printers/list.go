@@ -38,7 +38,7 @@ type ListRow struct {
 
 // List prints the table of deployments; wide adds the condition type and model columns.
 func List(w io.Writer, rows []ListRow, allNamespaces, wide bool, s *Style) error {
-	term.SanitizeAll(rows)
+	rows = term.Sanitized(rows) // a copy: the caller's rows stay as they are
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	if allNamespaces {
 		fmt.Fprint(tw, "NAMESPACE\t")

@@ -25,7 +25,7 @@ import (
 func PrintMachine(w io.Writer, p printers.ResourcePrinter, u *unstructured.Unstructured, format string, terminal bool) error {
 	yaml := format == "yaml"
 	if yaml {
-		term.SanitizeAll(u.Object)
+		u = &unstructured.Unstructured{Object: term.Sanitized(u.Object)} // a copy: u stays as it is
 	}
 	var buf bytes.Buffer
 	if err := p.PrintObj(u, &buf); err != nil {

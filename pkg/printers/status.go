@@ -78,10 +78,11 @@ func (s *Style) Age(t time.Time) string {
 	return duration.HumanDuration(s.Now.Sub(t))
 }
 
-// Status prints the human view of a report. Every string of r is sanitised first (in place:
-// term.SanitizeAll), so that nothing read from the cluster reaches the terminal raw.
+// Status prints the human view of a report. Every string of r is sanitised first (in a copy:
+// term.Sanitized, r stays as it is), so that nothing read from the cluster reaches the
+// terminal raw.
 func Status(w io.Writer, r *diagnose.Report, s *Style) error {
-	term.SanitizeAll(r)
+	r = term.Sanitized(r)
 	b := &strings.Builder{}
 	model := ""
 	if r.ModelName != "" {
@@ -289,7 +290,7 @@ func ToObject(v any, kind string) (*unstructured.Unstructured, error) {
 // StatusChange prints one line of `status --watch`: the time, the status, the condition and
 // the instances, or that nothing is left in the cluster (r nil).
 func StatusChange(w io.Writer, at time.Time, r *diagnose.Report, s *Style) error {
-	term.SanitizeAll(r)
+	r = term.Sanitized(r)
 	ts := at.UTC().Format(time.RFC3339)
 	if r == nil {
 		_, err := fmt.Fprintf(w, "%s  %s  nothing left in the cluster\n", ts, s.StatusWord("Stopped"))

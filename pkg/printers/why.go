@@ -15,7 +15,7 @@ import (
 // Why prints the human view of a why report: the start sequence, the step that fails, the
 // cause, the evidence from every source, the last lines and the next step.
 func Why(out io.Writer, w *diagnose.Why, s *Style) error {
-	term.SanitizeAll(w)
+	w = term.Sanitized(w) // a copy: the caller's report stays as it is
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "%s (namespace %s): %s\n", w.Name, w.Namespace, s.StatusWord(w.Status))
 	if src := statusSource(w.StatusSource, w.StatusNote); src != "" {
@@ -94,7 +94,7 @@ func Why(out io.Writer, w *diagnose.Why, s *Style) error {
 
 // Timeline prints timeline entries as a table, oldest first.
 func Timeline(out io.Writer, entries []diagnose.Entry) error {
-	term.SanitizeAll(entries)
+	entries = term.Sanitized(entries)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tKIND\tOBJECT\tWHAT")
 	for _, e := range entries {

@@ -2,73 +2,75 @@ package term
 
 import "reflect"
 
-// SanitizeAll applies Sanitize, in place, to every string that v reaches through pointers,
-// structs, slices, arrays, maps and interfaces: the one place where what the human printers
-// are given (names, reasons, messages, log lines from the cluster, OpenSearch or a bundle)
-// is made safe for a terminal, field by field, before any of it is rendered. v must be a
-// pointer (or a map or slice); what it points to is the printer's to change.
-func SanitizeAll(v any) {
-	sanitizeValue(reflect.ValueOf(v), 0)
+// Sanitized returns a deep copy of v with Sanitize applied to every string it reaches through
+// pointers, exported struct fields, slices, arrays, maps (keys too) and interfaces: what the
+// human printers render (names, reasons, messages, log lines from the cluster, OpenSearch or
+// a bundle) made safe for a terminal, field by field, while the caller's value stays as it was.
+// Unexported fields are copied as they are and not entered; a struct that has them (a
+// time.Time) is copied whole.
+func Sanitized[T any](v T) T {
+	out := sanitizedCopy(reflect.ValueOf(&v).Elem(), 0)
+	return out.Interface().(T)
 }
 
-func sanitizeValue(v reflect.Value, depth int) {
+func sanitizedCopy(v reflect.Value, depth int) reflect.Value {
 	if depth > 64 || !v.IsValid() {
-		return // cycles and absurd nesting: nothing the printers are given goes this deep
+		return v // cycles and absurd nesting: nothing the printers are given goes this deep
 	}
 	switch v.Kind() {
 	case reflect.String:
-		if v.CanSet() {
-			if s := v.String(); Sanitize(s) != s {
-				v.SetString(Sanitize(s))
-			}
+		if s := v.String(); Sanitize(s) != s {
+			return reflect.ValueOf(Sanitize(s)).Convert(v.Type())
 		}
+		return v
 	case reflect.Pointer:
-		if !v.IsNil() {
-			sanitizeValue(v.Elem(), depth+1)
+		if v.IsNil() {
+			return v
 		}
+		n := reflect.New(v.Type().Elem())
+		n.Elem().Set(sanitizedCopy(v.Elem(), depth+1))
+		return n
 	case reflect.Interface:
 		if v.IsNil() {
-			return
+			return v
 		}
-		e := v.Elem()
-		if e.Kind() == reflect.String && v.CanSet() {
-			v.Set(reflect.ValueOf(Sanitize(e.String())).Convert(e.Type()))
-			return
-		}
-		sanitizeValue(e, depth+1)
+		n := reflect.New(v.Type()).Elem()
+		n.Set(sanitizedCopy(v.Elem(), depth+1))
+		return n
 	case reflect.Struct:
+		n := reflect.New(v.Type()).Elem()
+		n.Set(v)
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
-				sanitizeValue(v.Field(i), depth+1)
+				n.Field(i).Set(sanitizedCopy(v.Field(i), depth+1))
 			}
 		}
-	case reflect.Slice, reflect.Array:
-		for i := 0; i < v.Len(); i++ {
-			sanitizeValue(v.Index(i), depth+1)
+		return n
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
 		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := 0; i < v.Len(); i++ {
+			n.Index(i).Set(sanitizedCopy(v.Index(i), depth+1))
+		}
+		return n
+	case reflect.Array:
+		n := reflect.New(v.Type()).Elem()
+		for i := 0; i < v.Len(); i++ {
+			n.Index(i).Set(sanitizedCopy(v.Index(i), depth+1))
+		}
+		return n
 	case reflect.Map:
 		if v.IsNil() {
-			return
+			return v
 		}
+		n := reflect.MakeMapWithSize(v.Type(), v.Len())
 		iter := v.MapRange()
-		type kv struct{ k, v reflect.Value }
-		var changed []kv
 		for iter.Next() {
-			val := iter.Value()
-			// Map values cannot be set in place: sanitise a copy and put it back.
-			cp := reflect.New(val.Type()).Elem()
-			cp.Set(val)
-			sanitizeValue(cp, depth+1)
-			k := iter.Key()
-			if k.Kind() == reflect.String && Sanitize(k.String()) != k.String() {
-				changed = append(changed, kv{k, cp})
-				continue
-			}
-			v.SetMapIndex(k, cp)
+			n.SetMapIndex(sanitizedCopy(iter.Key(), depth+1), sanitizedCopy(iter.Value(), depth+1))
 		}
-		for _, c := range changed {
-			v.SetMapIndex(c.k, reflect.Value{})
-			v.SetMapIndex(reflect.ValueOf(Sanitize(c.k.String())).Convert(c.k.Type()), c.v)
-		}
+		return n
 	}
+	return v
 }

@@ -2,6 +2,7 @@ package term
 
 import (
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -51,12 +52,13 @@ func FuzzSanitize(f *testing.F) {
 	})
 }
 
-func TestSanitizeAll(t *testing.T) {
+func TestSanitized(t *testing.T) {
 	type inner struct {
 		Msg   string
 		Lines []string
 		Any   any
 		M     map[string]any
+		At    time.Time
 	}
 	type outer struct {
 		Name   string
@@ -66,12 +68,13 @@ func TestSanitizeAll(t *testing.T) {
 		hidden string
 	}
 	bad := "x\x1b]52;c;aGk=\x07\u202e"
-	v := &outer{Name: bad, In: &inner{Msg: bad, Lines: []string{"ok", bad}, Any: bad, M: map[string]any{"k": bad, bad: 1}},
+	at := time.Date(2026, 12, 5, 1, 2, 3, 4, time.UTC)
+	orig := &outer{Name: bad, In: &inner{Msg: bad, Lines: []string{"ok", bad}, Any: bad, M: map[string]any{"k": bad, bad: 1}, At: at},
 		Items: []inner{{Msg: bad}}, Labels: map[string]string{"a": bad}, hidden: bad}
-	SanitizeAll(v)
+	v := Sanitized(orig)
 	want := Sanitize(bad)
 	if v.Name != want || v.In.Msg != want || v.In.Lines[1] != want || v.In.Any != want || v.In.M["k"] != want ||
-		v.Items[0].Msg != want || v.Labels["a"] != want || v.In.Lines[0] != "ok" {
+		v.Items[0].Msg != want || v.Labels["a"] != want || v.In.Lines[0] != "ok" || !v.In.At.Equal(at) {
 		t.Errorf("not every string sanitised: %+v %+v", v, v.In)
 	}
 	if _, ok := v.In.M[want]; !ok {
@@ -79,6 +82,10 @@ func TestSanitizeAll(t *testing.T) {
 	}
 	if v.hidden != bad {
 		t.Error("an unexported field was touched")
+	}
+	// The caller's value is as it was.
+	if orig.Name != bad || orig.In.Msg != bad || orig.In.Lines[1] != bad || orig.Items[0].Msg != bad || orig.Labels["a"] != bad || orig.In.M["k"] != bad {
+		t.Errorf("the original was changed: %+v %+v", orig, orig.In)
 	}
 }
 
