@@ -9,8 +9,45 @@ import "reflect"
 // Unexported fields are copied as they are and not entered; a struct that has them (a
 // time.Time) is copied whole.
 func Sanitized[T any](v T) T {
-	out := sanitizedCopy(reflect.ValueOf(&v).Elem(), 0)
-	return out.Interface().(T)
+	rv := reflect.ValueOf(&v).Elem()
+	if clean(rv, 0) {
+		return v // nothing to change: no copy (a report of 40,000 pods is mostly clean)
+	}
+	return sanitizedCopy(rv, 0).Interface().(T)
+}
+
+// clean tells whether every string v reaches (as Sanitized walks it) is already safe.
+func clean(v reflect.Value, depth int) bool {
+	if depth > 64 || !v.IsValid() {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		return Sanitize(s) == s
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil() || clean(v.Elem(), depth+1)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() && !clean(v.Field(i), depth+1) {
+				return false
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if !clean(v.Index(i), depth+1) {
+				return false
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if !clean(iter.Key(), depth+1) || !clean(iter.Value(), depth+1) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func sanitizedCopy(v reflect.Value, depth int) reflect.Value {
