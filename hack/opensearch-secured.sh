@@ -110,7 +110,7 @@ YML
   cp "$HERE/opensearch-security/roles.yml" "$HERE/opensearch-security/roles_mapping.yml" "$sec/"
   cat >"$sec/internal_users.yml" <<YML
 _meta: {type: "internalusers", config_version: 2}
-admin: {hash: "$(hash_password "$admin")", reserved: true, description: "test administrator (all_access)"}
+admin: {hash: "$(hash_password "$admin")", reserved: true, backend_roles: ["admin"], description: "test administrator (all_access through its backend role, as Hopsworks' recipe has it)"}
 reader: {hash: "$(hash_password "$reader")", description: "reads every serving index, by basic auth"}
 YML
   # The secrets stay the caller's: the server owns its config, data and logs only.

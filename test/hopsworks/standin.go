@@ -10,7 +10,8 @@
 //	GET project/{projectId}/serving?name={name}      SERVING       the deployment, or 404 (ServingService.getAll)
 //
 // each with "Authorization: ApiKey <key>". It refuses as Hopsworks does, in Hopsworks' order
-// (the API key filter before the project filter): no or an unknown key 401; a key without
+// (the API key filter before the project filter): no key 401 (200003), an unknown key 401
+// (320002, "Api key not found"); a key without
 // one of the call's scopes 403 (320004, "No valid scope found for this invocation"); an
 // unknown project 404 (150004, "Project wasn't found."); a user who is not a member 403
 // (160000, "No valid role found for this user"); an unknown deployment 404 (240000).
@@ -116,11 +117,16 @@ func (s *StandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, 0, "not served by the stand-in")
 		return
 	}
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "ApiKey ")
-	key, known := s.Keys[raw]
+	header := r.Header.Get("Authorization")
+	raw, ok := strings.CutPrefix(header, "ApiKey ")
+	key, known := s.Keys[strings.TrimSpace(raw)]
 	switch {
-	case !ok || !known:
-		fail(w, http.StatusUnauthorized, 200003, "Authorization header not set or the API key is not valid.")
+	case header == "":
+		fail(w, http.StatusUnauthorized, 200003, "Authorization header not set.") // SecurityErrorCode.EJB_ACCESS_LOCAL
+	case !ok:
+		fail(w, http.StatusUnauthorized, 200003, "Invalidated Api key.")
+	case !known:
+		fail(w, http.StatusUnauthorized, 320002, "Api key not found") // ApiKeyErrorCode.KEY_NOT_FOUND
 	case !slices.ContainsFunc(rt.scopes, func(sc string) bool { return slices.Contains(key.Scopes, sc) }):
 		fail(w, http.StatusForbidden, 320004, "No valid scope found for this invocation")
 	default:
