@@ -39,6 +39,9 @@ type Globals struct {
 	Streams     genericiooptions.IOStreams
 	Project     string
 	Color       string
+	// project is --project as Hopsworks answered for it (Namespace asked), so that reading
+	// history does not ask again; zero when it was not asked.
+	project hopsworks.Project
 }
 
 // Clients builds the API clients from the kubectl flags.
@@ -92,6 +95,7 @@ func (g *Globals) ownNamespace(ctx context.Context, s *history.Settings) string 
 	if err != nil {
 		return ""
 	}
+	g.project = p
 	return p.Namespace
 }
 
@@ -268,7 +272,11 @@ func (g *Globals) projectOf(ctx context.Context, c *cluster.Clients, ns string, 
 		p.name = history.ProjectOfNamespace(ns)
 	}
 	if p.client != nil {
-		p.token = hopsworks.NewProjectToken(p.client, p.name)
+		if g.project.Name == p.name && g.project.ID != 0 {
+			p.token = hopsworks.NewProjectTokenOf(p.client, g.project) // its id is known: not asked again
+		} else {
+			p.token = hopsworks.NewProjectToken(p.client, p.name)
+		}
 	}
 	return p, nil
 }

@@ -26,6 +26,11 @@ func NewProjectToken(c *Client, project string) *ProjectToken {
 	return &ProjectToken{client: c, project: project}
 }
 
+// NewProjectTokenOf is the token source for a project whose id Hopsworks has given already.
+func NewProjectTokenOf(c *Client, p Project) *ProjectToken {
+	return &ProjectToken{client: c, project: p.Name, id: p.ID}
+}
+
 // Token returns the current token, fetching one the first time.
 func (p *ProjectToken) Token(ctx context.Context) (string, error) {
 	p.mu.Lock()

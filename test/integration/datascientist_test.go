@@ -138,9 +138,14 @@ func TestDataScientistReadsHistory(t *testing.T) {
 	if r := pluginEnv(t, ds, "logs", "beta", "-n", ownNS, "--source", "history", "--since", "24h", "-o", "raw").must(t); r.out != "a line of the project with its own namespace\n" {
 		t.Errorf("a project with its own namespace: %q %q", r.out, r.err)
 	}
-	// --project: the project's own namespace from Hopsworks, the mixed-case name's by the rule.
+	// --project: the project's own namespace from Hopsworks, the mixed-case name's by the rule;
+	// the project is asked of Hopsworks once per command.
+	asked := standIn.Calls("project/getProjectInfo")
 	if r := pluginEnv(t, ds, "logs", "beta", "--project", own, "--source", "history", "--since", "24h", "-o", "raw").must(t); r.out != "a line of the project with its own namespace\n" {
 		t.Errorf("--project of a project with its own namespace: %q %q", r.out, r.err)
+	}
+	if n := standIn.Calls("project/getProjectInfo") - asked; n != 1 {
+		t.Errorf("the project was asked of Hopsworks %d times for one command", n)
 	}
 	contains(t, "--project of a mixed-case project", pluginEnv(t, ds, "status", "oldfraud", "--project", project).must(t).out, "oldfraud (namespace "+ns, "Status:     Stopped")
 
