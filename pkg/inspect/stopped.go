@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
@@ -120,7 +121,7 @@ func confirmStopped(ctx context.Context, src Sources, nf *cluster.NotFoundError,
 		nf.Hint = fmt.Sprintf("Hopsworks has no deployment of that name: it was deleted. OpenSearch still holds its lines (the last at %s): kubectl hopsdeploy logs %s -n %s --source history --since %s",
 			lastSeen.UTC().Format(time.RFC3339), nf.Name, nf.Namespace, sinceCovering(lastSeen))
 		return "", "", true
-	case status != "" && status != string(state.Stopped):
+	case status != "" && !strings.EqualFold(status, string(state.Stopped)): // the enum is spelled either way
 		return diagnose.StatusFromHopsworks, fmt.Sprintf("Hopsworks says %s, but nothing of it is in this cluster's namespace %s", term.Clip(status, 40), nf.Namespace), false
 	}
 	return diagnose.StatusFromHopsworks, "", false
