@@ -7,7 +7,7 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -48,9 +48,10 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// usageErr is an invalid flag or argument.
+// usageErr is an invalid flag or argument: the one usage-error type, inspect's, whether the
+// flags alone show it or the cluster does (an unknown container).
 func usageErr(format string, a ...any) error {
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+	return &inspect.UsageError{Msg: fmt.Sprintf(format, a...)}
 }
 
 // maxArgs is cobra.MaximumNArgs with the error as a usage error.
@@ -66,8 +67,8 @@ func maxArgs(n int) cobra.PositionalArgs {
 // Code is the exit code of an error: the one place where errors become exit codes.
 func Code(err error) int {
 	var ee *ExitError
-	var ue *logs.UsageError
-	var pe *logs.PartialError
+	var ue *inspect.UsageError
+	var pe *inspect.PartialError
 	var he *history.Error
 	var hw *hopsworks.Error
 	switch {
@@ -109,7 +110,7 @@ func Code(err error) int {
 
 // Report prints err on one line (unless it was printed already) and returns its exit code.
 func Report(err error, errOut io.Writer) int {
-	var reported *logs.ReportedError
+	var reported *inspect.ReportedError
 	if err != nil && !errors.As(err, &reported) {
 		fmt.Fprintf(errOut, "error: %s\n", term.Sanitize(term.OneLine(err)))
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
@@ -38,7 +39,7 @@ type LogsOptions struct {
 	OpenSearch     history.Settings
 
 	flagSet func(string) bool
-	config  logs.Config
+	config  inspect.LogsConfig
 }
 
 func newLogsCommand(g *Globals) *cobra.Command {
@@ -106,9 +107,9 @@ func (o *LogsOptions) Complete(cmd *cobra.Command, args []string) error {
 		return usageErr("logs needs a deployment NAME: kubectl hopsdeploy logs NAME (list them with kubectl hopsdeploy list)")
 	}
 	o.flagSet = cmd.Flags().Changed
-	c := logs.Config{Deployment: args[0], Component: o.Component, Containers: o.Containers, Pod: o.Pod,
+	c := inspect.LogsConfig{Deployment: args[0], Component: o.Component, Containers: o.Containers, Pod: o.Pod,
 		Tail: o.Tail, Since: o.Since, Timestamps: o.Timestamps, Previous: o.Previous, Follow: o.Follow,
-		LimitBytes: o.LimitBytes, Grep: o.Grep, Source: logs.Source(o.Source), LastWords: o.LastWords,
+		LimitBytes: o.LimitBytes, Grep: o.Grep, Source: inspect.LogSource(o.Source), LastWords: o.LastWords,
 		Format: o.Output, MaxRequests: o.MaxLogRequests, Out: o.Streams.Out, ErrOut: o.Streams.ErrOut}
 	if !o.flagSet("tail") {
 		c.Tail = 10
@@ -174,12 +175,12 @@ func (o *LogsOptions) Validate() error {
 		return usageErr("--previous and --follow do not go together: a previous instance has ended")
 	}
 	switch c.Source {
-	case logs.SourceAuto, logs.SourceLive, logs.SourceHistory:
+	case inspect.SourceAuto, inspect.SourceLive, inspect.SourceHistory:
 	default:
 		return usageErr("invalid --source %q: use auto, live or history", c.Source)
 	}
 	if !c.Until.IsZero() {
-		if c.Source == logs.SourceLive {
+		if c.Source == inspect.SourceLive {
 			return usageErr("--until reads history: it does not go with --source live")
 		}
 		if c.Follow {
@@ -189,7 +190,7 @@ func (o *LogsOptions) Validate() error {
 	if c.LastWords && (c.Follow || c.Previous) {
 		return usageErr("--last-words reads instances that ended: it does not go with --follow or --previous")
 	}
-	if c.Source == logs.SourceHistory && c.Previous {
+	if c.Source == inspect.SourceHistory && c.Previous {
 		return usageErr("--previous reads a live container: it does not go with --source history")
 	}
 	return nil
@@ -220,7 +221,7 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	c.SkipForbidden = true // logs needs only the pods
 	h := o.historyOf(ctx, c, ns, settings)
 	var snap *state.Snapshot
-	if o.config.Source == logs.SourceLive {
+	if o.config.Source == inspect.SourceLive {
 		snap, err = c.Gather(ctx, ns, o.config.Deployment)
 	} else {
 		// A stopped deployment left nothing in the cluster: its logs are in history.
@@ -231,11 +232,21 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	}
 	cfg := o.config
 	cfg.Namespace = ns
-	src := logs.Sources{Kube: c.Kube, History: h.Open, HistoryIndex: h.Index, HistoryHint: historyHint()}
+	src := inspect.LogSources{Kube: c.Kube, History: h.Open, HistoryIndex: h.Index, HistoryHint: historyHint()}
 	if !cfg.Follow {
 		// A read to the end: HTTP/1.1 streams, whose unread bytes wait in the kernel, not in
 		// HTTP/2 buffers. Following keeps HTTP/2: many slow streams on one connection.
 		src.Open = logs.KubeStreams(c.Streams)
 	}
-	return logs.Run(ctx, src, snap, cfg)
+	if !cfg.LastWords {
+		return inspect.Logs(ctx, src, snap, cfg)
+	}
+	deaths, err := inspect.LastWords(ctx, src, snap, cfg)
+	if err != nil || len(deaths) == 0 {
+		return err
+	}
+	if cfg.Format == "json" {
+		return printers.LastWordsJSON(cfg.Out, deaths)
+	}
+	return printers.LastWords(cfg.Out, deaths, cfg.Sanitize)
 }

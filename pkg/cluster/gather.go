@@ -42,6 +42,9 @@ type Clients struct {
 	// SkipForbidden makes Gather go on without events or InferenceServices when the user
 	// may not list them (logs needs only the pods); Snapshot.Skipped says what was left out.
 	SkipForbidden bool
+	// Logs opens the log streams that status, why, timeline and bundle quote; nil means the
+	// API server's pods/log through Kube (a seam for unit tests, as in the log engine).
+	Logs LogOpener
 }
 
 // NewClients builds the clients from a REST config.
@@ -286,7 +289,11 @@ func (c *Clients) TailLogStamped(ctx context.Context, ns, pod, container string,
 
 func (c *Clients) tailLog(ctx context.Context, ns, pod, container string, previous bool, n int64, stamped bool) ([]string, error) {
 	// Streamed, not DoRaw: it keeps the kubelet's plain-text reason in the error.
-	lines, err := TailLines(ctx, KubeLogs(c.Kube), ns, pod, container, previous, n, stamped)
+	open := c.Logs
+	if open == nil {
+		open = KubeLogs(c.Kube)
+	}
+	lines, err := TailLines(ctx, open, ns, pod, container, previous, n, stamped)
 	if err != nil {
 		return nil, wrap(err, "get", "pods/log", ns, c.Host)
 	}

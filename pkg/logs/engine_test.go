@@ -3,7 +3,6 @@ package logs
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -357,23 +355,5 @@ func TestFollowEndsWhenTheOutputFails(t *testing.T) {
 	}
 	if n := f.opens.Load(); n > 2 {
 		t.Errorf("%d streams opened for a failed output", n)
-	}
-}
-
-// Without -f, a read where some streams failed and others were printed is a PartialError
-// (its own exit code), not a success.
-func TestRunWithSomeStreamsFailedIsPartial(t *testing.T) {
-	f := newFakeLogs()
-	good := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
-	bad := testPod("fraud-predictor-b", "predictor", 0, "kserve-container")
-	f.append(good.Name, "kserve-container", t0, "a1")
-	f.fail(bad.Name, apierrors.NewForbidden(corev1.Resource("pods/log"), bad.Name, fmt.Errorf("no")))
-	snap := &state.Snapshot{Namespace: "ns", Name: "fraud", Pods: []corev1.Pod{*good, *bad}}
-	var out, errOut syncBuffer
-	cfg := Config{Namespace: "ns", Deployment: "fraud", Component: "predictor", Tail: 10, Source: SourceLive, MaxRequests: 5, Out: &out, ErrOut: &errOut}
-	err := Run(context.Background(), Sources{Kube: fake.NewClientset(), Open: f.open}, snap, cfg)
-	var pe *PartialError
-	if !errors.As(err, &pe) || pe.Failed != 1 || !strings.Contains(out.String(), "a1") {
-		t.Errorf("err %v, out %q, stderr %q", err, out.String(), errOut.String())
 	}
 }

@@ -1,6 +1,8 @@
 package printers
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -123,6 +125,22 @@ func LastWords(out io.Writer, deaths []diagnose.Death, sanitize bool) error {
 		}
 	}
 	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+// LastWordsJSON prints each death as one JSON object per line, every character a terminal
+// may act on escaped.
+func LastWordsJSON(out io.Writer, deaths []diagnose.Death) error {
+	var b bytes.Buffer
+	for _, d := range deaths {
+		j, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		b.Write(EscapeJSON(j))
+		b.WriteByte('\n')
+	}
+	_, err := out.Write(b.Bytes())
 	return err
 }
 

@@ -21,8 +21,8 @@ var allowed = map[string][]string{
 	"hopsworks": {"term"},
 	"history":   {"hopsworks", "term"},
 	"cluster":   {"state"},
-	"logs":      {"cluster", "diagnose", "history", "printers", "state", "term"},
-	"inspect":   {"bundle", "cluster", "diagnose", "history", "state", "term"},
+	"logs":      {"cluster", "state", "term"},
+	"inspect":   {"bundle", "cluster", "diagnose", "history", "logs", "state", "term"},
 	"cli":       {"bundle", "cluster", "diagnose", "history", "hopsworks", "inspect", "logs", "printers", "state", "term", "version"},
 }
 

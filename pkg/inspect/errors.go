@@ -1,9 +1,10 @@
-package logs
+package inspect
 
 import "fmt"
 
-// UsageError is a request that cannot be served as asked (an unknown container or pod): the
-// user's to fix, told apart from runtime failures for the exit code.
+// UsageError is a request that cannot be served as asked: an invalid flag or argument, or one
+// the cluster shows wrong (an unknown container or pod). The user's to fix, told apart from
+// runtime failures for the exit code; the commands raise it too.
 type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }

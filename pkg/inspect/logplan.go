@@ -1,4 +1,4 @@
-package logs
+package inspect
 
 import (
 	"fmt"
@@ -25,7 +25,7 @@ type SourcePlan struct {
 // history reads up to that instant and live from it (Live.From), and every line of the window
 // comes once. containers is the selection (nil: all); historyConfigured says whether
 // OpenSearch is set up.
-func PlanSources(c *Config, r *diagnose.Report, pods []corev1.Pod, containers map[string]bool, historyConfigured bool) SourcePlan {
+func PlanSources(c *LogsConfig, r *diagnose.Report, pods []corev1.Pod, containers map[string]bool, historyConfigured bool) SourcePlan {
 	from := c.windowStart()
 	switch {
 	case c.Source == SourceLive:

@@ -1,27 +1,28 @@
-package logs
+package inspect
 
 import (
 	"io"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
-// Source is where a run reads logs from.
-type Source string
+// LogSource is where a logs run reads from.
+type LogSource string
 
 const (
-	SourceAuto    Source = "auto"    // live while pods exist and cover the window, else history
-	SourceLive    Source = "live"    // the API server only
-	SourceHistory Source = "history" // OpenSearch only (and live too with Follow)
+	SourceAuto    LogSource = "auto"    // live while pods exist and cover the window, else history
+	SourceLive    LogSource = "live"    // the API server only
+	SourceHistory LogSource = "history" // OpenSearch only (and live too with Follow)
 )
 
-// Config is one `logs` run, free of cobra: the command fills it once, with effective values,
-// the way stern's command builds a stern.Config and kubectl's ToLogOptions a LogOptions.
-type Config struct {
+// LogsConfig is one `logs` run, free of cobra: the command fills it once, with effective
+// values, the way stern's command builds a stern.Config and kubectl's ToLogOptions a LogOptions.
+type LogsConfig struct {
 	Namespace  string
 	Deployment string
 	Component  string   // predictor, transformer or all
@@ -38,7 +39,7 @@ type Config struct {
 	LimitBytes int64
 	Grep       string
 
-	Source    Source
+	Source    LogSource
 	LastWords bool
 
 	Format      string // "", raw or json
@@ -52,11 +53,11 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Sources are what a run reads from.
-type Sources struct {
+// LogSources are what a logs run reads from.
+type LogSources struct {
 	Kube kubernetes.Interface
 	// Open opens a live stream; nil means the API server's pods/log through Kube.
-	Open StreamOpener
+	Open logs.StreamOpener
 	// History opens the OpenSearch reader; nil when none is configured. Opening is deferred
 	// because most runs never read history.
 	History func() (history.Source, error)
@@ -66,7 +67,7 @@ type Sources struct {
 	HistoryHint string
 }
 
-func (c *Config) now() time.Time {
+func (c *LogsConfig) now() time.Time {
 	if c.Now != nil {
 		return c.Now()
 	}
@@ -74,7 +75,7 @@ func (c *Config) now() time.Time {
 }
 
 // windowStart is where --since or --since-time starts the window; zero when neither is set.
-func (c *Config) windowStart() time.Time {
+func (c *LogsConfig) windowStart() time.Time {
 	switch {
 	case c.Since > 0:
 		return c.now().Add(-c.Since)
@@ -85,7 +86,7 @@ func (c *Config) windowStart() time.Time {
 }
 
 // PodLogOptions are the kubelet's options for the user's window.
-func (c *Config) PodLogOptions() corev1.PodLogOptions {
+func (c *LogsConfig) PodLogOptions() corev1.PodLogOptions {
 	opts := corev1.PodLogOptions{Previous: c.Previous}
 	if c.Tail >= 0 {
 		tail := c.Tail

@@ -1,4 +1,4 @@
-package logs
+package inspect
 
 import (
 	"strings"
@@ -27,32 +27,32 @@ func TestPlanSources(t *testing.T) {
 	until := now.Add(-time.Hour)
 	tests := []struct {
 		name    string
-		cfg     Config
+		cfg     LogsConfig
 		report  *diagnose.Report
 		pods    []corev1.Pod
 		hist    bool
 		want    SourcePlan
 		wantWhy string
 	}{
-		{"live pods, no window", Config{Source: SourceAuto}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
-		{"window inside the pods' life", Config{Source: SourceAuto, Since: 30 * time.Minute}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
-		{"window older than the pods: history until the newest started, then live", Config{Source: SourceAuto, Since: 2 * time.Hour}, running,
+		{"live pods, no window", LogsConfig{Source: SourceAuto}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
+		{"window inside the pods' life", LogsConfig{Source: SourceAuto, Since: 30 * time.Minute}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
+		{"window older than the pods: history until the newest started, then live", LogsConfig{Source: SourceAuto, Since: 2 * time.Hour}, running,
 			[]corev1.Pod{podAt(time.Hour), podAt(90 * time.Minute)}, true,
 			SourcePlan{History: true, Live: true, From: now.Add(-2 * time.Hour), Until: now.Add(-time.Hour), LiveFrom: now.Add(-time.Hour)},
 			"history before 2026-11-25T11:00:00Z (when the newest container instance started), live after"},
-		{"a crash-looping container: history until its current instance started", Config{Source: SourceAuto, Since: 30 * time.Minute}, running,
+		{"a crash-looping container: history until its current instance started", LogsConfig{Source: SourceAuto, Since: 30 * time.Minute}, running,
 			[]corev1.Pod{restartedAt(podAt(time.Hour), 2*time.Minute)}, true,
 			SourcePlan{History: true, Live: true, From: now.Add(-30 * time.Minute), Until: now.Add(-2 * time.Minute), LiveFrom: now.Add(-2 * time.Minute)}, "live after"},
-		{"a restarted container that is not selected does not count", Config{Source: SourceAuto, Since: 30 * time.Minute}, running,
+		{"a restarted container that is not selected does not count", LogsConfig{Source: SourceAuto, Since: 30 * time.Minute}, running,
 			[]corev1.Pod{restartedAt(podAt(time.Hour), 2*time.Minute)}, true, SourcePlan{Live: true}, ""},
-		{"window older than the pods, no OpenSearch", Config{Source: SourceAuto, Since: 2 * time.Hour}, running, []corev1.Pod{podAt(time.Hour)}, false, SourcePlan{Live: true}, ""},
-		{"no pods: history", Config{Source: SourceAuto}, idle, nil, true, SourcePlan{History: true}, "history from OpenSearch: the deployment is Idle"},
-		{"no pods, following: history then live", Config{Source: SourceAuto, Follow: true}, idle, nil, true, SourcePlan{History: true, Live: true}, "history from OpenSearch"},
-		{"no pods, no OpenSearch", Config{Source: SourceAuto}, idle, nil, false, SourcePlan{}, "(set --opensearch-url to read it)"},
-		{"--until: history", Config{Source: SourceAuto, Until: until}, running, []corev1.Pod{podAt(time.Minute)}, true, SourcePlan{History: true, Until: until}, "--until asks for a past window"},
-		{"--previous stays live", Config{Source: SourceAuto, Previous: true}, running, nil, true, SourcePlan{Live: true}, "no pod of it exists yet"},
-		{"--source live", Config{Source: SourceLive, Since: 2 * time.Hour}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
-		{"--source history", Config{Source: SourceHistory, SinceTime: now.Add(-3 * time.Hour)}, running, []corev1.Pod{podAt(time.Hour)}, true,
+		{"window older than the pods, no OpenSearch", LogsConfig{Source: SourceAuto, Since: 2 * time.Hour}, running, []corev1.Pod{podAt(time.Hour)}, false, SourcePlan{Live: true}, ""},
+		{"no pods: history", LogsConfig{Source: SourceAuto}, idle, nil, true, SourcePlan{History: true}, "history from OpenSearch: the deployment is Idle"},
+		{"no pods, following: history then live", LogsConfig{Source: SourceAuto, Follow: true}, idle, nil, true, SourcePlan{History: true, Live: true}, "history from OpenSearch"},
+		{"no pods, no OpenSearch", LogsConfig{Source: SourceAuto}, idle, nil, false, SourcePlan{}, "(set --opensearch-url to read it)"},
+		{"--until: history", LogsConfig{Source: SourceAuto, Until: until}, running, []corev1.Pod{podAt(time.Minute)}, true, SourcePlan{History: true, Until: until}, "--until asks for a past window"},
+		{"--previous stays live", LogsConfig{Source: SourceAuto, Previous: true}, running, nil, true, SourcePlan{Live: true}, "no pod of it exists yet"},
+		{"--source live", LogsConfig{Source: SourceLive, Since: 2 * time.Hour}, running, []corev1.Pod{podAt(time.Hour)}, true, SourcePlan{Live: true}, ""},
+		{"--source history", LogsConfig{Source: SourceHistory, SinceTime: now.Add(-3 * time.Hour)}, running, []corev1.Pod{podAt(time.Hour)}, true,
 			SourcePlan{History: true, From: now.Add(-3 * time.Hour)}, "history (--source history)"},
 	}
 	for _, tc := range tests {
