@@ -18,3 +18,15 @@ func FuzzParseTimeOrAgo(f *testing.F) {
 		}
 	})
 }
+
+// The config file is user input: it parses or fails with an error, never a crash, and never
+// holds a password.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("opensearch:\n  url: https://os:9200\n  user: alice\ncontexts:\n  prod:\n    opensearch: {url: https://prod}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := parseConfig(b, "fuzz.yaml")
+		if err == nil && c == nil {
+			t.Fatal("nil config without error")
+		}
+	})
+}

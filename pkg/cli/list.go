@@ -101,7 +101,7 @@ func (o *ListOptions) Run(ctx context.Context) error {
 	withHistory := !o.AllNamespaces && o.Selector == "" && (len(o.Statuses) == 0 || slices.Contains(o.Statuses, string(state.Stopped)))
 	var settings *history.Settings
 	if withHistory {
-		s, err := o.openSearchSettings(history.Settings{}, nil)
+		s, err := o.openSearchSettings(nil)
 		if err != nil {
 			return err
 		}

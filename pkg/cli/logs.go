@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // LogsOptions are the options of `logs`: the flags as given, then the engine's configuration
@@ -36,10 +36,9 @@ type LogsOptions struct {
 	LastWords      bool
 	Until          string
 	Grep           string
-	OpenSearch     history.Settings
 
-	flagSet func(string) bool
-	config  inspect.LogsConfig
+	flags  *pflag.FlagSet
+	config inspect.LogsConfig
 }
 
 func newLogsCommand(g *Globals) *cobra.Command {
@@ -82,17 +81,7 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 	f.StringVar(&o.Source, "source", "auto", "where logs come from: auto (live while pods cover the window, else OpenSearch history), live or history")
 	f.StringVar(&o.Until, "until", "", "history: only lines before this time (RFC3339) or this long ago (e.g. 1h)")
 	f.StringVar(&o.Grep, "grep", "", "only lines that match these words (an OpenSearch match query on history; a case-insensitive substring on live lines)")
-	f.StringVar(&o.OpenSearch.URL, "opensearch-url", "", "OpenSearch URL, may carry a path (env HOPSDEPLOY_OPENSEARCH_URL, or the config file)")
-	f.StringVar(&o.OpenSearch.User, "opensearch-user", "", "OpenSearch user; the password comes from HOPSDEPLOY_OPENSEARCH_PASSWORD or --opensearch-password-file, never a flag")
-	f.StringVar(&o.OpenSearch.PasswordFile, "opensearch-password-file", "", "file holding the OpenSearch password")
-	f.StringVar(&o.OpenSearch.CAFile, "opensearch-ca", "", "PEM file of the CA that signed OpenSearch's certificate")
-	f.BoolVar(&o.OpenSearch.InsecureSkipVerify, "opensearch-insecure-skip-verify", false, "do not verify OpenSearch's TLS certificate (insecure; only when you must)")
-	f.StringVar(&o.OpenSearch.TLSServerName, "opensearch-tls-server-name", "", "verify OpenSearch's certificate against this host name instead of the URL's (env HOPSDEPLOY_OPENSEARCH_TLS_SERVER_NAME)")
-	f.BoolVar(&o.OpenSearch.VerifyChainOnly, "opensearch-tls-verify-chain-only", false, "verify OpenSearch's certificate chain but not its host name, as Hopsworks' client does (warned of; prefer --opensearch-tls-server-name)")
-	f.StringVar(&o.OpenSearch.Hopsworks.URL, "hopsworks-url", "", "Hopsworks, to read history with its OpenSearch token for the project (the API key in HOPSWORKS_API_KEY or --hopsworks-api-key-file); env HOPSWORKS_URL")
-	f.StringVar(&o.OpenSearch.Hopsworks.APIKeyFile, "hopsworks-api-key-file", "", "file holding the Hopsworks API key (or HOPSWORKS_API_KEY; never a flag value)")
-	f.StringVar(&o.OpenSearch.Hopsworks.CAFile, "hopsworks-ca", "", "PEM file of the Hopsworks CA: verifies Hopsworks, and OpenSearch unless --opensearch-ca is given")
-	f.StringVar(&o.OpenSearch.Index, "index", "", "OpenSearch index pattern (default <project>_serving-*, the project being the namespace with - turned into _)")
+	addHistoryFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("source", cobra.FixedCompletions([]string{"auto", "live", "history"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("component", cobra.FixedCompletions([]string{"predictor", "transformer", "all"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("container", cobra.FixedCompletions([]string{"kserve-container", "storage-initializer", "queue-proxy", "agent", "inference-logger", "all"}, cobra.ShellCompDirectiveNoFileComp))
@@ -106,12 +95,12 @@ func (o *LogsOptions) Complete(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return usageErr("logs needs a deployment NAME: kubectl hopsdeploy logs NAME (list them with kubectl hopsdeploy list)")
 	}
-	o.flagSet = cmd.Flags().Changed
+	o.flags = cmd.Flags()
 	c := inspect.LogsConfig{Deployment: args[0], Component: o.Component, Containers: o.Containers, Pod: o.Pod,
 		Tail: o.Tail, Since: o.Since, Timestamps: o.Timestamps, Previous: o.Previous, Follow: o.Follow,
 		LimitBytes: o.LimitBytes, Grep: o.Grep, Source: inspect.LogSource(o.Source), LastWords: o.LastWords,
 		Format: o.Output, MaxRequests: o.MaxLogRequests, Out: o.Streams.Out, ErrOut: o.Streams.ErrOut}
-	if !o.flagSet("tail") {
+	if !o.flags.Changed("tail") {
 		c.Tail = 10
 		if o.Since > 0 || o.SinceTime != "" {
 			c.Tail = -1
@@ -131,7 +120,7 @@ func (o *LogsOptions) Complete(cmd *cobra.Command, args []string) error {
 		}
 		c.Until = t
 	}
-	if o.flagSet("prefix") {
+	if o.flags.Changed("prefix") {
 		c.Prefix = &o.Prefix
 	}
 	c.Color, _ = term.UseColor(o.Color, o.Streams.Out)
@@ -151,7 +140,7 @@ func (o *LogsOptions) Validate() error {
 	default:
 		return usageErr("invalid --component %q: use predictor, transformer or all", c.Component)
 	}
-	if o.flagSet("tail") && o.Tail < -1 {
+	if o.flags.Changed("tail") && o.Tail < -1 {
 		return usageErr("invalid --tail %d: give a number of lines, 0 or more, or -1 for all", o.Tail)
 	}
 	if c.Since < 0 {
@@ -210,7 +199,7 @@ func parseTimeOrAgo(s string) (time.Time, error) {
 // Run builds the clients and the OpenSearch settings, gathers the deployment and hands it to
 // the log engine.
 func (o *LogsOptions) Run(ctx context.Context) error {
-	settings, err := o.openSearchSettings(o.OpenSearch, o.flagSet)
+	settings, err := o.openSearchSettings(o.flags)
 	if err != nil {
 		return err
 	}

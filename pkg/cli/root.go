@@ -24,6 +24,7 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
@@ -167,23 +168,22 @@ func (g *Globals) requestTimeout() time.Duration {
 	return d
 }
 
-// openSearchSettings resolves the OpenSearch settings, one way for every command that reads history:
-// flags (only logs has them; flagSet says which were given), then the environment, then the
-// config file's block for the kube context in use.
-func (g *Globals) openSearchSettings(flags history.Settings, flagSet func(string) bool) (history.Settings, error) {
-	cfg, err := history.LoadConfig(history.ConfigPath())
+// openSearchSettings resolves the OpenSearch and Hopsworks settings, one way for every
+// command that reads history, by the settings table (settings.go): the config file's block
+// for the kube context in use over its defaults, the environment over both, the flags (only
+// logs has them; nil for none) over all.
+func (g *Globals) openSearchSettings(flags *pflag.FlagSet) (history.Settings, error) {
+	cfg, err := loadConfig(configPath())
 	if err != nil {
 		return history.Settings{}, usageErr("%v", err)
 	}
-	if flagSet == nil {
-		flagSet = func(string) bool { return false }
-	}
-	flags.Timeout = g.requestTimeout()
-	s, err := history.Resolve(cfg, g.kubeContext(), os.Getenv, flags, flagSet)
+	s, err := resolveSettings(cfg, g.kubeContext(), os.Getenv, flags)
 	if err != nil {
 		return s, usageErr("%v", err)
 	}
-	if w := history.OpenToOthers(history.ConfigPath()); w != "" && s.Configured() {
+	s.Timeout = g.requestTimeout()
+	s.Hopsworks.Timeout = s.Timeout
+	if w := term.OpenToOthers(configPath()); w != "" && s.Configured() {
 		s.Warnings = append(s.Warnings, w)
 	}
 	for _, w := range s.Warnings {
@@ -321,7 +321,7 @@ func openHistory(ctx context.Context, s history.Settings, p hopsworksProject) (h
 
 // historyHint says how to point the plugin at history.
 func historyHint() string {
-	return "set HOPSWORKS_URL and HOPSWORKS_API_KEY (a Hopsworks API key), or pass --opensearch-url, set HOPSDEPLOY_OPENSEARCH_URL, or add either to " + history.ConfigPath()
+	return "set HOPSWORKS_URL and HOPSWORKS_API_KEY (a Hopsworks API key), or pass --opensearch-url, set HOPSDEPLOY_OPENSEARCH_URL, or add either to " + configPath()
 }
 
 // options is the shape of every command, as kubectl's: Complete reads the arguments and which

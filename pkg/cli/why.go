@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/spf13/cobra"
@@ -90,7 +89,7 @@ func (o *WhyOptions) Run(ctx context.Context) error {
 // inspectSources builds the clients, resolves the namespace and OpenSearch (environment and
 // config file: these commands have no OpenSearch flags).
 func (g *Globals) inspectSources(ctx context.Context) (inspect.Sources, string, error) {
-	s, err := g.openSearchSettings(history.Settings{}, nil)
+	s, err := g.openSearchSettings(nil)
 	if err != nil {
 		return inspect.Sources{}, "", err
 	}

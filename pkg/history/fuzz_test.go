@@ -25,18 +25,6 @@ func FuzzLineFromSource(f *testing.F) {
 	})
 }
 
-// The config file is user input: it parses or fails with an error, never a crash, and never
-// holds a password.
-func FuzzParseConfig(f *testing.F) {
-	f.Add([]byte("opensearch:\n  url: https://os:9200\n  user: alice\ncontexts:\n  prod:\n    opensearch: {url: https://prod}\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := ParseConfig(b, "fuzz.yaml")
-		if err == nil && c == nil {
-			t.Fatal("nil config without error")
-		}
-	})
-}
-
 // A search answer is untrusted: decoding never crashes, and a line is made of every hit.
 func FuzzDecodeHits(f *testing.F) {
 	f.Add([]byte(`{"hits":{"hits":[{"_source":{"@timestamp":"2026-11-25T10:00:00Z","log_message":1,"host":{"name":"w"}},"sort":[1]}]}}`))

@@ -59,21 +59,6 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
-// Settings say how to reach Hopsworks. The API key comes from the environment or a file,
-// never from a flag value.
-type Settings struct {
-	URL        string
-	APIKey     string `json:"-"`
-	APIKeyFile string
-	// CAFile is the Hopsworks CA chain: it signs the REST endpoint and OpenSearch alike, so it
-	// also verifies OpenSearch when no OpenSearch CA is given.
-	CAFile  string
-	Timeout time.Duration
-}
-
-// Configured says whether Hopsworks is the credential source.
-func (s Settings) Configured() bool { return s.URL != "" }
-
 // maxAnswer bounds a Hopsworks answer held in memory: the calls made here answer in bytes.
 const maxAnswer = 1 << 20
 

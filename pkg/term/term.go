@@ -98,3 +98,15 @@ func RedactURL(raw string) string {
 	u.User = nil
 	return u.String()
 }
+
+// OpenToOthers warns when a file that holds a secret can be read or written by others.
+func OpenToOthers(path string) string {
+	if path == "" {
+		return ""
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("warning: %s is open to other users (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path)
+}
