@@ -336,4 +336,3 @@ func expandHome(p string) string {
 	}
 	return p
 }
-
