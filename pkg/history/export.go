@@ -40,7 +40,6 @@ func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error
 			return err
 		}
 	}
-	r.Chunks = len(parts)
 	// ahead holds a token for each chunk started and not yet handed to fn. Answers are read
 	// into buffers reused from chunk to chunk, and decoded by as many decoders as there are
 	// cores: a decoder holds a parsed page, and more of them would not decode faster.

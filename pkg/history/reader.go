@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
 	"github.com/opensearch-project/opensearch-go/v4"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 )
@@ -48,8 +48,6 @@ type Reader struct {
 	Slices int
 	// ChunkPages is about how many pages a chunk holds (0: DefaultChunkPages).
 	ChunkPages int
-	// Chunks is how many chunks the last Stream cut its window into (what a test checks).
-	Chunks int
 	// DefaultIndex is the index pattern of a query that names none (the project's serving
 	// indices, set once the project is known).
 	DefaultIndex string
@@ -74,13 +72,9 @@ func NewReader(s Settings) (*Reader, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.InsecureSkipVerify} // #nosec G402 -- only when asked
 	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
+		pool, err := hopsworks.LoadCA(s.CAFile, "--opensearch-ca")
 		if err != nil {
-			return nil, &Error{Kind: TLSFailure, Msg: fmt.Sprintf("cannot read --opensearch-ca %s: %v", s.CAFile, err)}
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, &Error{Kind: TLSFailure, Msg: fmt.Sprintf("--opensearch-ca %s holds no PEM certificate", s.CAFile)}
+			return nil, &Error{Kind: TLSFailure, Msg: err.Error()}
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}

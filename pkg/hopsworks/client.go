@@ -88,7 +88,7 @@ func NewClient(s Settings) (*Client, error) {
 	if s.CAFile != "" {
 		pool, err := LoadCA(s.CAFile, "--hopsworks-ca")
 		if err != nil {
-			return nil, err
+			return nil, &Error{Kind: Failed, Msg: err.Error()}
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
@@ -102,15 +102,16 @@ func NewClient(s Settings) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, nil
 }
 
-// LoadCA reads a PEM bundle into a pool.
+// LoadCA reads a PEM bundle into a pool: the one CA loader, for Hopsworks and OpenSearch
+// alike; what names the setting in the error (--hopsworks-ca, --opensearch-ca).
 func LoadCA(path, what string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{Kind: Failed, Msg: fmt.Sprintf("cannot read %s %s: %v", what, path, err)}
+		return nil, fmt.Errorf("cannot read %s %s: %v", what, path, err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, &Error{Kind: Failed, Msg: fmt.Sprintf("%s %s holds no PEM certificate", what, path)}
+		return nil, fmt.Errorf("%s %s holds no PEM certificate", what, path)
 	}
 	return pool, nil
 }

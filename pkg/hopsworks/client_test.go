@@ -8,19 +8,19 @@ import (
 	"testing"
 	"time"
 
-	standin "github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworks"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworkstest"
 )
 
-func newStandIn(t *testing.T) (*standin.StandIn, string) {
-	s := &standin.StandIn{SigningKey: []byte("0123456789abcdef0123456789abcdef"), TokenTTL: time.Minute,
-		Projects: map[string]standin.Project{"alpha": {ID: 11, Servings: map[string]string{"oldfraud": "Stopped"}}, "beta": {ID: 12},
+func newStandIn(t *testing.T) (*hopsworkstest.StandIn, string) {
+	s := &hopsworkstest.StandIn{SigningKey: []byte("0123456789abcdef0123456789abcdef"), TokenTTL: time.Minute,
+		Projects: map[string]hopsworkstest.Project{"alpha": {ID: 11, Servings: map[string]string{"oldfraud": "Stopped"}}, "beta": {ID: 12},
 			"Mixed_Case": {ID: 13, Namespace: "team-x"}},
 		Variables: map[string]string{"service_discovery_domain": "hopsworks.consul"},
-		Keys: map[string]standin.Key{
-			"good":        {Projects: map[string]string{"alpha": standin.DataScientist, "Mixed_Case": standin.DataOwner}, Scopes: standin.UserScopes},
-			"projectonly": {Projects: map[string]string{"alpha": standin.DataScientist}, Scopes: []string{standin.ScopeProject}},
-			"pythonlibs":  {Projects: map[string]string{"alpha": standin.DataScientist}, Scopes: []string{standin.ScopeProject, standin.ScopePythonLibraries}},
-			"noscope":     {Projects: map[string]string{"alpha": standin.DataScientist}}}}
+		Keys: map[string]hopsworkstest.Key{
+			"good":        {Projects: map[string]string{"alpha": hopsworkstest.DataScientist, "Mixed_Case": hopsworkstest.DataOwner}, Scopes: hopsworkstest.UserScopes},
+			"projectonly": {Projects: map[string]string{"alpha": hopsworkstest.DataScientist}, Scopes: []string{hopsworkstest.ScopeProject}},
+			"pythonlibs":  {Projects: map[string]string{"alpha": hopsworkstest.DataScientist}, Scopes: []string{hopsworkstest.ScopeProject, hopsworkstest.ScopePythonLibraries}},
+			"noscope":     {Projects: map[string]string{"alpha": hopsworkstest.DataScientist}}}}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return s, srv.URL

@@ -12,7 +12,7 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworks"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworkstest"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	"k8s.io/apimachinery/pkg/util/rand"
 )
@@ -62,15 +62,15 @@ func TestDataScientistReadsHistory(t *testing.T) {
 	sec.BulkLoad(t, []fixtures.LogDoc{{Timestamp: now.Add(-time.Hour), Message: "a line of the project with its own namespace", Serving: "beta",
 		Component: "predictor", Container: "kserve-container", Project: strings.ToLower(own), Host: "worker-2"}})
 
-	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute,
-		Projects: map[string]hopsworks.Project{
+	standIn := &hopsworkstest.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute,
+		Projects: map[string]hopsworkstest.Project{
 			project: {ID: 201, Servings: map[string]string{"oldfraud": "Stopped", "legacy": "Stopped", "idle": "Idle"}},
 			own:     {ID: 202, Namespace: ownNS},
 		},
 		Variables: map[string]string{"loadbalancer_external_domain_opensearch": strings.TrimPrefix(sec.LocalURL, "https://")},
-		Keys: map[string]hopsworks.Key{
-			"key-ds-0123456789":        {Projects: map[string]string{project: hopsworks.DataScientist, own: hopsworks.DataScientist}, Scopes: hopsworks.UserScopes},
-			"key-noserving-0123456789": {Projects: map[string]string{project: hopsworks.DataScientist}, Scopes: []string{hopsworks.ScopeProject, hopsworks.ScopeFeatureStore}},
+		Keys: map[string]hopsworkstest.Key{
+			"key-ds-0123456789":        {Projects: map[string]string{project: hopsworkstest.DataScientist, own: hopsworkstest.DataScientist}, Scopes: hopsworkstest.UserScopes},
+			"key-noserving-0123456789": {Projects: map[string]string{project: hopsworkstest.DataScientist}, Scopes: []string{hopsworkstest.ScopeProject, hopsworkstest.ScopeFeatureStore}},
 		}}
 	hw := sec.StartHopsworks(t, standIn)
 	env := func(key string) []string {

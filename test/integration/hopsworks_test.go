@@ -16,7 +16,7 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworks"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworkstest"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	"k8s.io/apimachinery/pkg/util/rand"
 )
@@ -47,13 +47,13 @@ func TestHopsworksCredentials(t *testing.T) {
 	projA, nsA := hopsworksProject(t, sec, "alpha", "fraud", "alpha line 1", "alpha line 2")
 	projB, nsB := hopsworksProject(t, sec, "beta", "fraud", "beta line")
 	port := strings.TrimPrefix(sec.LocalURL[strings.LastIndex(sec.LocalURL, ":"):], ":")
-	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute,
-		Projects:  map[string]hopsworks.Project{projA: {ID: 101, Servings: map[string]string{"fraud": "Stopped"}}, projB: {ID: 102}},
+	standIn := &hopsworkstest.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute,
+		Projects:  map[string]hopsworkstest.Project{projA: {ID: 101, Servings: map[string]string{"fraud": "Stopped"}}, projB: {ID: 102}},
 		Variables: map[string]string{"loadbalancer_external_domain_opensearch": "localhost:" + port},
-		Keys: map[string]hopsworks.Key{
-			"key-alpha-0123456789":       {Projects: map[string]string{projA: hopsworks.DataOwner}, Scopes: hopsworks.UserScopes},
-			"key-noscope-0123456789":     {Projects: map[string]string{projA: hopsworks.DataOwner}},
-			"key-projectonly-0123456789": {Projects: map[string]string{projA: hopsworks.DataOwner}, Scopes: []string{hopsworks.ScopeProject}},
+		Keys: map[string]hopsworkstest.Key{
+			"key-alpha-0123456789":       {Projects: map[string]string{projA: hopsworkstest.DataOwner}, Scopes: hopsworkstest.UserScopes},
+			"key-noscope-0123456789":     {Projects: map[string]string{projA: hopsworkstest.DataOwner}},
+			"key-projectonly-0123456789": {Projects: map[string]string{projA: hopsworkstest.DataOwner}, Scopes: []string{hopsworkstest.ScopeProject}},
 		}}
 	hw := sec.StartHopsworks(t, standIn)
 	env := func(key string) []string {
@@ -181,9 +181,9 @@ func TestHopsworksTokenRenewedMidExport(t *testing.T) {
 	}
 	sec.BulkLoad(t, docs)
 	u, _ := url.Parse(sec.LocalURL)
-	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: time.Second, Projects: map[string]hopsworks.Project{project: {ID: 7}},
+	standIn := &hopsworkstest.StandIn{SigningKey: sec.JWTKey, TokenTTL: time.Second, Projects: map[string]hopsworkstest.Project{project: {ID: 7}},
 		Variables: map[string]string{"loadbalancer_external_domain_opensearch": u.Host},
-		Keys:      map[string]hopsworks.Key{"key-delta-0123456789": {Projects: map[string]string{project: hopsworks.DataScientist}, Scopes: hopsworks.UserScopes}}}
+		Keys:      map[string]hopsworkstest.Key{"key-delta-0123456789": {Projects: map[string]string{project: hopsworkstest.DataScientist}, Scopes: hopsworkstest.UserScopes}}}
 	hw := sec.StartHopsworks(t, standIn)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworks"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/hopsworkstest"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	"k8s.io/client-go/dynamic"
@@ -183,17 +183,17 @@ func serveHopsworks(args []string) error {
 	if err != nil {
 		return err
 	}
-	member := hopsworks.Key{Projects: map[string]string{}, Scopes: hopsworks.UserScopes}
-	known := map[string]hopsworks.Project{}
+	member := hopsworkstest.Key{Projects: map[string]string{}, Scopes: hopsworkstest.UserScopes}
+	known := map[string]hopsworkstest.Project{}
 	for i, p := range strings.Split(*projects, ",") {
-		member.Projects[p] = hopsworks.DataScientist
-		known[p] = hopsworks.Project{ID: 100 + i, Servings: fixtures.StoppedInHopsworks()}
+		member.Projects[p] = hopsworkstest.DataScientist
+		known[p] = hopsworkstest.Project{ID: 100 + i, Servings: fixtures.StoppedInHopsworks()}
 	}
 	// Another project, of which the key's user is not a member.
-	known["payments"] = hopsworks.Project{ID: 99}
-	standIn := &hopsworks.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute, Projects: known,
+	known["payments"] = hopsworkstest.Project{ID: 99}
+	standIn := &hopsworkstest.StandIn{SigningKey: sec.JWTKey, TokenTTL: 10 * time.Minute, Projects: known,
 		Variables: map[string]string{"loadbalancer_external_domain_opensearch": u.Host},
-		Keys:      map[string]hopsworks.Key{strings.TrimSpace(string(key)): member}}
+		Keys:      map[string]hopsworkstest.Key{strings.TrimSpace(string(key)): member}}
 	srv := &http.Server{Addr: *addr, Handler: standIn, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		sig := make(chan os.Signal, 1)

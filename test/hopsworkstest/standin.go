@@ -27,7 +27,7 @@
 // member's role in "roles" as Hopsworks' OpenSearchJWTController does, and lives TokenTTL, a
 // few seconds in tests, so that renewal is exercised by real 401 answers. Everything the
 // plugin then reads comes from the real OpenSearch.
-package hopsworks
+package hopsworkstest
 
 import (
 	"crypto/hmac"
