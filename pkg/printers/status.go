@@ -84,6 +84,22 @@ func (s *Style) Age(t time.Time) string {
 func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 	r = term.Sanitized(r)
 	b := &strings.Builder{}
+	s.statusHeader(b, r)
+	s.statusPods(b, r)
+	if isvc := r.InferenceService; isvc != nil {
+		s.statusISVC(b, isvc)
+	}
+	s.statusEvents(b, r)
+	if d := r.Diagnosis; d != nil {
+		s.statusDiagnosis(b, d)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// statusHeader is the name, the Hopsworks status, condition and instances, and where the
+// status came from.
+func (s *Style) statusHeader(b *strings.Builder, r *diagnose.Report) {
 	model := ""
 	if r.ModelName != "" {
 		model = fmt.Sprintf(", model %s v%s", r.ModelName, r.ModelVersion)
@@ -106,7 +122,10 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 	if src := statusSource(r.StatusSource, r.StatusNote); src != "" {
 		fmt.Fprintf(b, "Source:     %s\n", src)
 	}
+}
 
+// statusPods is each component's pods and their containers.
+func (s *Style) statusPods(b *strings.Builder, r *diagnose.Report) {
 	for _, c := range r.Components {
 		fmt.Fprintf(b, "\n%s\n", s.bold.Sprint(strings.ToUpper(c.Name)))
 		if len(c.Pods) == 0 {
@@ -130,38 +149,42 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 			tw.Flush()
 		}
 	}
+}
 
-	if isvc := r.InferenceService; isvc != nil {
-		fmt.Fprintf(b, "\n%s generation %d", s.bold.Sprint("INFERENCESERVICE"), isvc.Generation)
-		if isvc.Deleting {
-			fmt.Fprint(b, ", being deleted")
-		}
-		fmt.Fprintln(b)
-		if len(isvc.Conditions) == 0 {
-			fmt.Fprintln(b, "  no conditions yet")
-		}
-		for _, c := range isvc.Conditions {
-			line := fmt.Sprintf("  %s=%s", c.Type, c.Status)
-			if c.Reason != "" || c.Message != "" {
-				line += fmt.Sprintf("  %s %s", c.Reason, term.Sanitize(c.Message))
-			}
-			fmt.Fprintln(b, strings.TrimRight(line, " "))
-		}
-		if ms := isvc.ModelStatus; ms != nil {
-			fmt.Fprintf(b, "  model: %s\n", term.Sanitize(ModelStatusLine(ms)))
-		}
-		for _, d := range isvc.Deployments {
-			line := fmt.Sprintf("  deployment %s: %d/%d available, %d updated", d.Name, d.Available, d.Replicas, d.Updated)
-			for _, c := range d.Conditions {
-				line += fmt.Sprintf("; %s=%s", c.Type, c.Status)
-				if c.Reason != "" {
-					line += " " + c.Reason
-				}
-			}
-			fmt.Fprintln(b, term.Sanitize(line))
-		}
+// statusISVC is what KServe wrote on the InferenceService.
+func (s *Style) statusISVC(b *strings.Builder, isvc *diagnose.ISVCInfo) {
+	fmt.Fprintf(b, "\n%s generation %d", s.bold.Sprint("INFERENCESERVICE"), isvc.Generation)
+	if isvc.Deleting {
+		fmt.Fprint(b, ", being deleted")
 	}
+	fmt.Fprintln(b)
+	if len(isvc.Conditions) == 0 {
+		fmt.Fprintln(b, "  no conditions yet")
+	}
+	for _, c := range isvc.Conditions {
+		line := fmt.Sprintf("  %s=%s", c.Type, c.Status)
+		if c.Reason != "" || c.Message != "" {
+			line += fmt.Sprintf("  %s %s", c.Reason, term.Sanitize(c.Message))
+		}
+		fmt.Fprintln(b, strings.TrimRight(line, " "))
+	}
+	if ms := isvc.ModelStatus; ms != nil {
+		fmt.Fprintf(b, "  model: %s\n", term.Sanitize(ModelStatusLine(ms)))
+	}
+	for _, d := range isvc.Deployments {
+		line := fmt.Sprintf("  deployment %s: %d/%d available, %d updated", d.Name, d.Available, d.Replicas, d.Updated)
+		for _, c := range d.Conditions {
+			line += fmt.Sprintf("; %s=%s", c.Type, c.Status)
+			if c.Reason != "" {
+				line += " " + c.Reason
+			}
+		}
+		fmt.Fprintln(b, term.Sanitize(line))
+	}
+}
 
+// statusEvents is the newest ten warnings, the metrics noise folded into one line.
+func (s *Style) statusEvents(b *strings.Builder, r *diagnose.Report) {
 	fmt.Fprintf(b, "\n%s\n", s.bold.Sprint("EVENTS (warnings, newest first)"))
 	events, noise := diagnose.WithoutMetricsNoise(r.Events)
 	if len(events) == 0 && len(noise) == 0 {
@@ -179,31 +202,30 @@ func Status(w io.Writer, r *diagnose.Report, s *Style) error {
 	if line := diagnose.NoiseLine(noise); line != "" {
 		fmt.Fprintf(b, "  %s\n", line)
 	}
+}
 
-	if d := r.Diagnosis; d != nil {
-		fmt.Fprintf(b, "\n%s\n", s.bold.Sprint("DIAGNOSIS"))
-		cause := s.bad.Sprint(term.Sanitize(d.Cause))
-		if d.Healthy {
-			cause = s.good.Sprint(term.Sanitize(d.Cause))
-		}
-		fmt.Fprintf(b, "  %s\n", cause)
-		for _, e := range d.Evidence {
-			fmt.Fprintf(b, "  - %s\n", term.Sanitize(e))
-		}
-		if l := d.Logs; l != nil && len(l.Lines) > 0 {
-			inst := "current"
-			if l.Previous {
-				inst = "previous"
-			}
-			fmt.Fprintf(b, "  last lines of %s (%s instance) in %s:\n", l.Container, inst, l.Pod)
-			for _, line := range l.Lines {
-				fmt.Fprintf(b, "    | %s\n", term.Sanitize(line))
-			}
-		}
-		fmt.Fprintf(b, "  Next: %s\n", d.Next)
+// statusDiagnosis is the cause, its evidence, the log lines that back it and the next step.
+func (s *Style) statusDiagnosis(b *strings.Builder, d *diagnose.Diagnosis) {
+	fmt.Fprintf(b, "\n%s\n", s.bold.Sprint("DIAGNOSIS"))
+	cause := s.bad.Sprint(term.Sanitize(d.Cause))
+	if d.Healthy {
+		cause = s.good.Sprint(term.Sanitize(d.Cause))
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	fmt.Fprintf(b, "  %s\n", cause)
+	for _, e := range d.Evidence {
+		fmt.Fprintf(b, "  - %s\n", term.Sanitize(e))
+	}
+	if l := d.Logs; l != nil && len(l.Lines) > 0 {
+		inst := "current"
+		if l.Previous {
+			inst = "previous"
+		}
+		fmt.Fprintf(b, "  last lines of %s (%s instance) in %s:\n", l.Container, inst, l.Pod)
+		for _, line := range l.Lines {
+			fmt.Fprintf(b, "    | %s\n", term.Sanitize(line))
+		}
+	}
+	fmt.Fprintf(b, "  Next: %s\n", d.Next)
 }
 
 func (s *Style) podReason(r string) string {

@@ -315,125 +315,141 @@ func DeploymentCondition(deployed, artifactExists bool, pods []corev1.Pod) Condi
 		}
 		return succeeded(TypeStopped, msgStoppedSuccess)
 	}
-	stopping := inProgress(TypeStopped, msgStoppedInProgress)
 	var cond Condition
 	for i := range pods {
-		pod := &pods[i]
-		cm := map[corev1.PodConditionType]*corev1.PodCondition{}
-		for j := range pod.Status.Conditions {
-			cm[pod.Status.Conditions[j].Type] = &pod.Status.Conditions[j]
-		}
-
-		// 1) PodScheduled
-		c, ok := cm[corev1.PodScheduled]
-		if !ok {
-			cond = inProgress(TypeScheduled, msgScheduledInProgress)
-			continue
-		}
-		if c.Status != corev1.ConditionTrue {
-			if c.Reason == corev1.PodReasonUnschedulable || c.Reason == corev1.PodReasonSchedulerError {
-				if deployed {
-					cond = failed(TypeScheduled, msgScheduledFailed+c.Message)
-				} else {
-					cond = stopping
-				}
-			} else {
-				cond = inProgress(TypeScheduled, msgScheduledInProgress)
-			}
+		var last bool
+		if cond, last = podCondition(&pods[i], deployed); last {
 			break
-		}
-
-		// 2) Initialized
-		c, ok = cm[corev1.PodInitialized]
-		if !ok {
-			cond = inProgress(TypeInitialized, msgInitializedInProgress)
-			continue
-		}
-		if c.Status != corev1.ConditionTrue {
-			if c.Reason != "ContainersNotInitialized" {
-				cond = inProgress(TypeInitialized, msgInitializedInProgress)
-				continue
-			}
-			var t *corev1.ContainerStateTerminated
-			if ics := pod.Status.InitContainerStatuses; len(ics) > 0 { // Java would throw here; guard
-				t = ics[0].LastTerminationState.Terminated
-			}
-			if t != nil && t.ExitCode > 0 {
-				var restarts int32
-				if cs := pod.Status.ContainerStatuses; len(cs) > 0 {
-					restarts = cs[0].RestartCount
-				}
-				switch {
-				case !deployed:
-					cond = stopping
-				case restarts > 2:
-					cond = failed(TypeInitialized, msgInitializedFailed+msgStorageInitializerKO)
-				default:
-					cond = inProgress(TypeStopped, msgStoppedCreating) // sic: the backend's StoppedCreating
-				}
-			} else {
-				cond = inProgress(TypeInitialized, msgInitializedInProgress)
-			}
-			break
-		}
-
-		startedOrStopping := inProgress(TypeStarted, msgStartedInProgress)
-		if !deployed {
-			startedOrStopping = stopping
-		}
-
-		// 3) ContainersReady
-		c, ok = cm[corev1.ContainersReady]
-		if !ok {
-			cond = startedOrStopping
-			continue
-		}
-		if c.Status != corev1.ConditionTrue {
-			if c.Reason != "PodFailed" && c.Reason != "ContainersNotReady" {
-				cond = startedOrStopping
-				continue
-			}
-			anyFailing := false
-			for _, s := range pod.Status.ContainerStatuses {
-				if t := s.LastTerminationState.Terminated; t != nil && t.ExitCode > 0 {
-					anyFailing = true
-				}
-			}
-			switch {
-			case anyFailing && deployed:
-				cond = failed(TypeStarted, msgStartedFailed+ComponentOf(pod)+msgStartedFailedSuffix)
-			default:
-				cond = startedOrStopping
-			}
-			break
-		}
-
-		// 4) Ready
-		c, ok = cm[corev1.PodReady]
-		if !ok {
-			if deployed {
-				cond = inProgress(TypeReady, msgReadyInProgress)
-			} else {
-				cond = stopping
-			}
-			continue
-		}
-		if c.Status != corev1.ConditionTrue {
-			switch {
-			case !deployed:
-				cond = stopping
-			case c.Reason == "PodFailed" || c.Reason == "ContainersNotReady" || c.Reason == "ReadinessGatesNotReady":
-				cond = failed(TypeReady, msgReadyFailed+c.Message)
-			default:
-				cond = inProgress(TypeReady, msgReadyInProgress)
-			}
-			break
-		}
-		if deployed {
-			cond = succeeded(TypeReady, msgReadySuccess)
-		} else {
-			cond = inProgress(TypeScheduled, msgUnscheduledInProgress)
 		}
 	}
 	return cond
+}
+
+// verdict is what one step of a pod says to the backend's loop over the pods: go on to the
+// next step of this pod, go on to the next pod (Java's continue), or stop there (break).
+type verdict int
+
+const (
+	nextStep verdict = iota
+	nextPod
+	lastPod
+)
+
+// podStep is one of the four steps the backend checks on each pod, in order.
+type podStep func(pod *corev1.Pod, cm map[corev1.PodConditionType]*corev1.PodCondition, deployed bool) (Condition, verdict)
+
+// podCondition is the backend's loop body for one pod; last says the loop stops at it.
+func podCondition(pod *corev1.Pod, deployed bool) (cond Condition, last bool) {
+	cm := map[corev1.PodConditionType]*corev1.PodCondition{}
+	for j := range pod.Status.Conditions {
+		cm[pod.Status.Conditions[j].Type] = &pod.Status.Conditions[j]
+	}
+	for _, step := range []podStep{scheduledStep, initializedStep, containersReadyStep, readyStep} {
+		if cond, v := step(pod, cm, deployed); v != nextStep {
+			return cond, v == lastPod
+		}
+	}
+	if deployed {
+		return succeeded(TypeReady, msgReadySuccess), false
+	}
+	return inProgress(TypeScheduled, msgUnscheduledInProgress), false
+}
+
+// stoppingCond is the condition of a pod of a deployment that is being stopped.
+func stoppingCond() Condition { return inProgress(TypeStopped, msgStoppedInProgress) }
+
+// scheduledStep: 1) PodScheduled.
+func scheduledStep(_ *corev1.Pod, cm map[corev1.PodConditionType]*corev1.PodCondition, deployed bool) (Condition, verdict) {
+	c, ok := cm[corev1.PodScheduled]
+	switch {
+	case !ok:
+		return inProgress(TypeScheduled, msgScheduledInProgress), nextPod
+	case c.Status == corev1.ConditionTrue:
+		return Condition{}, nextStep
+	case c.Reason != corev1.PodReasonUnschedulable && c.Reason != corev1.PodReasonSchedulerError:
+		return inProgress(TypeScheduled, msgScheduledInProgress), lastPod
+	case deployed:
+		return failed(TypeScheduled, msgScheduledFailed+c.Message), lastPod
+	}
+	return stoppingCond(), lastPod
+}
+
+// initializedStep: 2) Initialized, and the storage initializer's failures.
+func initializedStep(pod *corev1.Pod, cm map[corev1.PodConditionType]*corev1.PodCondition, deployed bool) (Condition, verdict) {
+	c, ok := cm[corev1.PodInitialized]
+	switch {
+	case !ok:
+		return inProgress(TypeInitialized, msgInitializedInProgress), nextPod
+	case c.Status == corev1.ConditionTrue:
+		return Condition{}, nextStep
+	case c.Reason != "ContainersNotInitialized":
+		return inProgress(TypeInitialized, msgInitializedInProgress), nextPod
+	}
+	var t *corev1.ContainerStateTerminated
+	if ics := pod.Status.InitContainerStatuses; len(ics) > 0 { // Java would throw here; guard
+		t = ics[0].LastTerminationState.Terminated
+	}
+	if t == nil || t.ExitCode <= 0 {
+		return inProgress(TypeInitialized, msgInitializedInProgress), lastPod
+	}
+	var restarts int32
+	if cs := pod.Status.ContainerStatuses; len(cs) > 0 {
+		restarts = cs[0].RestartCount
+	}
+	switch {
+	case !deployed:
+		return stoppingCond(), lastPod
+	case restarts > 2:
+		return failed(TypeInitialized, msgInitializedFailed+msgStorageInitializerKO), lastPod
+	}
+	return inProgress(TypeStopped, msgStoppedCreating), lastPod // sic: the backend's StoppedCreating
+}
+
+// startedOrStopping is the condition of a pod whose containers are starting.
+func startedOrStopping(deployed bool) Condition {
+	if !deployed {
+		return stoppingCond()
+	}
+	return inProgress(TypeStarted, msgStartedInProgress)
+}
+
+// containersReadyStep: 3) ContainersReady, and containers that failed.
+func containersReadyStep(pod *corev1.Pod, cm map[corev1.PodConditionType]*corev1.PodCondition, deployed bool) (Condition, verdict) {
+	c, ok := cm[corev1.ContainersReady]
+	switch {
+	case !ok:
+		return startedOrStopping(deployed), nextPod
+	case c.Status == corev1.ConditionTrue:
+		return Condition{}, nextStep
+	case c.Reason != "PodFailed" && c.Reason != "ContainersNotReady":
+		return startedOrStopping(deployed), nextPod
+	}
+	anyFailing := false
+	for _, s := range pod.Status.ContainerStatuses {
+		if t := s.LastTerminationState.Terminated; t != nil && t.ExitCode > 0 {
+			anyFailing = true
+		}
+	}
+	if anyFailing && deployed {
+		return failed(TypeStarted, msgStartedFailed+ComponentOf(pod)+msgStartedFailedSuffix), lastPod
+	}
+	return startedOrStopping(deployed), lastPod
+}
+
+// readyStep: 4) Ready.
+func readyStep(_ *corev1.Pod, cm map[corev1.PodConditionType]*corev1.PodCondition, deployed bool) (Condition, verdict) {
+	c, ok := cm[corev1.PodReady]
+	switch {
+	case !ok && deployed:
+		return inProgress(TypeReady, msgReadyInProgress), nextPod
+	case !ok:
+		return stoppingCond(), nextPod
+	case c.Status == corev1.ConditionTrue:
+		return Condition{}, nextStep
+	case !deployed:
+		return stoppingCond(), lastPod
+	case c.Reason == "PodFailed" || c.Reason == "ContainersNotReady" || c.Reason == "ReadinessGatesNotReady":
+		return failed(TypeReady, msgReadyFailed+c.Message), lastPod
+	}
+	return inProgress(TypeReady, msgReadyInProgress), lastPod
 }
