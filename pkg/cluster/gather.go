@@ -75,113 +75,131 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	if err != nil {
 		return nil, err
 	}
-	var isvcs []unstructured.Unstructured
-	var deps []appsv1.Deployment
-	var skipped sync.Map
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		l, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(gctx, metav1.ListOptions{})
-		if apierrors.IsNotFound(err) { // the CRD is not installed: no KServe here
-			return nil
-		}
-		if apierrors.IsForbidden(err) && c.SkipForbidden {
-			skipped.Store("isvc", isvcName)
-			return nil
-		}
-		if err != nil {
-			return wrap(err, "list", isvcName, ns, c.Host)
-		}
-		isvcs = l.Items
-		return nil
-	})
-	g.Go(func() error {
-		l, err := c.Kube.AppsV1().Deployments(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
-		if err != nil {
-			return wrap(err, "list", "deployments.apps", ns, c.Host)
-		}
-		deps = l.Items
-		return nil
-	})
-	g.Go(func() error {
-		l, err := c.Kube.CoreV1().Pods(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
-		if err != nil {
-			return wrap(err, "list", "pods", ns, c.Host)
-		}
-		snap.Pods = l.Items
-		return nil
-	})
-	var events []corev1.Event
-	g.Go(func() error {
-		sel := "type=Warning"
-		if c.AllEvents {
-			sel = ""
-		}
-		l, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: sel})
-		if apierrors.IsForbidden(err) && c.SkipForbidden {
-			skipped.Store("events", "events")
-			return nil
-		}
-		if err != nil {
-			return wrap(err, "list", "events", ns, c.Host)
-		}
-		events = l.Items
-		return nil
-	})
-	if err := g.Wait(); err != nil {
+	l, err := c.listFour(ctx, ns, byName)
+	if err != nil {
 		return nil, err
 	}
-	skipped.Range(func(_, v any) bool {
-		snap.Skipped = append(snap.Skipped, v.(string))
-		return true
-	})
-	slices.Sort(snap.Skipped)
-
-	for i := range isvcs {
-		if isvcs[i].GetName() == name {
-			snap.ISVC = &isvcs[i]
-			break
-		}
-	}
-	if snap.ISVC == nil {
-		for i := range isvcs {
-			if isvcs[i].GetLabels()[state.LabelName] == name {
-				snap.ISVC = &isvcs[i]
-				break
-			}
-		}
-	}
-	if snap.ISVC == nil {
-		for i := range deps {
-			if isDefaultDeployment(&deps[i]) {
-				snap.Deployment = &deps[i]
-				break
-			}
-		}
-	} else {
-		// Standard mode: KServe's Deployments carry the InferenceService's labels.
-		for _, d := range deps {
-			if d.Labels[state.LabelISVC] == snap.ISVC.GetName() {
-				snap.ComponentDeployments = append(snap.ComponentDeployments, d)
-			}
-		}
-	}
+	snap.Pods, snap.Skipped = l.pods, l.skipped
+	pickObjects(snap, l, name)
 	sel, err := snap.PodSelector()
 	if err != nil {
 		return nil, err
 	}
 	if sel != byName {
 		// An InferenceService that Hopsworks did not label: find its pods by KServe's label.
-		l, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		pl, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err != nil {
 			return nil, wrap(err, "list", "pods", ns, c.Host)
 		}
-		snap.Pods = l.Items
+		snap.Pods = pl.Items
 	}
 	if snap.ISVC == nil && snap.Deployment == nil && len(snap.Pods) == 0 {
-		return nil, c.notFound(ctx, ns, name, isvcs)
+		return nil, c.notFound(ctx, ns, name, l.isvcs)
 	}
-	snap.Events = relatedEvents(snap, events)
+	snap.Events = relatedEvents(snap, l.events)
 	return snap, nil
+}
+
+// listed is what Gather's four lists found.
+type listed struct {
+	isvcs   []unstructured.Unstructured
+	deps    []appsv1.Deployment
+	pods    []corev1.Pod
+	events  []corev1.Event
+	skipped []string // what the user may not list, left out (SkipForbidden)
+}
+
+// listFour makes Gather's four list calls in parallel.
+func (c *Clients) listFour(ctx context.Context, ns, byName string) (*listed, error) {
+	l := &listed{}
+	var skipped sync.Map
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		il, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(gctx, metav1.ListOptions{})
+		switch {
+		case apierrors.IsNotFound(err): // the CRD is not installed: no KServe here
+			return nil
+		case apierrors.IsForbidden(err) && c.SkipForbidden:
+			skipped.Store("isvc", isvcName)
+			return nil
+		case err != nil:
+			return wrap(err, "list", isvcName, ns, c.Host)
+		}
+		l.isvcs = il.Items
+		return nil
+	})
+	g.Go(func() error {
+		dl, err := c.Kube.AppsV1().Deployments(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
+		if err != nil {
+			return wrap(err, "list", "deployments.apps", ns, c.Host)
+		}
+		l.deps = dl.Items
+		return nil
+	})
+	g.Go(func() error {
+		pl, err := c.Kube.CoreV1().Pods(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
+		if err != nil {
+			return wrap(err, "list", "pods", ns, c.Host)
+		}
+		l.pods = pl.Items
+		return nil
+	})
+	g.Go(func() error {
+		sel := "type=Warning"
+		if c.AllEvents {
+			sel = ""
+		}
+		el, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: sel})
+		switch {
+		case apierrors.IsForbidden(err) && c.SkipForbidden:
+			skipped.Store("events", "events")
+			return nil
+		case err != nil:
+			return wrap(err, "list", "events", ns, c.Host)
+		}
+		l.events = el.Items
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	skipped.Range(func(_, v any) bool {
+		l.skipped = append(l.skipped, v.(string))
+		return true
+	})
+	slices.Sort(l.skipped)
+	return l, nil
+}
+
+// pickObjects finds the deployment's objects among those listed: its InferenceService (by
+// name, else by the Hopsworks label), else the DEFAULT tool's Deployment; in Standard mode,
+// KServe's Deployments of the InferenceService.
+func pickObjects(snap *state.Snapshot, l *listed, name string) {
+	for _, match := range []func(u *unstructured.Unstructured) bool{
+		func(u *unstructured.Unstructured) bool { return u.GetName() == name },
+		func(u *unstructured.Unstructured) bool { return u.GetLabels()[state.LabelName] == name },
+	} {
+		for i := range l.isvcs {
+			if snap.ISVC == nil && match(&l.isvcs[i]) {
+				snap.ISVC = &l.isvcs[i]
+			}
+		}
+	}
+	if snap.ISVC == nil {
+		for i := range l.deps {
+			if isDefaultDeployment(&l.deps[i]) {
+				snap.Deployment = &l.deps[i]
+				break
+			}
+		}
+		return
+	}
+	// Standard mode: KServe's Deployments carry the InferenceService's labels.
+	for _, d := range l.deps {
+		if d.Labels[state.LabelISVC] == snap.ISVC.GetName() {
+			snap.ComponentDeployments = append(snap.ComponentDeployments, d)
+		}
+	}
 }
 
 func isDefaultDeployment(d *appsv1.Deployment) bool {

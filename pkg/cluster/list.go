@@ -20,9 +20,16 @@ import (
 // list calls made in parallel (InferenceServices, DEFAULT Deployments, labelled pods), and
 // returns one Snapshot each (without events), sorted by namespace and name.
 func (c *Clients) ListSnapshots(ctx context.Context, ns, selector string) ([]*state.Snapshot, error) {
-	var isvcs []unstructured.Unstructured
-	var deps []appsv1.Deployment
-	var pods []corev1.Pod
+	l, err := c.listPaged(ctx, ns, selector)
+	if err != nil {
+		return nil, err
+	}
+	return groupSnapshots(l, selector), nil
+}
+
+// listPaged makes ListSnapshots' three paged list calls in parallel.
+func (c *Clients) listPaged(ctx context.Context, ns, selector string) (*listed, error) {
+	l := &listed{}
 	sel := state.LabelName
 	if selector != "" {
 		sel += "," + selector
@@ -34,7 +41,7 @@ func (c *Clients) ListSnapshots(ctx context.Context, ns, selector string) ([]*st
 			return c.Dyn.Resource(ISVCResource).Namespace(ns).List(ctx, o)
 		})
 		err := p.EachListItem(gctx, metav1.ListOptions{}, func(o runtime.Object) error {
-			isvcs = append(isvcs, *o.(*unstructured.Unstructured))
+			l.isvcs = append(l.isvcs, *o.(*unstructured.Unstructured))
 			return nil
 		})
 		if apierrors.IsNotFound(err) {
@@ -49,7 +56,7 @@ func (c *Clients) ListSnapshots(ctx context.Context, ns, selector string) ([]*st
 		})
 		return wrap(p.EachListItem(gctx, metav1.ListOptions{}, func(o runtime.Object) error {
 			if d := o.(*appsv1.Deployment); isDefaultDeployment(d) {
-				deps = append(deps, *d)
+				l.deps = append(l.deps, *d)
 			}
 			return nil
 		}), "list", "deployments.apps", ns, c.Host)
@@ -60,13 +67,19 @@ func (c *Clients) ListSnapshots(ctx context.Context, ns, selector string) ([]*st
 			return c.Kube.CoreV1().Pods(ns).List(ctx, o)
 		})
 		return wrap(p.EachListItem(gctx, metav1.ListOptions{}, func(o runtime.Object) error {
-			pods = append(pods, *o.(*corev1.Pod))
+			l.pods = append(l.pods, *o.(*corev1.Pod))
 			return nil
 		}), "list", "pods", ns, c.Host)
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	return l, nil
+}
+
+// groupSnapshots makes one snapshot per deployment of what was listed, sorted by namespace
+// and name; with a selector, a name that only pods carry is left out.
+func groupSnapshots(l *listed, selector string) []*state.Snapshot {
 	now := time.Now()
 	byKey := map[string]*state.Snapshot{}
 	get := func(ns, name string) *state.Snapshot {
@@ -78,19 +91,19 @@ func (c *Clients) ListSnapshots(ctx context.Context, ns, selector string) ([]*st
 		byKey[k] = s
 		return s
 	}
-	for i := range isvcs {
-		name := isvcs[i].GetLabels()[state.LabelName]
+	for i := range l.isvcs {
+		name := l.isvcs[i].GetLabels()[state.LabelName]
 		if name == "" {
-			name = isvcs[i].GetName()
+			name = l.isvcs[i].GetName()
 		}
-		get(isvcs[i].GetNamespace(), name).ISVC = &isvcs[i]
+		get(l.isvcs[i].GetNamespace(), name).ISVC = &l.isvcs[i]
 	}
-	for i := range deps {
-		get(deps[i].Namespace, deps[i].Labels[state.LabelName]).Deployment = &deps[i]
+	for i := range l.deps {
+		get(l.deps[i].Namespace, l.deps[i].Labels[state.LabelName]).Deployment = &l.deps[i]
 	}
-	for i := range pods {
-		s := get(pods[i].Namespace, pods[i].Labels[state.LabelName])
-		s.Pods = append(s.Pods, pods[i])
+	for i := range l.pods {
+		s := get(l.pods[i].Namespace, l.pods[i].Labels[state.LabelName])
+		s.Pods = append(s.Pods, l.pods[i])
 	}
 	out := make([]*state.Snapshot, 0, len(byKey))
 	for _, s := range byKey {
@@ -105,5 +118,5 @@ func (c *Clients) ListSnapshots(ctx context.Context, ns, selector string) ([]*st
 		}
 		return out[i].Name < out[j].Name
 	})
-	return out, nil
+	return out
 }
