@@ -213,7 +213,8 @@ func (f *follower) update(p *corev1.Pod, initial bool) {
 	}
 }
 
-// remove retires every stream of a deleted pod.
+// remove retires every stream of a deleted pod, and forgets its announced terminations
+// (a long follow of replaced pods must not grow with every pod it saw).
 func (f *follower) remove(p *corev1.Pod) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -223,6 +224,78 @@ func (f *follower) remove(p *corev1.Pod) {
 			f.retire(st)
 			delete(f.running, k)
 		}
+	}
+	for k := range f.announced {
+		if strings.HasPrefix(k, prefix) {
+			delete(f.announced, k)
+		}
+	}
+}
+
+// podListWatch lists and watches the deployment's pods. Until the first list has synced, a
+// failure goes to listErr (it is the command's, as kubectl's is); after, a failed watch is
+// said once on stderr, and retried.
+func (e *Engine) podListWatch(synced *atomic.Bool, listErr chan<- error) *cache.ListWatch {
+	pods := e.Kube.CoreV1().Pods(e.Namespace)
+	var watchWarned atomic.Bool
+	failed := func(err error) {
+		select {
+		case listErr <- err:
+		default:
+		}
+	}
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = e.LabelSelector
+			l, err := pods.List(ctx, o)
+			if err != nil && !synced.Load() {
+				failed(err)
+			}
+			return l, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = e.LabelSelector
+			w, err := pods.Watch(ctx, o)
+			switch {
+			case err == nil || ctx.Err() != nil:
+			case !synced.Load():
+				// The initial list may come through a watch (WatchList): its failure is the
+				// command's, as a failed list is.
+				failed(err)
+			case watchWarned.CompareAndSwap(false, true):
+				Notice(e.ErrOut, "warning: pod watch: %s (retrying)", term.OneLine(err))
+			}
+			return w, err
+		},
+	}
+}
+
+// handler feeds the informer's pod events to the follower.
+func (f *follower) handler(synced *atomic.Bool) cache.ResourceEventHandlerDetailedFuncs {
+	return cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(obj any, initial bool) {
+			if p, ok := obj.(*corev1.Pod); ok {
+				f.update(p, initial && !synced.Load())
+			}
+		},
+		UpdateFunc: func(_, obj any) {
+			if p, ok := obj.(*corev1.Pod); ok {
+				f.update(p, false)
+			}
+		},
+		DeleteFunc: func(obj any) {
+			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = d.Obj
+			}
+			p, ok := obj.(*corev1.Pod)
+			if !ok {
+				return
+			}
+			if f.e.Selection.Wants(p) {
+				Notice(f.e.ErrOut, "- %s deleted", p.Name)
+			}
+			f.remove(p)
+		},
 	}
 }
 
@@ -243,68 +316,12 @@ func (e *Engine) Follow(ctx context.Context) error {
 		}
 	}()
 	f := newFollower(ctx, e)
-	pods := e.Kube.CoreV1().Pods(e.Namespace)
 	var synced atomic.Bool
 	listErr := make(chan error, 1)
-	var watchWarned atomic.Bool
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = e.LabelSelector
-			l, err := pods.List(ctx, o)
-			if err != nil && !synced.Load() {
-				select {
-				case listErr <- err:
-				default:
-				}
-			}
-			return l, err
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = e.LabelSelector
-			w, err := pods.Watch(ctx, o)
-			switch {
-			case err == nil || ctx.Err() != nil:
-			case !synced.Load():
-				// The initial list may come through a watch (WatchList): its failure is the
-				// command's, as a failed list is.
-				select {
-				case listErr <- err:
-				default:
-				}
-			case watchWarned.CompareAndSwap(false, true):
-				Notice(e.ErrOut, "warning: pod watch: %s (retrying)", term.OneLine(err))
-			}
-			return w, err
-		},
-	}
 	_, informer := cache.NewInformerWithOptions(cache.InformerOptions{
-		ListerWatcher: cache.ToListWatcherWithWatchListSemantics(lw, e.Kube),
+		ListerWatcher: cache.ToListWatcherWithWatchListSemantics(e.podListWatch(&synced, listErr), e.Kube),
 		ObjectType:    &corev1.Pod{},
-		Handler: cache.ResourceEventHandlerDetailedFuncs{
-			AddFunc: func(obj any, initial bool) {
-				if p, ok := obj.(*corev1.Pod); ok {
-					f.update(p, initial && !synced.Load())
-				}
-			},
-			UpdateFunc: func(_, obj any) {
-				if p, ok := obj.(*corev1.Pod); ok {
-					f.update(p, false)
-				}
-			},
-			DeleteFunc: func(obj any) {
-				if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-					obj = d.Obj
-				}
-				p, ok := obj.(*corev1.Pod)
-				if !ok {
-					return
-				}
-				if e.Selection.Wants(p) {
-					Notice(e.ErrOut, "- %s deleted", p.Name)
-				}
-				f.remove(p)
-			},
-		},
+		Handler:       f.handler(&synced),
 	})
 	ictx, stop := context.WithCancel(ctx)
 	defer stop()

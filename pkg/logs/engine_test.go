@@ -357,3 +357,15 @@ func TestFollowEndsWhenTheOutputFails(t *testing.T) {
 		t.Errorf("%d streams opened for a failed output", n)
 	}
 }
+
+// A deleted pod's streams and announced terminations are forgotten: a long follow of pods
+// replaced every minute does not grow with every pod it saw.
+func TestFollowerForgetsDeletedPods(t *testing.T) {
+	f := newFollower(context.Background(), &Engine{MaxRequests: 1, Grace: time.Millisecond})
+	f.announced["ns/gone/kserve-container"] = "containerd://1"
+	f.announced["ns/kept/kserve-container"] = "containerd://2"
+	f.remove(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "gone"}})
+	if _, ok := f.announced["ns/gone/kserve-container"]; ok || len(f.announced) != 1 {
+		t.Errorf("announced after the delete: %v", f.announced)
+	}
+}
