@@ -287,41 +287,9 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 	case state.Running:
 		return &Diagnosis{Healthy: true, Cause: "The deployment is running and ready.", Next: logsCmd(" -f")}
 	case state.Idle:
-		if s.Mode() == state.ModeStandard {
-			// Hopsworks reads "Ready with no pods" as Knative's scale to zero; Standard mode
-			// has no Knative: the pods are being replaced, or were removed.
-			count := map[string]int{}
-			for i := range in.Pods {
-				count[state.ComponentOf(&in.Pods[i])]++
-			}
-			missing := "predictor"
-			if count["predictor"] > 0 {
-				missing = "transformer"
-			}
-			return &Diagnosis{
-				Cause: fmt.Sprintf("Hopsworks says Idle because KServe says Ready while the %s has no pod, but KServe Standard mode does not scale to zero: its pods are being replaced (a rollout re-creating them) or were removed.", missing),
-				Evidence: []string{fmt.Sprintf("InferenceService Ready=True; pods: %d predictor, %d transformer", count["predictor"], count["transformer"]),
-					"deployment mode Standard (RawDeployment): no Knative, no scale to zero"},
-				Next: fmt.Sprintf("watch it: kubectl hopsdeploy status %s -n %s --watch; if no pod comes back: kubectl get deploy,rs -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Name), q(s.Namespace), q(s.Namespace), q(s.Name))}
-		}
-		return &Diagnosis{Healthy: true,
-			Cause:    "Scaled to zero by Knative: no pod runs until a request arrives. This is not a failure; the first prediction waits for a cold start.",
-			Evidence: []string{"InferenceService Ready=True with no pods"},
-			Next:     logsCmd(" --source history") + " (the pods are gone; their logs are in OpenSearch)"}
+		return whyIdle(s, in, logsCmd)
 	case state.Stopping:
-		if s.ISVC == nil {
-			return &Diagnosis{Cause: fmt.Sprintf("Stopped in Hopsworks, but %d pod(s) are left behind: the InferenceService is gone and nothing will remove them.", len(in.Pods)),
-				Evidence: podNames(in.Pods),
-				Next:     fmt.Sprintf("if they stay, delete them: kubectl delete pod -n %s -l %s=%s", q(s.Namespace), state.LabelName, q(s.Name))}
-		}
-		if in.ISVC != nil && in.ISVC.StopRequested {
-			return &Diagnosis{Cause: fmt.Sprintf("Being stopped through KServe's stop annotation: the controller removes its objects and %d pod(s) still run.", len(in.Pods)),
-				Evidence: append([]string{state.AnnotKServeStop + ": true"}, podNames(in.Pods)...),
-				Next:     fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", q(s.Name), q(s.Namespace))}
-		}
-		return &Diagnosis{Cause: fmt.Sprintf("Being stopped: the InferenceService is being deleted and %d pod(s) still run.", len(in.Pods)),
-			Evidence: append([]string{"InferenceService has a deletionTimestamp (finalizers: " + strings.Join(s.ISVC.GetFinalizers(), ", ") + ")"}, podNames(in.Pods)...),
-			Next:     fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", q(s.Name), q(s.Namespace))}
+		return whyStopping(s, in)
 	case state.Stopped:
 		if in.ISVC != nil && in.ISVC.StopRequested {
 			return &Diagnosis{Healthy: true, Cause: "Stopped through KServe's stop annotation: the InferenceService is kept, nothing of it runs.",
@@ -339,30 +307,8 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 			Next: "check that the KServe controller runs: kubectl get pods -n kserve"}
 	}
 	if r.InferenceService != nil && len(in.Pods) > 0 {
-		for _, c := range r.InferenceService.Conditions {
-			if c.Status != "False" {
-				continue
-			}
-			switch c.Type {
-			case "IngressReady", "RoutesReady", "PredictorRouteReady", "TransformerRouteReady":
-				if strings.HasSuffix(c.Reason, "ingress not created") {
-					// KServe waits for the predictor (and transformer) to be ready before it
-					// creates the ingress: a consequence, whose cause is the component's.
-					continue
-				}
-				if s.Mode() == state.ModeStandard {
-					return &Diagnosis{Cause: "The pods run but KServe's ingress is not ready: " + c.Type + " is False, so requests cannot reach the model.",
-						Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
-						Next:     fmt.Sprintf("check the Ingress and its class: kubectl get ingress -n %s %s -o wide", q(s.Namespace), q(s.Name))}
-				}
-				return &Diagnosis{Cause: "The pods run but the Knative route is not ready: " + c.Type + " is False, so requests cannot reach the model.",
-					Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
-					Next:     fmt.Sprintf("check the Knative route and ingress: kubectl get ksvc,route,ingresses.networking.internal.knative.dev -n %s | grep %s", q(s.Namespace), q(s.Name))}
-			case "PredictorConfigurationReady", "TransformerConfigurationReady", "LatestDeploymentReady":
-				return &Diagnosis{Cause: "The latest Knative revision is not ready: " + c.Type + " is False.",
-					Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
-					Next:     fmt.Sprintf("check the revisions: kubectl get revisions -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Namespace), q(s.Name))}
-			}
+		if d := routeOrRevision(s, r.InferenceService.Conditions); d != nil {
+			return d
 		}
 	}
 	step := map[state.ConditionType]string{
@@ -372,6 +318,79 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 	return &Diagnosis{Cause: fmt.Sprintf("%s: %s; no failure so far.", r.Status, step),
 		Evidence: []string{fmt.Sprintf("condition %s: %s", r.Condition.Type, r.Condition.Reason)},
 		Next:     fmt.Sprintf("watch the start sequence: kubectl hopsdeploy status %s -n %s --watch --until ready", q(s.Name), q(s.Namespace))}
+}
+
+// whyIdle explains Idle: Knative's scale to zero, or, in Standard mode (no Knative), pods that
+// are being replaced or were removed.
+func whyIdle(s *state.Snapshot, in state.Input, logsCmd func(string) string) *Diagnosis {
+	if s.Mode() != state.ModeStandard {
+		return &Diagnosis{Healthy: true,
+			Cause:    "Scaled to zero by Knative: no pod runs until a request arrives. This is not a failure; the first prediction waits for a cold start.",
+			Evidence: []string{"InferenceService Ready=True with no pods"},
+			Next:     logsCmd(" --source history") + " (the pods are gone; their logs are in OpenSearch)"}
+	}
+	// Hopsworks reads "Ready with no pods" as Knative's scale to zero; Standard mode
+	// has no Knative: the pods are being replaced, or were removed.
+	count := map[string]int{}
+	for i := range in.Pods {
+		count[state.ComponentOf(&in.Pods[i])]++
+	}
+	missing := "predictor"
+	if count["predictor"] > 0 {
+		missing = "transformer"
+	}
+	return &Diagnosis{
+		Cause: fmt.Sprintf("Hopsworks says Idle because KServe says Ready while the %s has no pod, but KServe Standard mode does not scale to zero: its pods are being replaced (a rollout re-creating them) or were removed.", missing),
+		Evidence: []string{fmt.Sprintf("InferenceService Ready=True; pods: %d predictor, %d transformer", count["predictor"], count["transformer"]),
+			"deployment mode Standard (RawDeployment): no Knative, no scale to zero"},
+		Next: fmt.Sprintf("watch it: kubectl hopsdeploy status %s -n %s --watch; if no pod comes back: kubectl get deploy,rs -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Name), q(s.Namespace), q(s.Namespace), q(s.Name))}
+}
+
+// whyStopping explains Stopping: pods left behind by a deleted InferenceService, KServe's stop
+// annotation, or an InferenceService being deleted.
+func whyStopping(s *state.Snapshot, in state.Input) *Diagnosis {
+	if s.ISVC == nil {
+		return &Diagnosis{Cause: fmt.Sprintf("Stopped in Hopsworks, but %d pod(s) are left behind: the InferenceService is gone and nothing will remove them.", len(in.Pods)),
+			Evidence: podNames(in.Pods),
+			Next:     fmt.Sprintf("if they stay, delete them: kubectl delete pod -n %s -l %s=%s", q(s.Namespace), state.LabelName, q(s.Name))}
+	}
+	wait := fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", q(s.Name), q(s.Namespace))
+	if in.ISVC != nil && in.ISVC.StopRequested {
+		return &Diagnosis{Cause: fmt.Sprintf("Being stopped through KServe's stop annotation: the controller removes its objects and %d pod(s) still run.", len(in.Pods)),
+			Evidence: append([]string{state.AnnotKServeStop + ": true"}, podNames(in.Pods)...), Next: wait}
+	}
+	return &Diagnosis{Cause: fmt.Sprintf("Being stopped: the InferenceService is being deleted and %d pod(s) still run.", len(in.Pods)),
+		Evidence: append([]string{"InferenceService has a deletionTimestamp (finalizers: " + strings.Join(s.ISVC.GetFinalizers(), ", ") + ")"}, podNames(in.Pods)...),
+		Next:     wait}
+}
+
+// routeOrRevision explains running pods that KServe does not route to: a route or ingress, or
+// the latest Knative revision, that is not ready.
+func routeOrRevision(s *state.Snapshot, conds []state.ISVCCondition) *Diagnosis {
+	for _, c := range conds {
+		if c.Status != "False" {
+			continue
+		}
+		evidence := []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)}
+		switch c.Type {
+		case "IngressReady", "RoutesReady", "PredictorRouteReady", "TransformerRouteReady":
+			if strings.HasSuffix(c.Reason, "ingress not created") {
+				// KServe waits for the predictor (and transformer) to be ready before it
+				// creates the ingress: a consequence, whose cause is the component's.
+				continue
+			}
+			if s.Mode() == state.ModeStandard {
+				return &Diagnosis{Cause: "The pods run but KServe's ingress is not ready: " + c.Type + " is False, so requests cannot reach the model.",
+					Evidence: evidence, Next: fmt.Sprintf("check the Ingress and its class: kubectl get ingress -n %s %s -o wide", q(s.Namespace), q(s.Name))}
+			}
+			return &Diagnosis{Cause: "The pods run but the Knative route is not ready: " + c.Type + " is False, so requests cannot reach the model.",
+				Evidence: evidence, Next: fmt.Sprintf("check the Knative route and ingress: kubectl get ksvc,route,ingresses.networking.internal.knative.dev -n %s | grep %s", q(s.Namespace), q(s.Name))}
+		case "PredictorConfigurationReady", "TransformerConfigurationReady", "LatestDeploymentReady":
+			return &Diagnosis{Cause: "The latest Knative revision is not ready: " + c.Type + " is False.",
+				Evidence: evidence, Next: fmt.Sprintf("check the revisions: kubectl get revisions -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Namespace), q(s.Name))}
+		}
+	}
+	return nil
 }
 
 // AttachLogs adds the fetched log lines to the diagnosis and, where they tell more than the
