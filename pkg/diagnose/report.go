@@ -208,24 +208,36 @@ func Build(s *state.Snapshot) *Report {
 		}
 	}
 	if s.ISVC != nil {
-		info := &ISVCInfo{Generation: s.ISVC.GetGeneration(), Deleting: s.ISVC.GetDeletionTimestamp() != nil}
-		if p := state.ParseISVC(s.ISVC); p != nil {
-			info.Conditions = p.Conditions
-		}
-		info.URL, _, _ = unstructured.NestedString(s.ISVC.Object, "status", "url")
-		info.ModelStatus, _, _ = unstructured.NestedMap(s.ISVC.Object, "status", "modelStatus")
-		for _, d := range s.ComponentDeployments {
-			di := DeploymentInfo{Name: d.Name, Component: d.Labels["component"], Updated: d.Status.UpdatedReplicas, Available: d.Status.AvailableReplicas}
-			if d.Spec.Replicas != nil {
-				di.Replicas = *d.Spec.Replicas
-			}
-			for _, c := range d.Status.Conditions {
-				di.Conditions = append(di.Conditions, state.ISVCCondition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason, Message: c.Message})
-			}
-			info.Deployments = append(info.Deployments, di)
-		}
-		r.InferenceService = info
+		r.InferenceService = isvcInfo(s)
 	}
+	r.Components = components(in)
+	return r
+}
+
+// isvcInfo is what KServe wrote on the InferenceService, and its Deployments in Standard mode.
+func isvcInfo(s *state.Snapshot) *ISVCInfo {
+	info := &ISVCInfo{Generation: s.ISVC.GetGeneration(), Deleting: s.ISVC.GetDeletionTimestamp() != nil}
+	if p := state.ParseISVC(s.ISVC); p != nil {
+		info.Conditions = p.Conditions
+	}
+	info.URL, _, _ = unstructured.NestedString(s.ISVC.Object, "status", "url")
+	info.ModelStatus, _, _ = unstructured.NestedMap(s.ISVC.Object, "status", "modelStatus")
+	for _, d := range s.ComponentDeployments {
+		di := DeploymentInfo{Name: d.Name, Component: d.Labels["component"], Updated: d.Status.UpdatedReplicas, Available: d.Status.AvailableReplicas}
+		if d.Spec.Replicas != nil {
+			di.Replicas = *d.Spec.Replicas
+		}
+		for _, c := range d.Status.Conditions {
+			di.Conditions = append(di.Conditions, state.ISVCCondition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason, Message: c.Message})
+		}
+		info.Deployments = append(info.Deployments, di)
+	}
+	return info
+}
+
+// components groups the pods by component: the predictor always, the transformer when the
+// deployment has one, then any other component a pod names.
+func components(in state.Input) []Component {
 	comps := []string{state.ComponentPredictor}
 	if in.HasTransformer {
 		comps = append(comps, state.ComponentTransform)
@@ -248,10 +260,11 @@ func Build(s *state.Snapshot) *Report {
 			byComp[c].Ready++
 		}
 	}
+	out := make([]Component, 0, len(comps))
 	for _, c := range comps {
-		r.Components = append(r.Components, *byComp[c])
+		out = append(out, *byComp[c])
 	}
-	return r
+	return out
 }
 
 func podInfo(p *corev1.Pod) PodInfo {

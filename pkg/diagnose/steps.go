@@ -80,18 +80,34 @@ func podSteps(p *corev1.Pod) []Step {
 			blocked = true
 		}
 	}
-	// SCHEDULED
+	st, detail := scheduledState(p, cond)
+	add("SCHEDULED", st, detail)
+	st, detail = initializedState(p, cond)
+	add("INITIALIZED", st, detail)
+	st, detail = startedState(p)
+	add("STARTED", st, detail)
+	st, detail = readyState(cond)
+	add("READY", st, detail)
+	return steps
+}
+
+// scheduledState is SCHEDULED: the scheduler placed the pod.
+func scheduledState(p *corev1.Pod, cond map[corev1.PodConditionType]corev1.PodCondition) (StepState, string) {
 	switch c, ok := cond[corev1.PodScheduled]; {
 	case !ok:
-		add("SCHEDULED", StepInProgress, "waiting for the scheduler")
+		return StepInProgress, "waiting for the scheduler"
 	case c.Status == corev1.ConditionTrue:
-		add("SCHEDULED", StepPassed, "on node "+p.Spec.NodeName)
+		return StepPassed, "on node " + p.Spec.NodeName
 	case c.Reason == corev1.PodReasonUnschedulable || c.Reason == corev1.PodReasonSchedulerError:
-		add("SCHEDULED", StepFailed, c.Reason+": "+c.Message)
+		return StepFailed, c.Reason + ": " + c.Message
 	default:
-		add("SCHEDULED", StepInProgress, c.Reason)
+		return StepInProgress, c.Reason
 	}
-	// INITIALIZED: the init containers (storage-initializer downloads the model)
+}
+
+// initializedState is INITIALIZED: the init containers (storage-initializer downloads the
+// model) ran.
+func initializedState(p *corev1.Pod, cond map[corev1.PodConditionType]corev1.PodCondition) (StepState, string) {
 	initDetail, initState := "images pulled, model downloaded", StepPassed
 	for _, cs := range p.Status.InitContainerStatuses {
 		switch {
@@ -109,8 +125,11 @@ func podSteps(p *corev1.Pod) []Step {
 	if c, ok := cond[corev1.PodInitialized]; ok && c.Status != corev1.ConditionTrue && initState == StepPassed {
 		initState, initDetail = StepInProgress, c.Message
 	}
-	add("INITIALIZED", initState, initDetail)
-	// STARTED: the main containers run without crashing
+	return initState, initDetail
+}
+
+// startedState is STARTED: the main containers run without crashing.
+func startedState(p *corev1.Pod) (StepState, string) {
 	startState, startDetail := StepPassed, "containers running"
 	for _, cs := range p.Status.ContainerStatuses {
 		w := cs.State.Waiting
@@ -132,19 +151,21 @@ func podSteps(p *corev1.Pod) []Step {
 			break
 		}
 	}
-	add("STARTED", startState, startDetail)
-	// READY: readiness probes pass and connectivity is set up
+	return startState, startDetail
+}
+
+// readyState is READY: readiness probes pass and connectivity is set up.
+func readyState(cond map[corev1.PodConditionType]corev1.PodCondition) (StepState, string) {
 	switch c, ok := cond[corev1.PodReady]; {
 	case ok && c.Status == corev1.ConditionTrue:
-		add("READY", StepPassed, "ready")
+		return StepPassed, "ready"
 	case ok && c.Reason == "ReadinessGatesNotReady":
-		add("READY", StepFailed, "readiness gates: "+c.Message)
+		return StepFailed, "readiness gates: " + c.Message
 	case ok:
-		add("READY", StepInProgress, strings.TrimSpace(c.Reason+" "+c.Message))
+		return StepInProgress, strings.TrimSpace(c.Reason + " " + c.Message)
 	default:
-		add("READY", StepInProgress, "")
+		return StepInProgress, ""
 	}
-	return steps
 }
 
 // crashLoopRestarts is how many failed restarts make a running, not ready container one in a
