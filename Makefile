@@ -83,14 +83,7 @@ lint-tools: ## install staticcheck, govulncheck and the vulnerability database i
 
 .PHONY: lint
 lint: lint-tools ## gofmt, go vet, go mod tidy, staticcheck and govulncheck
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1; }
-	go vet -tags integration ./...
-	@cp go.mod /tmp/hopsdeploy-go.mod.bak; cp go.sum /tmp/hopsdeploy-go.sum.bak; go mod tidy; \
-	  if ! cmp -s go.mod /tmp/hopsdeploy-go.mod.bak || ! cmp -s go.sum /tmp/hopsdeploy-go.sum.bak; then \
-	    diff -u /tmp/hopsdeploy-go.mod.bak go.mod; diff -u /tmp/hopsdeploy-go.sum.bak go.sum; \
-	    cp /tmp/hopsdeploy-go.mod.bak go.mod; cp /tmp/hopsdeploy-go.sum.bak go.sum; echo "go mod tidy would change go.mod/go.sum"; exit 1; fi
-	$(LINTBIN)/staticcheck -tags integration ./...
-	$(LINTBIN)/govulncheck -tags integration -db file://$(LINTBIN)/vulndb ./...
+	hack/lint.sh $(LINTBIN)
 
 .PHONY: sandbox
 sandbox: build testbin living opensearch ## start the living cluster (etcd, the API server, scheduler, controller-manager, KServe controller, KWOK), OpenSearch, and OpenSearch with the security plugin behind a Hopsworks stand-in (SANDBOX_SECURED=0: not those) in the background
@@ -137,10 +130,7 @@ bench-status: build testbin living opensearch $(STERN) ## status against the equ
 FUZZTIME ?= 30s
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (their seed corpora run in make test)
-	@for t in "pkg/cli FuzzParseTimeOrAgo" "pkg/logs FuzzSplitTimestamp" "pkg/logs FuzzReadLine" \
-	  "pkg/history FuzzFieldsFromCaps" "pkg/history FuzzLineFromSource" "pkg/history FuzzParseConfig" \
-	  "pkg/history FuzzDecodeHits" "pkg/bundle FuzzRead" "pkg/bundle FuzzScrub" "pkg/term FuzzSanitize"; do \
-	  set -- $$t; echo "== $$2"; go test ./$$1 -run '^$$' -fuzz "^$$2$$" -fuzztime $(FUZZTIME) || exit 1; done
+	hack/fuzz.sh $(FUZZTIME)
 
 .PHONY: clean
 clean:

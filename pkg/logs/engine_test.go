@@ -369,3 +369,24 @@ func TestFollowerForgetsDeletedPods(t *testing.T) {
 		t.Errorf("announced after the delete: %v", f.announced)
 	}
 }
+
+// Without -f, a stream that cannot be opened is said in its place and counted; the other
+// streams are read whole.
+func TestRunCountsTheStreamsThatFailed(t *testing.T) {
+	f := newFakeLogs()
+	good := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	bad := testPod("fraud-predictor-b", "predictor", 0, "kserve-container")
+	f.append(good.Name, "kserve-container", t0, "a1", "a2")
+	f.fail(bad.Name, apierrors.NewForbidden(corev1.Resource("pods/log"), bad.Name, fmt.Errorf("no")))
+	var out, errOut syncBuffer
+	e := newTestEngine(fake.NewClientset(), f, &out, &errOut, false, 5)
+	if err := e.Run(context.Background(), []corev1.Pod{*good, *bad}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sink.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if e.Errors() != 1 || !strings.Contains(out.String(), "a2") || !strings.Contains(errOut.String(), bad.Name) {
+		t.Errorf("errors %d, out %q, stderr %q", e.Errors(), out.String(), errOut.String())
+	}
+}
