@@ -54,11 +54,14 @@ func Diagnose(s *state.Snapshot, r *Report) *Diagnosis {
 	}
 	for _, rule := range []func() *Diagnosis{
 		func() *Diagnosis { return rolloutDeadline(s, r) },
-		func() *Diagnosis { return unschedulable(pods, r, ns) },
+		func() *Diagnosis { return unschedulable(s, pods, r, ns) },
+		func() *Diagnosis { return nodeNotReady(pods, r, ns) },
+		func() *Diagnosis { return failedMount(pods, r, ns) },
 		func() *Diagnosis { return imagePull(pods, r, ns) },
 		func() *Diagnosis { return storageInit(pods, logsCmd) },
 		func() *Diagnosis { return crashes(pods, r, logsCmd) },
 		func() *Diagnosis { return notReady(pods, r, logsCmd) },
+		func() *Diagnosis { return failedCreate(s, r, pods) },
 	} {
 		if d := rule(); d != nil {
 			return d
@@ -81,36 +84,6 @@ func rolloutDeadline(s *state.Snapshot, r *Report) *Diagnosis {
 				Next: fmt.Sprintf("see why the new pods are not available: kubectl hopsdeploy why %s -n %s; the rollout: kubectl rollout status %s -n %s",
 					q(s.Name), q(s.Namespace), q("deployment/"+s.Name+"-predictor"), q(s.Namespace)),
 			}
-		}
-	}
-	return nil
-}
-
-var insufficient = regexp.MustCompile(`Insufficient ([A-Za-z0-9./_-]+)`)
-
-func unschedulable(pods []podCtx, r *Report, ns string) *Diagnosis {
-	for _, p := range pods {
-		for _, c := range p.pod.Status.Conditions {
-			if c.Type != corev1.PodScheduled || c.Status == corev1.ConditionTrue || (c.Reason != corev1.PodReasonUnschedulable && c.Reason != corev1.PodReasonSchedulerError) {
-				continue
-			}
-			d := &Diagnosis{Evidence: []string{fmt.Sprintf("pod %s: PodScheduled=False (%s): %s", p.pod.Name, c.Reason, c.Message)}}
-			var missing []string
-			for _, m := range insufficient.FindAllStringSubmatch(c.Message, -1) {
-				missing = append(missing, strings.TrimSuffix(m[1], "."))
-			}
-			if req := requests(p.pod); req != "" {
-				d.Evidence = append(d.Evidence, fmt.Sprintf("the %s asks for %s", p.component, req))
-			}
-			if len(missing) > 0 {
-				d.Cause = fmt.Sprintf("The %s cannot be scheduled: no node has enough %s for it.", p.component, strings.Join(missing, ", "))
-				d.Next = fmt.Sprintf("lower the %s's resources (or instances) in Hopsworks, or add nodes with %s; see what nodes offer: kubectl describe nodes | grep -A8 Allocatable", p.component, strings.Join(missing, ", "))
-			} else {
-				d.Cause = fmt.Sprintf("The %s cannot be scheduled: %s", p.component, c.Message)
-				d.Next = fmt.Sprintf("check node selectors, tolerations and quotas: kubectl describe pod %s -n %s", q(p.pod.Name), q(ns))
-			}
-			d.Evidence = append(d.Evidence, eventsFor(r, p.pod.Name, "FailedScheduling")...)
-			return d
 		}
 	}
 	return nil
@@ -185,10 +158,24 @@ func storageInit(pods []podCtx, logsCmd func(string) string) *Diagnosis {
 			}
 			d := &Diagnosis{
 				Cause: fmt.Sprintf("The %s's storage-initializer cannot download the model (exit code %d, restarted %d times%s).", p.component, t.ExitCode, cs.RestartCount, retrying(cs)),
+				Terminal: cs.RestartCount >= terminalRestarts,
 				Evidence: []string{fmt.Sprintf("pod %s init container storage-initializer: %s, last exit %d (%s)",
 					p.pod.Name, stateWord(cs), t.ExitCode, t.Reason)},
 				Next: logsCmd(" --container storage-initializer" + prevFlag(previous)),
 				Logs: &LogExcerpt{Pod: p.pod.Name, Container: cs.Name, Previous: previous},
+			}
+			if t.Reason == "OOMKilled" {
+				// KServe gives the storage-initializer its own memory limit (1Gi by default,
+				// inferenceservice-config's storageInitializer.memoryLimit): a large artifact
+				// unpacked in memory passes it, whatever the predictor's resources.
+				limit := "KServe's storage-initializer memory limit"
+				if spec := initContainerSpec(p.pod, cs.Name); spec != nil {
+					if m, ok := spec.Resources.Limits[corev1.ResourceMemory]; ok {
+						limit += " of " + m.String()
+					}
+				}
+				d.Cause = fmt.Sprintf("The %s's storage-initializer is OOM-killed while it downloads or unpacks the model: the artifact needs more than %s (restarted %d times%s).", p.component, limit, cs.RestartCount, retrying(cs))
+				d.Next = "raise storageInitializer.memoryLimit in KServe's inferenceservice-config ConfigMap (kubectl -n kserve edit configmap inferenceservice-config; a cluster administrator's change), or make the model artifact smaller; " + logsCmd(" --container storage-initializer"+prevFlag(previous)) + " shows how far it got"
 			}
 			return d
 		}
@@ -205,7 +192,8 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 				t, previous = cs.State.Terminated, false
 			}
 			crashLoop := cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff"
-			if t == nil || t.ExitCode == 0 || (!crashLoop && cs.Ready) {
+			// A model server that ends with exit 0 (Completed) and is restarted loops too.
+			if t == nil || (t.ExitCode == 0 && !crashLoop) || (!crashLoop && cs.Ready) {
 				continue
 			}
 			spec := containerSpec(p.pod, cs.Name)
@@ -216,6 +204,9 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 				Next: logsCmd(fmt.Sprintf(" -c %s --container %s%s", q(p.component), q(cs.Name), prevFlag(previous))),
 			}
 			switch {
+			case t.ExitCode == 0:
+				d.Cause = fmt.Sprintf("The %s's %s ends by itself (exit 0, %s) and is restarted, %d times: its script returns instead of serving (a model server that does not block, or a predictor that never starts one).", p.component, cs.Name, orDefault(t.Reason, "Completed"), cs.RestartCount)
+				d.Next = logsCmd(fmt.Sprintf(" -c %s --container %s --previous", q(p.component), q(cs.Name))) + " shows its last words; the script must start the model server and keep it running"
 			case t.Reason == "OOMKilled":
 				limit := "no memory limit"
 				if spec != nil {
@@ -453,6 +444,15 @@ func eventsFor(r *Report, object string, reasons ...string) []string {
 		}
 	}
 	return out
+}
+
+func initContainerSpec(p *corev1.Pod, name string) *corev1.Container {
+	for i := range p.Spec.InitContainers {
+		if p.Spec.InitContainers[i].Name == name {
+			return &p.Spec.InitContainers[i]
+		}
+	}
+	return nil
 }
 
 func containerSpec(p *corev1.Pod, name string) *corev1.Container {

@@ -62,6 +62,30 @@ type Snapshot struct {
 	Now    time.Time
 	// Skipped names the resources that could not be read (forbidden) and were left out.
 	Skipped []string
+	// Nodes are read only when a pod cannot be scheduled, to say why node by node; nil
+	// otherwise.
+	Nodes *Nodes
+}
+
+// Nodes are the cluster's nodes as the user may read them: each node, what the pods on it
+// request (nil when they could not be read), and a note of what could not be read.
+type Nodes struct {
+	Items     []corev1.Node
+	Requested map[string]corev1.ResourceList
+	Note      string
+}
+
+// Unschedulable lists the pods that the scheduler cannot place.
+func (s *Snapshot) Unschedulable() []*corev1.Pod {
+	var out []*corev1.Pod
+	for i := range s.Pods {
+		for _, c := range s.Pods[i].Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				out = append(out, &s.Pods[i])
+			}
+		}
+	}
+	return out
 }
 
 // Tool tells which serving tool the snapshot belongs to.
