@@ -157,7 +157,7 @@ func storageInit(pods []podCtx, logsCmd func(string) string) *Diagnosis {
 				continue
 			}
 			d := &Diagnosis{
-				Cause: fmt.Sprintf("The %s's storage-initializer cannot download the model (exit code %d, restarted %d times%s).", p.component, t.ExitCode, cs.RestartCount, retrying(cs)),
+				Cause:    fmt.Sprintf("The %s's storage-initializer cannot download the model (exit code %d, restarted %d times%s).", p.component, t.ExitCode, cs.RestartCount, retrying(cs)),
 				Terminal: cs.RestartCount >= terminalRestarts,
 				Evidence: []string{fmt.Sprintf("pod %s init container storage-initializer: %s, last exit %d (%s)",
 					p.pod.Name, stateWord(cs), t.ExitCode, t.Reason)},
