@@ -97,6 +97,10 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 		return nil, c.notFound(ctx, ns, name, l.isvcs)
 	}
 	snap.Events = relatedEvents(snap, l.events)
+	if len(snap.Unschedulable()) > 0 && !c.SkipForbidden {
+		// Why no node fits, node by node: read only when it is asked (logs never asks).
+		snap.Nodes = c.readNodes(ctx)
+	}
 	return snap, nil
 }
 

@@ -29,11 +29,12 @@ func NodeFit(pod *corev1.Pod, nodes *state.Nodes) []string {
 		}
 		return []string{"nodes: none in the cluster"}
 	}
-	asks := podRequests(pod)
+	asks := state.PodRequests(pod)
 	var out, fits []string
 	for i := range nodes.Items {
 		n := &nodes.Items[i]
-		reasons := nodeReasons(pod, n, asks, nodes.Requested[n.Name], nodes.Requested != nil)
+		used, known := nodes.Requested[n.Name]
+		reasons := nodeReasons(pod, n, asks, used, known)
 		if len(reasons) == 0 {
 			fits = append(fits, "node "+n.Name+": fits")
 			continue
@@ -103,55 +104,6 @@ func selectorWords(pod *corev1.Pod) string {
 		return "nodeSelector " + strings.Join(sel, ",")
 	}
 	return "node affinity"
-}
-
-// podRequests is what the scheduler counts for a pod: each resource's requests summed over
-// its containers (a limit stands for an unset request, as the API server defaults it), or
-// the largest init container's when that is more.
-func podRequests(pod *corev1.Pod) corev1.ResourceList {
-	of := func(c *corev1.Container) corev1.ResourceList {
-		out := corev1.ResourceList{}
-		for name, q := range c.Resources.Limits {
-			out[name] = q.DeepCopy()
-		}
-		for name, q := range c.Resources.Requests {
-			out[name] = q.DeepCopy()
-		}
-		return out
-	}
-	sum := corev1.ResourceList{}
-	for i := range pod.Spec.Containers {
-		for name, q := range of(&pod.Spec.Containers[i]) {
-			cur := sum[name]
-			cur.Add(q)
-			sum[name] = cur
-		}
-	}
-	for i := range pod.Spec.InitContainers {
-		for name, q := range of(&pod.Spec.InitContainers[i]) {
-			if cur, ok := sum[name]; !ok || q.Cmp(cur) > 0 {
-				sum[name] = q
-			}
-		}
-	}
-	return sum
-}
-
-// NodeRequests sums what the pods on a node request, as the scheduler counts it (pods that
-// ended do not count).
-func NodeRequests(pods []corev1.Pod) corev1.ResourceList {
-	sum := corev1.ResourceList{}
-	for i := range pods {
-		if p := pods[i].Status.Phase; p == corev1.PodSucceeded || p == corev1.PodFailed {
-			continue
-		}
-		for name, q := range podRequests(&pods[i]) {
-			cur := sum[name]
-			cur.Add(q)
-			sum[name] = cur
-		}
-	}
-	return sum
 }
 
 // noNodeHas tells, from the nodes, whether no node has any of the resource at all (a GPU no
