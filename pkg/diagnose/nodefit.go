@@ -57,10 +57,7 @@ func nodeReasons(pod *corev1.Pod, n *corev1.Node, asks, used corev1.ResourceList
 	if ok, _ := nodeaffinity.GetRequiredNodeAffinity(pod).Match(n); !ok {
 		out = append(out, "labels do not match the pod's "+selectorWords(pod))
 	}
-	noSchedule := func(t *corev1.Taint) bool {
-		return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
-	}
-	if t, untolerated := corev1helpers.FindMatchingUntoleratedTaint(klog.Background(), n.Spec.Taints, pod.Spec.Tolerations, noSchedule, false); untolerated {
+	if t, untolerated := corev1helpers.FindMatchingUntoleratedTaint(klog.Background(), n.Spec.Taints, pod.Spec.Tolerations, schedulingTaint, false); untolerated {
 		out = append(out, fmt.Sprintf("taint %s=%s:%s not tolerated", t.Key, t.Value, t.Effect))
 	}
 	names := make([]string, 0, len(asks))
@@ -88,6 +85,16 @@ func nodeReasons(pod *corev1.Pod, n *corev1.Node, asks, used corev1.ResourceList
 		}
 	}
 	return out
+}
+
+// schedulingTaint tells whether a taint keeps pods off (PreferNoSchedule does not).
+func schedulingTaint(t *corev1.Taint) bool {
+	return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
+}
+
+// untolerated tells whether a pod does not tolerate a taint that keeps pods off.
+func untolerated(pod *corev1.Pod, t corev1.Taint) bool {
+	return schedulingTaint(&t) && !corev1helpers.TolerationsTolerateTaint(klog.Background(), pod.Spec.Tolerations, &t, false)
 }
 
 // selectorWords names what the pod selects nodes by.

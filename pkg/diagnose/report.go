@@ -6,6 +6,7 @@ package diagnose
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -414,14 +415,23 @@ func NoiseLine(noise []EventSummary) string {
 	return fmt.Sprintf("and %d HorizontalPodAutoscaler warning(s) that it cannot read metrics (no metrics API in the cluster?): they bear on autoscaling only (-o json shows them)", n)
 }
 
+// triedPod is a pod name in a ReplicaSet's FailedCreate message, with its random suffix.
+var triedPod = regexp.MustCompile(`pods "([a-z0-9.-]+)-[a-z0-9]{5}"`)
+
 // SummarizeEvents de-duplicates events by object, type, reason and message, adding counts,
-// newest first.
+// newest first. A ReplicaSet's FailedCreate events, one per pod it tried, count as one.
+
 func SummarizeEvents(events []corev1.Event) []EventSummary {
 	type key struct{ obj, typ, reason, msg string }
 	byKey := map[key]*EventSummary{}
 	var order []key
 	for _, e := range events {
-		k := key{e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name, e.Type, e.Reason, e.Message}
+		msg := e.Message
+		if e.Reason == "FailedCreate" {
+			// One refusal per pod the ReplicaSet tried, each naming its pod: one line.
+			msg = triedPod.ReplaceAllString(msg, `pods "$1-*"`)
+		}
+		k := key{e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name, e.Type, e.Reason, msg}
 		first, last := eventTimes(&e)
 		count := e.Count
 		if count == 0 {
@@ -437,7 +447,7 @@ func SummarizeEvents(events []corev1.Event) []EventSummary {
 			}
 			continue
 		}
-		byKey[k] = &EventSummary{Type: e.Type, Reason: e.Reason, Object: k.obj, Message: e.Message, Count: count, FirstSeen: first, LastSeen: last}
+		byKey[k] = &EventSummary{Type: e.Type, Reason: e.Reason, Object: k.obj, Message: msg, Count: count, FirstSeen: first, LastSeen: last}
 		order = append(order, k)
 	}
 	out := []EventSummary{}

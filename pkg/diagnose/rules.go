@@ -294,6 +294,10 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 		return d
 	}
 	if in.ISVC != nil && (!in.ISVC.HasStatus || !in.ISVC.HasConditions) {
+		// The controller's own words, when it said any: what it could not do.
+		if d := kserveCannotReconcile(s, r); d != nil {
+			return d
+		}
 		return &Diagnosis{Cause: "KServe has not reconciled the InferenceService yet: it has no status.",
 			Next: "check that the KServe controller runs: kubectl get pods -n kserve"}
 	}
@@ -568,4 +572,29 @@ func kserveRefuses(s *state.Snapshot, r *Report) *Diagnosis {
 		d.Next = fmt.Sprintf("read KServe's words on it: kubectl get inferenceservice %s -n %s -o jsonpath='{.status.modelStatus}'", q(s.Name), q(s.Namespace))
 	}
 	return d
+}
+
+// kserveCannotReconcile reads the controller's warnings on an InferenceService it could not
+// give a status: the objects it tried to make were refused (a resource request above the
+// limit, a webhook's no), which it says in InternalError events. The cause is its newest
+// words; it tries again, but the same spec fails the same way.
+func kserveCannotReconcile(s *state.Snapshot, r *Report) *Diagnosis {
+	var newest *EventSummary
+	var evidence []string
+	for _, e := range r.eventsOf(s.Name) {
+		if !strings.HasPrefix(e.Object, "InferenceService/") || e.Type != corev1.EventTypeWarning {
+			continue
+		}
+		if newest == nil {
+			newest = &e
+		}
+		evidence = append(evidence, fmt.Sprintf("event %s x%d: %s", e.Reason, e.Count, e.Message))
+	}
+	if newest == nil {
+		return nil
+	}
+	return &Diagnosis{Terminal: newest.Count >= terminalRestarts,
+		Cause:    fmt.Sprintf("KServe cannot reconcile the InferenceService: %s.", strings.TrimSuffix(newest.Message, ".")),
+		Evidence: append(evidence, "the InferenceService has no status: KServe stops before it writes one"),
+		Next:     fmt.Sprintf("fix what KServe names in the deployment's spec in Hopsworks (its resources, its image, its volumes); KServe's words: kubectl get events -n %s --field-selector involvedObject.name=%s", q(s.Namespace), q(s.Name))}
 }

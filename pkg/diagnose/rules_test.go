@@ -48,12 +48,13 @@ func TestEveryRuleOnItsScenario(t *testing.T) {
 		{"quotaexceeded", "", "", "ResourceQuota hopsworks-quota is used up (requested limits.cpu=4, used limits.cpu=6, limited to limits.cpu=8)", "kubectl describe resourcequota hopsworks-quota"},
 		{"limitrangeexceeded", "", "", "a LimitRange of the project says maximum cpu usage per Container is 2, but limit is 4", "kubectl describe limitrange"},
 		{"selectorunschedulable", "Failed", "SCHEDULED", "no node has the labels its nodeSelector hopsworks.ai/gpu-type=a100 asks for", "kubectl get nodes --show-labels"},
-		{"taintunschedulable", "Failed", "SCHEDULED", "carry the taint {hopsworks.ai/dedicated: inference}, which it does not tolerate", "Taints"},
+		{"taintunschedulable", "Failed", "SCHEDULED", "carry the taint hopsworks.ai/dedicated=inference:NoSchedule, which it does not tolerate", "Taints"},
 		{"pvcmissing", "Failed", "SCHEDULED", "the PersistentVolumeClaim models-cache that it mounts does not exist", "kubectl get pvc"},
 		{"configmapmissing", "", "", "the ConfigMap feature-config that it mounts does not exist", "kubectl get configmap"},
 		{"exitszero", "", "", "ends by itself (exit 0, Completed)", "--previous"},
 		{"storageinitoom", "Failed", "INITIALIZED", "storage-initializer is OOM-killed", "storageInitializer.memoryLimit"},
 		{"nodenotready", "", "", "stopped reporting (NotReady)", "kubectl describe node"},
+		{"kservecannotreconcile", "", "", `KServe cannot reconcile the InferenceService: fails to reconcile predictor: Deployment.apps "refused-predictor" is invalid`, "--field-selector involvedObject.name=refused"},
 	}
 	catalog := fixtures.Catalog("demo")
 	if len(tests) != len(catalog) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 )
@@ -13,7 +14,8 @@ import (
 var (
 	insufficient = regexp.MustCompile(`Insufficient ([A-Za-z0-9./_-]+)`)
 	claimMissing = regexp.MustCompile(`persistentvolumeclaim "([^"]+)" not found`)
-	taintWords   = regexp.MustCompile(`untolerated taint (\{[^}]*\})`)
+	// "untolerated taint(s)" since Kubernetes 1.31; "untolerated taint {k: v}" before.
+	taintWords = regexp.MustCompile(`untolerated taint(?:\(s\)| (\{[^}]*\}))`)
 )
 
 // placement is what the scheduler's message says of the nodes, reason by reason.
@@ -37,7 +39,7 @@ func readPlacement(msg string) placement {
 		p.claim = m[1]
 	}
 	for _, m := range taintWords.FindAllStringSubmatch(msg, -1) {
-		p.taints = append(p.taints, m[1])
+		p.taints = append(p.taints, m[1]) // "" when the scheduler does not name it
 	}
 	p.unbound = strings.Contains(msg, "unbound immediate PersistentVolumeClaims")
 	p.selector = strings.Contains(msg, "didn't match Pod's node affinity/selector")
@@ -95,7 +97,7 @@ func placementDiagnosis(p podCtx, pl placement, nodes *state.Nodes, ns string) *
 		if pl.selector {
 			why = append(why, "no node has the labels its "+selectorWords(p.pod)+" asks for")
 		}
-		for _, t := range pl.taints {
+		for _, t := range taintNames(pl.taints, p.pod, nodes) {
 			why = append(why, "the nodes that would fit carry the taint "+t+", which it does not tolerate")
 		}
 		if pl.cordoned {
@@ -106,6 +108,40 @@ func placementDiagnosis(p podCtx, pl placement, nodes *state.Nodes, ns string) *
 	}
 	return &Diagnosis{Cause: fmt.Sprintf("The %s cannot be scheduled.", p.component),
 		Next: fmt.Sprintf("check node selectors, tolerations and quotas: kubectl describe pod %s -n %s", pod, q(ns))}
+}
+
+// taintNames names the untolerated taints: as the scheduler wrote them, else from the nodes
+// whose labels the pod matches, else as "a taint".
+func taintNames(said []string, pod *corev1.Pod, nodes *state.Nodes) []string {
+	var out []string
+	for _, t := range said {
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	if len(out) > 0 || len(said) == 0 {
+		return out
+	}
+	seen := map[string]bool{}
+	if nodes != nil {
+		for i := range nodes.Items {
+			n := &nodes.Items[i]
+			if ok, _ := nodeaffinity.GetRequiredNodeAffinity(pod).Match(n); !ok {
+				continue
+			}
+			for _, t := range n.Spec.Taints {
+				name := fmt.Sprintf("%s=%s:%s", t.Key, t.Value, t.Effect)
+				if !seen[name] && untolerated(pod, t) {
+					seen[name] = true
+					out = append(out, name)
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return []string{"(the scheduler does not name it; kubectl describe nodes shows the taints)"}
+	}
+	return out
 }
 
 // nodeNotReady: a pod's node stopped reporting. The node controller marks its pods not

@@ -81,6 +81,14 @@ func Timeline(s *state.Snapshot, extra []Entry) []Entry {
 		}
 		add(last, "event", obj, fmt.Sprintf("%s %s: %s", e.Type, e.Reason, e.Message))
 	}
+	// The anatomy of each start: when a step ends, how long it took.
+	for _, cs := range ColdStarts(s, len(s.Pods)) {
+		for _, ph := range cs.Phases {
+			if !ph.Ongoing() && !ph.Unknown {
+				add(ph.End, "phase", "pod/"+cs.Pod, fmt.Sprintf("%s took %s", ph.Name, seconds(ph.Seconds)))
+			}
+		}
+	}
 	out = append(out, extra...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out
@@ -92,3 +100,18 @@ func orEmpty(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// seconds prints a phase's length: 0.4s, 12s, 4m05s.
+func seconds(sec float64) string {
+	d := time.Duration(sec * float64(time.Second))
+	switch {
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1fs", sec)
+	case d < time.Minute:
+		return fmt.Sprintf("%.0fs", sec)
+	}
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// Seconds prints a phase's length as timelines and why do.
+func Seconds(sec float64) string { return seconds(sec) }

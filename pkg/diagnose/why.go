@@ -31,8 +31,13 @@ type Why struct {
 	// (as Report's).
 	StatusSource string `json:"status_source,omitempty"`
 	StatusNote   string `json:"status_note,omitempty"`
-	report       *Report
+	// ColdStart is the anatomy of the newest pods' starts: how long each step took.
+	ColdStart []ColdStart `json:"cold_start,omitempty"`
+	report    *Report
 }
+
+// coldStartPods is how many pods' starts why shows, newest first.
+const coldStartPods = 3
 
 // ComponentWords are a component's last lines in history, with its last exception.
 type ComponentWords struct {
@@ -62,7 +67,8 @@ func Explain(s *state.Snapshot) *Why {
 	r := Build(s)
 	d := Diagnose(s, r)
 	pod, steps := Steps(s)
-	w := &Why{Name: s.Name, Namespace: s.Namespace, Status: r.Status, Condition: r.Condition, Pod: pod, Steps: steps, Diagnosis: d, Events: r.Events, report: r}
+	w := &Why{Name: s.Name, Namespace: s.Namespace, Status: r.Status, Condition: r.Condition, Pod: pod, Steps: steps, Diagnosis: d, Events: r.Events, report: r,
+		ColdStart: ColdStarts(s, coldStartPods)}
 	for _, st := range steps {
 		if st.State == StepFailed || st.State == StepInProgress {
 			w.FailingStep = st.Name

@@ -38,6 +38,7 @@ func Why(out io.Writer, w *diagnose.Why, s *Style) error {
 	if w.FailingStep != "" {
 		fmt.Fprintf(b, "\nSTEP THAT FAILS: %s\n", w.FailingStep)
 	}
+	coldStarts(b, w.ColdStart)
 	d := w.Diagnosis
 	fmt.Fprintf(b, "\nCAUSE\n  %s\n", term.Sanitize(d.Cause))
 	fmt.Fprintln(b, "\nEVIDENCE")
@@ -126,6 +127,42 @@ func LastWords(out io.Writer, deaths []diagnose.Death, sanitize bool) error {
 	}
 	_, err := io.WriteString(out, b.String())
 	return err
+}
+
+// coldStarts prints the anatomy of each pod's start: each step and how long it took.
+func coldStarts(b *strings.Builder, starts []diagnose.ColdStart) {
+	for _, cs := range starts {
+		if len(cs.Phases) == 0 {
+			continue
+		}
+		total := "so far, not ready"
+		if cs.Ready {
+			total = "to ready"
+		}
+		fmt.Fprintf(b, "\nCOLD START of pod %s (%s %s)\n", cs.Pod, diagnose.Seconds(cs.Seconds), total)
+		var table strings.Builder
+		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+		for _, ph := range cs.Phases {
+			took := diagnose.Seconds(ph.Seconds)
+			switch {
+			case ph.Unknown:
+				took = "?"
+			case ph.Ongoing():
+				took += " so far"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", ph.Name, took, term.Sanitize(ph.Detail))
+		}
+		_ = tw.Flush()
+		for _, line := range strings.SplitAfter(table.String(), "\n") {
+			b.WriteString(strings.TrimRight(line, " \n"))
+			if strings.HasSuffix(line, "\n") {
+				b.WriteByte('\n')
+			}
+		}
+		if cs.Probe != "" {
+			fmt.Fprintf(b, "  %s\n", cs.Probe)
+		}
+	}
 }
 
 // LastWordsJSON prints each death as one JSON object per line, every character a terminal

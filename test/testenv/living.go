@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 )
 
@@ -126,6 +128,9 @@ var FailureStages = map[string][]string{
 	"oomkilled":          {"pod-ready"},
 	"never-ready":        {"pod-ready"},
 	"image-pull-backoff": {"pod-ready"},
+	"init-oom":           {"pod-init-container-running", "pod-init-container-completed", "pod-ready"},
+	"exit-zero":          {"pod-ready"},
+	"missing-volume":     {"pod-init-container-running", "pod-init-container-completed", "pod-ready"},
 	// a written pod (fixtures.Serving.Written) keeps its status: no stage but deletion
 	fixtures.HoldStage: {"pod-create", "pod-init-container-running", "pod-init-container-completed", "pod-ready", "pod-complete"},
 }
@@ -201,4 +206,39 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// AddNode adds a node that KWOK runs, with these labels and taints besides a KWOK node's
+// own, and waits until it is Ready.
+func (l *Living) AddNode(ctx context.Context, name string, labels map[string]string, taints []corev1.Taint) error {
+	n := kwokNode(name)
+	maps.Copy(n.Labels, labels)
+	n.Spec.Taints = taints
+	if _, err := l.Kube.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	for {
+		got, err := l.Kube.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			for _, c := range got.Status.Conditions {
+				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node %s did not become Ready: %v", name, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// StopNode takes a node away from KWOK, as a node whose kubelet stops: nothing reports its
+// status any more, and the node lifecycle controller marks it NotReady after the grace
+// period (--node-monitor-grace-period, 40 s here).
+func (l *Living) StopNode(ctx context.Context, name string) error {
+	patch := []byte(`{"metadata":{"annotations":{"kwok.x-k8s.io/node":null}}}`)
+	_, err := l.Kube.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	return err
 }

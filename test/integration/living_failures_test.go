@@ -1,0 +1,141 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// awaitStatus runs status until its output says every one of says (or a minute and a half
+// passes), and checks it.
+func awaitStatus(t *testing.T, env []string, ns, name string, says ...string) result {
+	t.Helper()
+	var r result
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		r = pluginEnv(t, env, "status", name, "-n", ns)
+		ok := true
+		for _, s := range says {
+			ok = ok && strings.Contains(r.out, s)
+		}
+		if ok || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	contains(t, name, r.out, says...)
+	t.Logf("%s:\n%s", name, r.out)
+	return r
+}
+
+// The failures that real clusters produce around a deployment, each brought about by the
+// part that produces it: the API server's quota and limit admission with the ReplicaSet
+// controller, the scheduler, the node lifecycle controller; KWOK stages only where a kubelet
+// would act (a volume it cannot mount, a model server that exits 0, a storage-initializer
+// killed for memory). For each, status names the cause, and --until ready does not wait for
+// what will not change.
+func TestLivingClusterFailures(t *testing.T) {
+	ctx := context.Background()
+	l, env := livingProject(t, "living-cluster")
+	ns := "living-cluster"
+
+	// The project's quota and limits, as an administrator sets them, each in a project of
+	// its own (a LimitRange applies to the whole namespace).
+	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "hopsworks-quota", Namespace: ns},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("6")}}}
+	if _, err := l.Kube.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The quota counts once the controller-manager has computed its usage: until then the
+	// API server admits pods past it.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		q, err := l.Kube.CoreV1().ResourceQuotas(ns).Get(ctx, quota.Name, metav1.GetOptions{})
+		if err == nil && len(q.Status.Hard) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the quota's usage was not computed: %v", err)
+		}
+	}
+	limitsNS := "living-limits"
+	if err := fixtures.EnsureNamespace(ctx, l.Kube, limitsNS, map[string]string{"hopsworks.ai/project": "living_limits"}); err != nil {
+		t.Fatal(err)
+	}
+	lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "per-container", Namespace: limitsNS},
+		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Max: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}}}}}
+	if _, err := l.Kube.CoreV1().LimitRanges(limitsNS).Create(ctx, lr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A node pool for inference, tainted, which only deployments that tolerate it use.
+	pool := map[string]string{"hopsworks.ai/pool": "inference"}
+	taint := corev1.Taint{Key: "hopsworks.ai/dedicated", Value: "inference", Effect: corev1.TaintEffectNoSchedule}
+	if err := l.AddNode(ctx, "kwok-inference-1", pool, []corev1.Taint{taint}); err != nil {
+		t.Fatal(err)
+	}
+	tolerate := []any{map[string]any{"key": taint.Key, "operator": "Equal", "value": taint.Value, "effect": string(taint.Effect)},
+		// a node that stops reporting: its pods are evicted after 20 s, not the default 300
+		map[string]any{"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": int64(20)}}
+
+	// KServe's default memory request is 2Gi: a limit below it is refused (see "refused").
+	cpu4 := map[string]any{"cpu": "4", "memory": "2Gi"}
+	small := map[string]any{"cpu": "1", "memory": "2Gi"}
+	livingISVC(t, l, ns, "quota", 81, isvcSpec{Limits: map[string]any{"cpu": "8", "memory": "2Gi"}})
+	livingISVC(t, l, limitsNS, "limited", 82, isvcSpec{Limits: cpu4})
+	livingISVC(t, l, ns, "picky", 83, isvcSpec{NodeSelector: map[string]string{"hopsworks.ai/gpu-type": "a100"}, Limits: cpu4})
+	livingISVC(t, l, ns, "tainted", 84, isvcSpec{NodeSelector: pool, Limits: small})
+	livingISVC(t, l, ns, "nopvc", 85, isvcSpec{Limits: small,
+		Volumes: []map[string]any{{"name": "models-cache", "persistentVolumeClaim": map[string]any{"claimName": "models-cache"}}}})
+	livingISVC(t, l, ns, "nocfg", 86, isvcSpec{PredictorStage: "missing-volume", Limits: small,
+		Volumes: []map[string]any{{"name": "feature-config", "configMap": map[string]any{"name": "feature-config"}}}})
+	livingISVC(t, l, ns, "quitter", 87, isvcSpec{PredictorStage: "exit-zero", Limits: small})
+	livingISVC(t, l, ns, "bigzip", 88, isvcSpec{PredictorStage: "init-oom", Limits: small})
+	livingISVC(t, l, ns, "stranded", 89, isvcSpec{NodeSelector: pool, Tolerations: tolerate, Limits: small})
+	// A memory limit below KServe's default request: the API server refuses the Deployment
+	// KServe makes, and KServe says so in events only.
+	livingISVC(t, l, ns, "refused", 90, isvcSpec{Limits: map[string]any{"cpu": "1", "memory": "1Gi"}})
+
+	for _, tc := range []struct {
+		ns, name string
+		says     []string
+	}{
+		{ns, "quota", []string{"the project's ResourceQuota hopsworks-quota is used up (requested limits.cpu=", "limited to limits.cpu=6", "kubectl describe resourcequota hopsworks-quota"}},
+		{limitsNS, "limited", []string{"a LimitRange of the project says maximum cpu usage per Container is 2, but limit is 4", "kubectl describe limitrange"}},
+		{ns, "picky", []string{"Status:     Failed", "no node has the labels its nodeSelector hopsworks.ai/gpu-type=a100 asks for",
+			"node kwok-node-1: labels do not match the pod's nodeSelector hopsworks.ai/gpu-type=a100"}},
+		{ns, "tainted", []string{"Status:     Failed", "carry the taint hopsworks.ai/dedicated=inference:NoSchedule, which it does not tolerate",
+			"node kwok-inference-1: taint hopsworks.ai/dedicated=inference:NoSchedule not tolerated"}},
+		{ns, "nopvc", []string{"the PersistentVolumeClaim models-cache that it mounts does not exist", "kubectl get pvc"}},
+		{ns, "nocfg", []string{"the ConfigMap feature-config that it mounts does not exist", "FailedMount"}},
+		{ns, "quitter", []string{"ends by itself (exit 0, Completed) and is restarted"}},
+		{ns, "bigzip", []string{"storage-initializer is OOM-killed while it downloads or unpacks the model"}},
+		{ns, "stranded", []string{"Status:     Running"}},
+		{ns, "refused", []string{"KServe cannot reconcile the InferenceService: fails to reconcile predictor", "must be less than or equal to memory limit of 1Gi"}},
+	} {
+		awaitStatus(t, env, tc.ns, tc.name, tc.says...)
+	}
+
+	// What will not change without someone ends a wait for ready at once, with its cause.
+	for _, tc := range []struct{ ns, name string }{{ns, "quota"}, {limitsNS, "limited"}, {ns, "picky"}, {ns, "nopvc"}, {ns, "nocfg"}} {
+		start := time.Now()
+		r := pluginEnv(t, env, "status", tc.name, "-n", tc.ns, "--until", "ready", "--timeout", "60s")
+		if r.code != 16 || time.Since(start) > 20*time.Second {
+			t.Errorf("%s: --until ready exit %d after %s, want 16 at once\n%s", tc.name, r.code, time.Since(start).Round(time.Second), r.err)
+		}
+	}
+
+	// The inference node's kubelet stops: the node lifecycle controller marks it NotReady
+	// and its pod not ready, then evicts the pod once its toleration runs out.
+	if err := l.StopNode(ctx, "kwok-inference-1"); err != nil {
+		t.Fatal(err)
+	}
+	r := awaitStatus(t, env, ns, "stranded", "stopped reporting (NotReady)")
+	contains(t, "stranded", r.out, "kwok-inference-1")
+}
