@@ -41,6 +41,9 @@ type Report struct {
 	InferenceService *ISVCInfo      `json:"inference_service,omitempty"`
 	Events           []EventSummary `json:"events"`
 	Diagnosis        *Diagnosis     `json:"diagnosis,omitempty"`
+	// Stale says the controllers have not caught up with the latest spec: the status they
+	// wrote is the previous generation's, so its Ready does not count for the new one.
+	Stale bool `json:"stale,omitempty"`
 	// History is when OpenSearch last saw the deployment, for one that left nothing in the
 	// cluster (Stopped: Hopsworks deletes its objects).
 	History *LastSeen `json:"history,omitempty"`
@@ -140,13 +143,28 @@ type Termination struct {
 
 // ISVCInfo is the InferenceService's own status.
 type ISVCInfo struct {
-	URL         string                `json:"url,omitempty"`
-	Generation  int64                 `json:"generation"`
-	Deleting    bool                  `json:"deleting,omitempty"`
-	Conditions  []state.ISVCCondition `json:"conditions"`
-	ModelStatus map[string]any        `json:"model_status,omitempty"`
+	URL        string `json:"url,omitempty"`
+	Generation int64  `json:"generation"`
+	// ObservedGeneration is the generation KServe's status speaks of (0: it does not say).
+	ObservedGeneration int64                 `json:"observed_generation,omitempty"`
+	Deleting           bool                  `json:"deleting,omitempty"`
+	Conditions         []state.ISVCCondition `json:"conditions"`
+	ModelStatus        map[string]any        `json:"model_status,omitempty"`
 	// Deployments are KServe's Standard-mode Deployments of the components.
 	Deployments []DeploymentInfo `json:"deployments,omitempty"`
+}
+
+// stale tells whether the controllers have not caught up with the latest spec yet: KServe's
+// status (or the DEFAULT tool's Deployment's) speaks of an older generation, so a Ready in it
+// is the old spec's.
+func stale(r *Report, s *state.Snapshot) bool {
+	if i := r.InferenceService; i != nil && i.ObservedGeneration > 0 && i.ObservedGeneration < i.Generation {
+		return true
+	}
+	if d := s.Deployment; d != nil && d.Status.ObservedGeneration > 0 && d.Status.ObservedGeneration < d.Generation {
+		return true
+	}
+	return false
 }
 
 // DeploymentInfo is a Standard-mode component Deployment: its replicas and conditions
@@ -211,6 +229,7 @@ func Build(s *state.Snapshot) *Report {
 	if s.ISVC != nil {
 		r.InferenceService = isvcInfo(s)
 	}
+	r.Stale = stale(r, s)
 	r.Components = components(in)
 	return r
 }
@@ -222,6 +241,7 @@ func isvcInfo(s *state.Snapshot) *ISVCInfo {
 		info.Conditions = p.Conditions
 	}
 	info.URL, _, _ = unstructured.NestedString(s.ISVC.Object, "status", "url")
+	info.ObservedGeneration, _, _ = unstructured.NestedInt64(s.ISVC.Object, "status", "observedGeneration")
 	info.ModelStatus, _, _ = unstructured.NestedMap(s.ISVC.Object, "status", "modelStatus")
 	for _, d := range s.ComponentDeployments {
 		di := DeploymentInfo{Name: d.Name, Component: d.Labels["component"], Updated: d.Status.UpdatedReplicas, Available: d.Status.AvailableReplicas}
@@ -429,7 +449,7 @@ func SummarizeEvents(events []corev1.Event) []EventSummary {
 		msg := e.Message
 		if e.Reason == "FailedCreate" {
 			// One refusal per pod the ReplicaSet tried, each naming its pod: one line.
-			msg = triedPod.ReplaceAllString(msg, `pods "$1-*"`)
+			msg = triedPod.ReplaceAllString(strings.TrimPrefix(msg, "(combined from similar events): "), `pods "$1-*"`)
 		}
 		k := key{e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name, e.Type, e.Reason, msg}
 		first, last := eventTimes(&e)

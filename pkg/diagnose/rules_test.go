@@ -234,3 +234,28 @@ func TestKServesOwnWordsFirst(t *testing.T) {
 		t.Errorf("diagnosis %+v", d)
 	}
 }
+
+// A Ready whose observedGeneration is older than the spec's generation is the previous
+// spec's: a wait for ready goes on until KServe (or the Deployment controller) catches up.
+func TestUntilReadyWaitsForTheLatestGeneration(t *testing.T) {
+	snap := fixtures.Running("demo", "fraud").Snapshot(now)
+	snap.ISVC.SetGeneration(3)
+	status := snap.ISVC.Object["status"].(map[string]any)
+	status["observedGeneration"] = int64(2)
+	r := diagnose.Build(snap)
+	r.Diagnosis = diagnose.Diagnose(snap, r)
+	if done, _ := diagnose.Until("ready", r, false); done || !r.Stale {
+		t.Errorf("ready of generation 2 for spec generation 3: done %v, stale %v", done, r.Stale)
+	}
+	status["observedGeneration"] = int64(3)
+	r = diagnose.Build(snap)
+	if done, _ := diagnose.Until("ready", r, false); !done || r.Stale {
+		t.Errorf("ready of the latest generation: done %v, stale %v", done, r.Stale)
+	}
+	// The DEFAULT tool's Deployment likewise.
+	dsnap := fixtures.DefaultRunning("demo", "legacy").Snapshot(now)
+	dsnap.Deployment.Generation, dsnap.Deployment.Status.ObservedGeneration = 2, 1
+	if done, _ := diagnose.Until("ready", diagnose.Build(dsnap), false); done {
+		t.Error("a DEFAULT deployment whose controller has not seen its spec counted as ready")
+	}
+}

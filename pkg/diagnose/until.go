@@ -6,7 +6,8 @@ import "github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 // "stopped" or "failed". gone says nothing of the deployment is left in the cluster, which
 // is Stopped. failedInstead says the deployment failed while waiting for ready: Hopsworks says
 // Failed, or the diagnosis is terminal (it will not get further without a change: the wait
-// ends at once, not at its timeout).
+// ends at once, not at its timeout). A Ready that speaks of an older generation than the
+// spec's never counts.
 func Until(target string, r *Report, gone bool) (done, failedInstead bool) {
 	status := ""
 	if r != nil {
@@ -17,7 +18,8 @@ func Until(target string, r *Report, gone bool) (done, failedInstead bool) {
 	}
 	switch target {
 	case "ready":
-		if status == string(state.Running) || status == string(state.Idle) {
+		// A Ready of the previous generation is not the new spec's: wait for the controllers.
+		if (status == string(state.Running) || status == string(state.Idle)) && (r == nil || !r.Stale) {
 			return true, false
 		}
 		failed := status == string(state.Failed) || (r != nil && r.Diagnosis != nil && r.Diagnosis.Terminal)

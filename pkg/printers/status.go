@@ -154,6 +154,9 @@ func (s *Style) statusPods(b *strings.Builder, r *diagnose.Report) {
 // statusISVC is what KServe wrote on the InferenceService.
 func (s *Style) statusISVC(b *strings.Builder, isvc *diagnose.ISVCInfo) {
 	fmt.Fprintf(b, "\n%s generation %d", s.bold.Sprint("INFERENCESERVICE"), isvc.Generation)
+	if og := isvc.ObservedGeneration; og > 0 && og < isvc.Generation {
+		fmt.Fprintf(b, " (its status is still generation %d's: KServe has not caught up)", og)
+	}
 	if isvc.Deleting {
 		fmt.Fprint(b, ", being deleted")
 	}

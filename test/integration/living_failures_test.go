@@ -48,26 +48,28 @@ func TestLivingClusterFailures(t *testing.T) {
 	ns := "living-cluster"
 
 	// The project's quota and limits, as an administrator sets them, each in a project of
-	// its own (a LimitRange applies to the whole namespace).
-	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "hopsworks-quota", Namespace: ns},
+	// its own (they apply to the whole namespace).
+	quotaNS, limitsNS := "living-quota", "living-limits"
+	for _, p := range []string{quotaNS, limitsNS} {
+		if err := fixtures.EnsureNamespace(ctx, l.Kube, p, map[string]string{"hopsworks.ai/project": strings.ReplaceAll(p, "-", "_")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "hopsworks-quota", Namespace: quotaNS},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("6")}}}
-	if _, err := l.Kube.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{}); err != nil {
+	if _, err := l.Kube.CoreV1().ResourceQuotas(quotaNS).Create(ctx, quota, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// The quota counts once the controller-manager has computed its usage: until then the
 	// API server admits pods past it.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		q, err := l.Kube.CoreV1().ResourceQuotas(ns).Get(ctx, quota.Name, metav1.GetOptions{})
+		q, err := l.Kube.CoreV1().ResourceQuotas(quotaNS).Get(ctx, quota.Name, metav1.GetOptions{})
 		if err == nil && len(q.Status.Hard) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the quota's usage was not computed: %v", err)
 		}
-	}
-	limitsNS := "living-limits"
-	if err := fixtures.EnsureNamespace(ctx, l.Kube, limitsNS, map[string]string{"hopsworks.ai/project": "living_limits"}); err != nil {
-		t.Fatal(err)
 	}
 	lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "per-container", Namespace: limitsNS},
 		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Max: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}}}}}
@@ -87,7 +89,7 @@ func TestLivingClusterFailures(t *testing.T) {
 	// KServe's default memory request is 2Gi: a limit below it is refused (see "refused").
 	cpu4 := map[string]any{"cpu": "4", "memory": "2Gi"}
 	small := map[string]any{"cpu": "1", "memory": "2Gi"}
-	livingISVC(t, l, ns, "quota", 81, isvcSpec{Limits: map[string]any{"cpu": "8", "memory": "2Gi"}})
+	livingISVC(t, l, quotaNS, "quota", 81, isvcSpec{Limits: map[string]any{"cpu": "8", "memory": "2Gi"}})
 	livingISVC(t, l, limitsNS, "limited", 82, isvcSpec{Limits: cpu4})
 	livingISVC(t, l, ns, "picky", 83, isvcSpec{NodeSelector: map[string]string{"hopsworks.ai/gpu-type": "a100"}, Limits: cpu4})
 	livingISVC(t, l, ns, "tainted", 84, isvcSpec{NodeSelector: pool, Limits: small})
@@ -106,7 +108,7 @@ func TestLivingClusterFailures(t *testing.T) {
 		ns, name string
 		says     []string
 	}{
-		{ns, "quota", []string{"the project's ResourceQuota hopsworks-quota is used up (requested limits.cpu=", "limited to limits.cpu=6", "kubectl describe resourcequota hopsworks-quota"}},
+		{quotaNS, "quota", []string{"the project's ResourceQuota hopsworks-quota is used up (requested limits.cpu=", "limited to limits.cpu=6", "kubectl describe resourcequota hopsworks-quota"}},
 		{limitsNS, "limited", []string{"a LimitRange of the project says maximum cpu usage per Container is 2, but limit is 4", "kubectl describe limitrange"}},
 		{ns, "picky", []string{"Status:     Failed", "no node has the labels its nodeSelector hopsworks.ai/gpu-type=a100 asks for",
 			"node kwok-node-1: labels do not match the pod's nodeSelector hopsworks.ai/gpu-type=a100"}},
@@ -123,7 +125,7 @@ func TestLivingClusterFailures(t *testing.T) {
 	}
 
 	// What will not change without someone ends a wait for ready at once, with its cause.
-	for _, tc := range []struct{ ns, name string }{{ns, "quota"}, {limitsNS, "limited"}, {ns, "picky"}, {ns, "nopvc"}, {ns, "nocfg"}} {
+	for _, tc := range []struct{ ns, name string }{{quotaNS, "quota"}, {limitsNS, "limited"}, {ns, "picky"}, {ns, "nopvc"}, {ns, "nocfg"}} {
 		start := time.Now()
 		r := pluginEnv(t, env, "status", tc.name, "-n", tc.ns, "--until", "ready", "--timeout", "60s")
 		if r.code != 16 || time.Since(start) > 20*time.Second {
