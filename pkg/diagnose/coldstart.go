@@ -123,7 +123,7 @@ func coldStart(p *corev1.Pod, events []corev1.Event, now time.Time) ColdStart {
 	if done && main != nil && main.RestartCount > 0 {
 		// A restarted server: its first start is gone; the current instance is measured.
 		cs.Phases = append(cs.Phases, Phase{Name: PhaseStart, Start: serverFrom, End: started, Unknown: true,
-			Detail: fmt.Sprintf("restarted %d times: the first start is not known; the current instance is measured", main.RestartCount)})
+			Detail: fmt.Sprintf("restarted %s: the first start is not known; the current instance is measured", times(main.RestartCount))})
 		done = !started.IsZero()
 	} else if done {
 		done = add(PhaseStart, serverFrom, started, pulled(events, p.Name, mainName(p)))

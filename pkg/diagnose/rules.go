@@ -157,7 +157,7 @@ func storageInit(pods []podCtx, logsCmd func(string) string) *Diagnosis {
 				continue
 			}
 			d := &Diagnosis{
-				Cause:    fmt.Sprintf("The %s's storage-initializer cannot download the model (exit code %d, restarted %d times%s).", p.component, t.ExitCode, cs.RestartCount, retrying(cs)),
+				Cause:    fmt.Sprintf("The %s's storage-initializer cannot download the model (exit code %d, restarted %s%s).", p.component, t.ExitCode, times(cs.RestartCount), retrying(cs)),
 				Terminal: cs.RestartCount >= terminalRestarts,
 				Evidence: []string{fmt.Sprintf("pod %s init container storage-initializer: %s, last exit %d (%s)",
 					p.pod.Name, stateWord(cs), t.ExitCode, t.Reason)},
@@ -174,7 +174,7 @@ func storageInit(pods []podCtx, logsCmd func(string) string) *Diagnosis {
 						limit += " of " + m.String()
 					}
 				}
-				d.Cause = fmt.Sprintf("The %s's storage-initializer is OOM-killed while it downloads or unpacks the model: the artifact needs more than %s (restarted %d times%s).", p.component, limit, cs.RestartCount, retrying(cs))
+				d.Cause = fmt.Sprintf("The %s's storage-initializer is OOM-killed while it downloads or unpacks the model: the artifact needs more than %s (restarted %s%s).", p.component, limit, times(cs.RestartCount), retrying(cs))
 				d.Next = "raise storageInitializer.memoryLimit in KServe's inferenceservice-config ConfigMap (kubectl -n kserve edit configmap inferenceservice-config; a cluster administrator's change), or make the model artifact smaller; " + logsCmd(" --container storage-initializer"+prevFlag(previous)) + " shows how far it got"
 			}
 			return d
@@ -198,14 +198,14 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 			}
 			spec := containerSpec(p.pod, cs.Name)
 			d := &Diagnosis{
-				Evidence: []string{fmt.Sprintf("pod %s container %s: %s, restarted %d times, last exit %d (%s) %s",
-					p.pod.Name, cs.Name, stateWord(cs), cs.RestartCount, t.ExitCode, t.Reason, ago(t))},
+				Evidence: []string{fmt.Sprintf("pod %s container %s: %s, restarted %s, last exit %d (%s) %s",
+					p.pod.Name, cs.Name, stateWord(cs), times(cs.RestartCount), t.ExitCode, t.Reason, ago(t))},
 				Logs: &LogExcerpt{Pod: p.pod.Name, Container: cs.Name, Previous: previous},
 				Next: logsCmd(fmt.Sprintf(" -c %s --container %s%s", q(p.component), q(cs.Name), prevFlag(previous))),
 			}
 			switch {
 			case t.ExitCode == 0:
-				d.Cause = fmt.Sprintf("The %s's %s ends by itself (exit 0, %s) and is restarted, %d times: its script returns instead of serving (a model server that does not block, or a predictor that never starts one).", p.component, cs.Name, orDefault(t.Reason, "Completed"), cs.RestartCount)
+				d.Cause = fmt.Sprintf("The %s's %s ends by itself (exit 0, %s) and is restarted, %s: its script returns instead of serving (a model server that does not block, or a predictor that never starts one).", p.component, cs.Name, orDefault(t.Reason, "Completed"), times(cs.RestartCount))
 				d.Next = logsCmd(fmt.Sprintf(" -c %s --container %s --previous", q(p.component), q(cs.Name))) + " shows its last words; the script must start the model server and keep it running"
 			case t.Reason == "OOMKilled":
 				limit := "no memory limit"
@@ -231,7 +231,7 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 			default:
 				d.Cause = fmt.Sprintf("The %s's %s crashes on start (exit code %d, %s) and is restarted again and again.", p.component, cs.Name, t.ExitCode, orDefault(t.Reason, "Error"))
 				if i == 0 && cs.Name == state.ContainerMain {
-					d.Cause = fmt.Sprintf("The %s's %s script or model server crashes on start (exit code %d, %s), restarted %d times.", p.component, cs.Name, t.ExitCode, orDefault(t.Reason, "Error"), cs.RestartCount)
+					d.Cause = fmt.Sprintf("The %s's %s script or model server crashes on start (exit code %d, %s), restarted %s.", p.component, cs.Name, t.ExitCode, orDefault(t.Reason, "Error"), times(cs.RestartCount))
 				}
 			}
 			d.Evidence = append(d.Evidence, eventsFor(r, p.pod.Name, "BackOff")...)
@@ -597,4 +597,15 @@ func kserveCannotReconcile(s *state.Snapshot, r *Report) *Diagnosis {
 		Cause:    fmt.Sprintf("KServe cannot reconcile the InferenceService: %s.", strings.TrimSuffix(newest.Message, ".")),
 		Evidence: append(evidence, "the InferenceService has no status: KServe stops before it writes one"),
 		Next:     fmt.Sprintf("fix what KServe names in the deployment's spec in Hopsworks (its resources, its image, its volumes); KServe's words: kubectl get events -n %s --field-selector involvedObject.name=%s", q(s.Namespace), q(s.Name))}
+}
+
+// times words a count of restarts: once, twice, 3 times.
+func times(n int32) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }

@@ -5,8 +5,10 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"strings"
@@ -439,7 +441,7 @@ func TestLivingDemoProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"fraud": "Running", "gpumodel": "Failed", "irisinit": "Starting", "churn": "Failed", "recommend": "Failed",
-		"bigmodel": "Failed", "slowloader": "Starting", "legacypy": "Running", "idlemodel": "Idle", "stopping": "Stopping"}
+		"bigmodel": "Failed", "slowloader": "Starting", "legacypy": "Running", "idlemodel": "Idle", "stopping": "Stopping", "coldstart": "Running"}
 	var got map[string]string
 	var r result
 	for deadline := time.Now().Add(60 * time.Second); ; {
@@ -469,8 +471,41 @@ func TestLivingDemoProject(t *testing.T) {
 	}
 	// The logs written for the living pods, served by KWOK's kubelets.
 	contains(t, "logs of a living pod", pluginEnv(t, env, "logs", "slowloader", "-n", ns).must(t).out, "Loading tokenizer and 7B weights")
+	checkColdStart(t, pluginEnv(t, env, "why", "coldstart", "-n", ns, "-o", "json").must(t).out, fixtures.DemoColdStart)
 	r = pluginEnv(t, env, "status", "idlemodel", "-n", ns).must(t)
 	if strings.Contains(r.out, "ServerlessModeRejected") || !strings.Contains(r.out, "Scaled to zero by Knative") {
 		t.Errorf("a written Knative deployment should read as Knative's:\n%s", r.out)
 	}
+}
+
+// checkColdStart checks the anatomy that why -o json reads of a start against the stage
+// delays that made it: each step within a second (the cluster keeps its times to the second).
+func checkColdStart(t *testing.T, whyJSON string, want fixtures.ColdStart) {
+	t.Helper()
+	var w struct {
+		ColdStart []struct {
+			Pod    string `json:"pod"`
+			Ready  bool   `json:"ready"`
+			Phases []struct {
+				Name    string  `json:"name"`
+				Seconds float64 `json:"seconds"`
+			} `json:"phases"`
+		} `json:"cold_start"`
+	}
+	if err := json.Unmarshal([]byte(whyJSON), &w); err != nil || len(w.ColdStart) == 0 {
+		t.Fatalf("why -o json: %v\n%s", err, whyJSON)
+	}
+	cs := w.ColdStart[0]
+	expect := map[string]time.Duration{"scheduling": 0, "image pull, init start": want.Create + want.Pull, "model download": want.Download,
+		"model server start": want.Start, "model load, to ready": want.Load}
+	if !cs.Ready || len(cs.Phases) != len(expect) {
+		t.Fatalf("cold start of %s: ready %v, %d phases, want %d: %+v", cs.Pod, cs.Ready, len(cs.Phases), len(expect), cs.Phases)
+	}
+	for _, ph := range cs.Phases {
+		d, ok := expect[ph.Name]
+		if !ok || math.Abs(ph.Seconds-d.Seconds()) > 1 {
+			t.Errorf("cold start of %s: %s took %.1fs, the stages made it %s", cs.Pod, ph.Name, ph.Seconds, d)
+		}
+	}
+	t.Logf("cold start of %s: %+v", cs.Pod, cs.Phases)
 }

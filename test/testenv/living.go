@@ -131,6 +131,7 @@ var FailureStages = map[string][]string{
 	"init-oom":           {"pod-init-container-running", "pod-init-container-completed", "pod-ready"},
 	"exit-zero":          {"pod-ready"},
 	"missing-volume":     {"pod-init-container-running", "pod-init-container-completed", "pod-ready"},
+	"slow-load":          {"pod-ready"},
 	// a written pod (fixtures.Serving.Written) keeps its status: no stage but deletion
 	fixtures.HoldStage: {"pod-create", "pod-init-container-running", "pod-init-container-completed", "pod-ready", "pod-complete"},
 }
@@ -161,6 +162,14 @@ func kwokStages(kwokFile, failureFile, dir string) (string, error) {
 			continue
 		}
 		name, _, _ := unstructured.NestedString(st, "metadata", "name")
+		if name == "node-heartbeat" {
+			// A node whose kubelet a test stops (StopNode) posts no status any more.
+			exprs, _, _ := unstructured.NestedSlice(st, "spec", "selector", "matchExpressions")
+			exprs = append(exprs, map[string]any{"key": `.metadata.annotations["` + KubeletAnnotation + `"]`, "operator": "NotIn", "values": []any{"stopped"}})
+			if err := unstructured.SetNestedSlice(st, exprs, "spec", "selector", "matchExpressions"); err != nil {
+				return "", err
+			}
+		}
 		if modes := replaced[name]; len(modes) > 0 {
 			exprs, _, _ := unstructured.NestedSlice(st, "spec", "selector", "matchExpressions")
 			exprs = append(exprs, map[string]any{"key": `.metadata.annotations["` + StageAnnotation + `"]`, "operator": "NotIn", "values": modes})
@@ -234,11 +243,14 @@ func (l *Living) AddNode(ctx context.Context, name string, labels map[string]str
 	}
 }
 
-// StopNode takes a node away from KWOK, as a node whose kubelet stops: nothing reports its
+// KubeletAnnotation set to "stopped" on a node keeps KWOK's heartbeat stage off it.
+const KubeletAnnotation = "hopsdeploy.test/kubelet"
+
+// StopNode stops a node's heartbeat, as a node whose kubelet stops: nothing reports its
 // status any more, and the node lifecycle controller marks it NotReady after the grace
 // period (--node-monitor-grace-period, 40 s here).
 func (l *Living) StopNode(ctx context.Context, name string) error {
-	patch := []byte(`{"metadata":{"annotations":{"kwok.x-k8s.io/node":null}}}`)
+	patch := []byte(`{"metadata":{"annotations":{"` + KubeletAnnotation + `":"stopped"}}}`)
 	_, err := l.Kube.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 	return err
 }
