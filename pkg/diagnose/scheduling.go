@@ -160,8 +160,8 @@ func nodeNotReady(pods []podCtx, r *Report, ns string) *Diagnosis {
 			Next:     fmt.Sprintf("see the node: kubectl describe node %s; the replacement: kubectl hopsdeploy status %s -n %s --watch", q(node), q(r.Name), q(ns)),
 		}
 		for _, t := range p.pod.Spec.Tolerations {
-			if t.Key == "node.kubernetes.io/not-ready" && t.TolerationSeconds != nil {
-				d.Evidence = append(d.Evidence, fmt.Sprintf("the pod tolerates a not-ready node for %ds", *t.TolerationSeconds))
+			if (t.Key == "node.kubernetes.io/not-ready" || t.Key == "node.kubernetes.io/unreachable") && t.TolerationSeconds != nil {
+				d.Evidence = append(d.Evidence, fmt.Sprintf("the pod tolerates the taint %s for %ds, then it is evicted", t.Key, *t.TolerationSeconds))
 			}
 		}
 		d.Evidence = append(d.Evidence, eventsFor(r, node, "NodeNotReady")...)

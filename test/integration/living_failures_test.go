@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,12 @@ func TestLivingClusterFailures(t *testing.T) {
 	// A memory limit below KServe's default request: the API server refuses the Deployment
 	// KServe makes, and KServe says so in events only.
 	livingISVC(t, l, ns, "refused", 90, isvcSpec{Limits: map[string]any{"cpu": "1", "memory": "1Gi"}})
+	// A model server that never reports ready, and one killed by its liveness probe while it
+	// loads: the probe gives 2 s + 3 x 1 s, the stage kills at 5 s.
+	livingISVC(t, l, ns, "notready", 91, isvcSpec{PredictorStage: "never-ready", Limits: small})
+	livingISVC(t, l, ns, "slowloader", 92, isvcSpec{PredictorStage: "liveness-killed", Limits: small,
+		PredictorAnnotations: map[string]string{"hopsdeploy.test/kill-after": "5s"},
+		LivenessProbe:        map[string]any{"httpGet": map[string]any{"path": "/v1/models/slowloader", "port": int64(8080)}, "initialDelaySeconds": int64(2), "periodSeconds": int64(1), "failureThreshold": int64(3)}})
 
 	for _, tc := range []struct {
 		ns, name string
@@ -119,10 +126,31 @@ func TestLivingClusterFailures(t *testing.T) {
 		{ns, "quitter", []string{"ends by itself (exit 0, Completed) and is restarted"}},
 		{ns, "bigzip", []string{"storage-initializer is OOM-killed while it downloads or unpacks the model"}},
 		{ns, "stranded", []string{"Status:     Running"}},
+		{ns, "notready", []string{"runs but fails its readiness probe", "Readiness probe failed: HTTP probe failed with statuscode: 503"}},
+		{ns, "slowloader", []string{"is killed by its liveness probe (exit 137, SIGKILL, not OOMKilled)", "the probe gives up after about 5s"}},
 		{ns, "refused", []string{"KServe cannot reconcile the InferenceService: fails to reconcile predictor", "must be less than or equal to memory limit of 1Gi"}},
 	} {
 		awaitStatus(t, env, 90*time.Second, tc.ns, tc.name, tc.says...)
 	}
+
+	// A crash loop reads the same at every instant of it: waiting in back-off, running for a
+	// moment, terminated. Sampled over a few rounds of the loop (the counts aside).
+	digits := regexp.MustCompile(`[0-9]+`)
+	var first string
+	for i := range 8 {
+		out := pluginEnv(t, env, "why", "quitter", "-n", ns).out
+		step, cause := section(out, "STEP THAT FAILS:"), section(out, "CAUSE")
+		reading := digits.ReplaceAllString(step+" | "+cause, "N")
+		if i == 0 {
+			first = reading
+		} else if reading != first {
+			t.Errorf("the crash loop reads differently at another instant:\n%s\nthen\n%s", first, reading)
+		}
+		time.Sleep(700 * time.Millisecond)
+	}
+
+	// The anatomy of its start names the probe as what kills the load.
+	contains(t, "why slowloader", pluginEnv(t, env, "why", "slowloader", "-n", ns).out, "COLD START", "the probe kills a model load still running")
 
 	// What will not change without someone ends a wait for ready at once, with its cause:
 	// exit 16, or 4 where Hopsworks itself says Failed (an unschedulable pod).
@@ -145,4 +173,18 @@ func TestLivingClusterFailures(t *testing.T) {
 	// The last heartbeat may be 45 s old, then the grace period is 40 s.
 	r := awaitStatus(t, env, 150*time.Second, ns, "stranded", "stopped reporting (NotReady)")
 	contains(t, "stranded", r.out, "kwok-inference-1")
+}
+
+// section is the line after a heading of why's output (or the rest of the heading's line).
+func section(out, heading string) string {
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if rest, ok := strings.CutPrefix(l, heading); ok {
+			if strings.TrimSpace(rest) != "" || i+1 >= len(lines) {
+				return strings.TrimSpace(rest)
+			}
+			return strings.TrimSpace(lines[i+1])
+		}
+	}
+	return ""
 }

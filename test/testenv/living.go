@@ -131,7 +131,8 @@ var FailureStages = map[string][]string{
 	"init-oom":           {"pod-init-container-running", "pod-init-container-completed", "pod-ready"},
 	"exit-zero":          {"pod-ready"},
 	"missing-volume":     {"pod-init-container-running", "pod-init-container-completed", "pod-ready"},
-	"slow-load":          {"pod-ready"},
+	"slow-load":          {"pod-init-container-completed", "pod-ready"},
+	"liveness-killed":    {"pod-ready"},
 	// a written pod (fixtures.Serving.Written) keeps its status: no stage but deletion
 	fixtures.HoldStage: {"pod-create", "pod-init-container-running", "pod-init-container-completed", "pod-ready", "pod-complete"},
 }
