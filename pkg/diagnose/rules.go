@@ -191,7 +191,11 @@ func crashes(pods []podCtx, r *Report, logsCmd func(string) string) *Diagnosis {
 			if cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0 {
 				t, previous = cs.State.Terminated, false
 			}
-			crashLoop := cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff"
+			crashLoop := cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff" || crashLooping(cs) ||
+				cs.State.Terminated != nil && cs.RestartCount >= crashLoopRestarts
+			if cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0 && crashLoop {
+				t, previous = cs.State.Terminated, false // it ended again, with exit 0
+			}
 			// A model server that ends with exit 0 (Completed) and is restarted loops too.
 			if t == nil || (t.ExitCode == 0 && !crashLoop) || (!crashLoop && cs.Ready) {
 				continue

@@ -196,21 +196,27 @@ func TestCrashLoopReadsTheSameAtEveryInstant(t *testing.T) {
 		state corev1.ContainerState
 	}
 	started := metav1.NewTime(now.Add(-2 * time.Second))
-	for _, in := range []instant{
-		{"back-off", corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s"}}},
-		{"terminated", corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", FinishedAt: started}}},
-		{"running between crashes", corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}},
-	} {
-		snap := fixtures.Catalog("demo")["predictorcrash"].Snapshot(now)
-		cs := &snap.Pods[0].Status.ContainerStatuses[0]
-		cs.State, cs.Ready = in.state, false
-		w := diagnose.Explain(snap)
-		if w.FailingStep != "STARTED" || !strings.Contains(w.Diagnosis.Cause, "crashes on start") {
-			t.Errorf("%s: failing step %q, cause %q, steps %+v", in.name, w.FailingStep, w.Diagnosis.Cause, w.Steps)
-		}
-		for _, st := range w.Steps {
-			if st.Name == "STARTED" && st.State != diagnose.StepFailed {
-				t.Errorf("%s: STARTED is %s", in.name, st.State)
+	for _, loop := range []struct {
+		scenario, cause string
+		exit            int32
+		reason          string
+	}{{"predictorcrash", "crashes on start", 1, "Error"}, {"exitszero", "ends by itself (exit 0", 0, "Completed"}} {
+		for _, in := range []instant{
+			{"back-off", corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s"}}},
+			{"terminated", corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: loop.exit, Reason: loop.reason, FinishedAt: started}}},
+			{"running between crashes", corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}},
+		} {
+			snap := fixtures.Catalog("demo")[loop.scenario].Snapshot(now)
+			cs := &snap.Pods[0].Status.ContainerStatuses[0]
+			cs.State, cs.Ready = in.state, false
+			w := diagnose.Explain(snap)
+			if w.FailingStep != "STARTED" || !strings.Contains(w.Diagnosis.Cause, loop.cause) {
+				t.Errorf("%s, %s: failing step %q, cause %q, steps %+v", loop.scenario, in.name, w.FailingStep, w.Diagnosis.Cause, w.Steps)
+			}
+			for _, st := range w.Steps {
+				if st.Name == "STARTED" && st.State != diagnose.StepFailed {
+					t.Errorf("%s, %s: STARTED is %s", loop.scenario, in.name, st.State)
+				}
 			}
 		}
 	}

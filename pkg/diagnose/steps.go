@@ -140,7 +140,7 @@ func startedState(p *corev1.Pod) (StepState, string) {
 			if startState == StepPassed {
 				startState, startDetail = StepInProgress, cs.Name+": "+w.Reason
 			}
-		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0:
+		case cs.State.Terminated != nil && (cs.State.Terminated.ExitCode != 0 || cs.RestartCount >= crashLoopRestarts):
 			startState, startDetail = StepFailed, fmt.Sprintf("%s: exit %d (%s)", cs.Name, cs.State.Terminated.ExitCode, cs.State.Terminated.Reason)
 		case crashLooping(cs):
 			// Between two crashes of a crash loop the container runs for a moment: the step
@@ -173,10 +173,11 @@ func readyState(cond map[corev1.PodConditionType]corev1.PodCondition) (StepState
 const crashLoopRestarts = 2
 
 // crashLooping tells whether a container runs for a moment between crashes: not ready, its
-// last instance failed, restarted at least crashLoopRestarts times.
+// last instance ended (a model server never ends by itself, even with exit 0), restarted at
+// least crashLoopRestarts times.
 func crashLooping(cs corev1.ContainerStatus) bool {
 	t := cs.LastTerminationState.Terminated
-	return cs.State.Running != nil && !cs.Ready && cs.RestartCount >= crashLoopRestarts && t != nil && t.ExitCode != 0
+	return cs.State.Running != nil && !cs.Ready && cs.RestartCount >= crashLoopRestarts && t != nil
 }
 
 func lastExit(cs corev1.ContainerStatus) string {
