@@ -464,7 +464,7 @@ func TestLivingDemoProject(t *testing.T) {
 		"churn":      {"ModuleNotFoundError: No module named 'xgboost'", "churn-predictor-"},
 		"irisinit":   {"cannot download the model", "FileNotFoundError"},
 		"bigmodel":   {"OOM-killed"},
-		"slowloader": {"Starting: starting the model server"},
+		"slowloader": {"runs but fails its readiness probe"},
 		"recommend":  {"The transformer's kserve-container"},
 	} {
 		contains(t, name, pluginEnv(t, env, "status", name, "-n", ns).must(t).out, says...)
