@@ -135,7 +135,7 @@ func TestLivingClusterFailures(t *testing.T) {
 
 	// A crash loop reads the same at every instant of it: waiting in back-off, running for a
 	// moment, terminated. Sampled over a few rounds of the loop (the counts aside).
-	digits := regexp.MustCompile(`[0-9]+`)
+	digits := regexp.MustCompile(`[0-9]+|\bonce\b|\btwice\b`)
 	var first string
 	for i := range 8 {
 		out := pluginEnv(t, env, "why", "quitter", "-n", ns).out
