@@ -6,6 +6,9 @@ SHELL := /bin/bash
 K8S_VERSION        ?= v1.37.2
 ETCD_VERSION       ?= v3.6.16
 KREW_VERSION       ?= v0.4.3
+# k9s's plugin schemas (from its module, not its binary): the plugin file is checked as k9s
+# reads it.
+K9S_VERSION        ?= v0.50.16
 OPENSEARCH_VERSION ?= 2.19.6
 # The second test OpenSearch, with the security plugin: the plugin's version must equal the
 # server's, and Maven Central serves opensearch-security 2.19.4.0 but not 2.19.6.0.
@@ -24,7 +27,7 @@ CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hopsdeploy
 TESTBIN ?= $(CACHE)/testbin/k8s-$(K8S_VERSION)_etcd-$(ETCD_VERSION)_krew-$(KREW_VERSION)
 LIVING  ?= $(CACHE)/living/k8s-$(K8S_VERSION)_kwok-$(KWOK_VERSION)_kserve-$(KSERVE_VERSION)
 LINTBIN ?= $(CACHE)/lint/staticcheck-$(STATICCHECK_VERSION)_govulncheck-$(GOVULNCHECK_VERSION)
-export K8S_VERSION ETCD_VERSION KREW_VERSION KWOK_VERSION KSERVE_VERSION OPENSEARCH_VERSION OPENSEARCH_SECURED_VERSION TESTBIN LIVING STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
+export K8S_VERSION ETCD_VERSION KREW_VERSION K9S_VERSION KWOK_VERSION KSERVE_VERSION OPENSEARCH_VERSION OPENSEARCH_SECURED_VERSION TESTBIN LIVING STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
 # The Go toolchain that builds the plugin: go.mod's toolchain line (patch releases carry the
 # standard library's security fixes that govulncheck checks for), fetched from the module
 # proxy when the machine's Go is older.

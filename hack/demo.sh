@@ -71,6 +71,7 @@ for d in gpumodel irisinit churn bigmodel slowloader idlemodel; do
   run kubectl hopsdeploy why $d -n $NS
 done
 run kubectl hopsdeploy timeline slowloader -n $NS --logs
+run kubectl hopsdeploy timeline churn -n $NS --chart --width 110
 echo "# coldstart's start was made by KWOK's stages with these delays: pod create 1s + image pull 2s"
 echo "# (= image pull, init start 3s), model download 8s, model server start 3s, model load 12s."
 echo "# The anatomy below reads them back from the pod's conditions and container states:"

@@ -7,7 +7,7 @@
 # Versions come from the environment (the Makefile pins them in one place).
 set -euo pipefail
 DEST=${1:?usage: provision-test-env.sh DEST}
-: "${K8S_VERSION:?}" "${ETCD_VERSION:?}" "${KREW_VERSION:?}"
+: "${K8S_VERSION:?}" "${ETCD_VERSION:?}" "${KREW_VERSION:?}" "${K9S_VERSION:?}"
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
@@ -48,7 +48,21 @@ build_krew() {
   stamp krew "$KREW_VERSION"; stamp validate-krew-manifest "$KREW_VERSION"
 }
 
+# k9s reads plugin files against the JSON schemas in its module: they are fetched from the
+# module proxy (no k9s binary: it is a terminal UI), for the test of contrib/k9s.
+fetch_k9s_schemas() {
+  stamp_ok k9s-schemas "$K9S_VERSION" && { log "k9s $K9S_VERSION plugin schemas: cached"; return; }
+  log "fetching k9s $K9S_VERSION's plugin schemas"
+  local dir
+  dir=$(go mod download -json "github.com/derailed/k9s@$K9S_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  mkdir -p "$DEST/k9s-schemas"
+  cp "$dir"/internal/config/json/schemas/plugin*.json "$DEST/k9s-schemas/"
+  chmod 644 "$DEST"/k9s-schemas/*.json
+  stamp k9s-schemas "$K9S_VERSION"
+}
+
 start=$(date +%s)
+fetch_k9s_schemas
 build_etcd
 build_krew
 build_kube

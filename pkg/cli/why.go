@@ -5,6 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
+	xterm "golang.org/x/term"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
@@ -115,6 +120,8 @@ func printJSON(w io.Writer, v any) error {
 type TimelineOptions struct {
 	explainOptions
 	WithLogs bool
+	Chart    bool
+	Width    int
 }
 
 func newTimelineCommand(g *Globals) *cobra.Command {
@@ -123,7 +130,8 @@ func newTimelineCommand(g *Globals) *cobra.Command {
 		Use:   "timeline NAME",
 		Short: "One chronological view across pods: condition transitions, events, container starts and terminations",
 		Example: "  kubectl hopsdeploy timeline fraud -n my-project\n" +
-			"  kubectl hopsdeploy timeline fraud --logs      # with each container's last log lines in place",
+			"  kubectl hopsdeploy timeline fraud --logs      # with each container's last log lines in place\n" +
+			"  kubectl hopsdeploy timeline fraud --chart     # lanes per pod and container, fitted to the terminal",
 		Args:              maxArgs(1),
 		ValidArgsFunction: completeDeployments(g),
 		RunE:              run(o),
@@ -131,7 +139,23 @@ func newTimelineCommand(g *Globals) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
 	cmd.Flags().BoolVar(&o.WithLogs, "logs", false, "merge in each container's last log lines (and its previous instance's)")
 	cmd.Flags().Int64Var(&o.LogLines, "log-lines", 10, "with --logs: lines per container instance")
+	cmd.Flags().BoolVar(&o.Chart, "chart", false, "draw lanes per pod and container (scheduled, init, running, ready, ended; restarts and warnings marked), fitted to the terminal's width")
+	cmd.Flags().IntVar(&o.Width, "width", 0, "with --chart: columns to draw in (default: the terminal's, or $COLUMNS, or 120)")
 	return cmd
+}
+
+// Validate checks the flags.
+func (o *TimelineOptions) Validate() error {
+	if err := o.explainOptions.Validate(); err != nil {
+		return err
+	}
+	if o.Chart && (o.Output != "" || o.WithLogs) {
+		return usageErr("--chart draws the lanes: it does not go with -o json or --logs")
+	}
+	if o.Width != 0 && (!o.Chart || o.Width < 60) {
+		return usageErr("invalid --width %d: it goes with --chart, and is 60 columns or more", o.Width)
+	}
+	return nil
 }
 
 // Run prints the timeline.
@@ -139,6 +163,14 @@ func (o *TimelineOptions) Run(ctx context.Context) error {
 	src, ns, err := o.inspectSources(ctx)
 	if err != nil {
 		return err
+	}
+	if o.Chart {
+		c, err := inspect.Chart(ctx, src, ns, o.Name)
+		if err != nil {
+			return err
+		}
+		fancy, _ := term.UseColor(o.Color, o.Streams.Out)
+		return printers.Chart(o.Streams.Out, c, printers.ChartOptions{Width: chartWidth(o.Width, o.Streams.Out), Fancy: fancy})
 	}
 	entries, err := inspect.Timeline(ctx, src, ns, o.Name, o.WithLogs, o.LogLines)
 	if err != nil {
@@ -155,4 +187,20 @@ func entriesOrEmpty(e []diagnose.Entry) []diagnose.Entry {
 		return []diagnose.Entry{}
 	}
 	return e
+}
+
+// chartWidth is --width, else the terminal's columns, else $COLUMNS, else 120.
+func chartWidth(flag int, out io.Writer) int {
+	if flag > 0 {
+		return flag
+	}
+	if f, ok := out.(*os.File); ok {
+		if w, _, err := xterm.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 120
 }

@@ -131,6 +131,15 @@ func Timeline(ctx context.Context, src Sources, ns, name string, withLogs bool, 
 	return diagnose.Timeline(snap, extra), nil
 }
 
+// Chart gathers a deployment with all its events and draws its pods and containers as lanes.
+func Chart(ctx context.Context, src Sources, ns, name string) (diagnose.Chart, error) {
+	snap, err := gatherAllEvents(ctx, src.Cluster, ns, name)
+	if err != nil {
+		return diagnose.Chart{}, err
+	}
+	return diagnose.BuildChart(snap), nil
+}
+
 // timelineLogs reads the last lines (with timestamps) of every container instance.
 func timelineLogs(ctx context.Context, c *cluster.Clients, snap *state.Snapshot, n int64) []diagnose.Entry {
 	var out []diagnose.Entry
