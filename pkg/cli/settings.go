@@ -177,7 +177,7 @@ func parseConfig(b []byte, path string) (*configFile, error) {
 			for key, v := range b.of(sec) {
 				st, ok := lookupKey(sec, key)
 				if !ok {
-					return nil, fmt.Errorf("config file %s: unknown key %s%s.%s: known keys are %s", path, prefix, sec, key, strings.Join(keysOf(sec), ", "))
+					return nil, fmt.Errorf("config file %s: unknown field %q in %s%s: its known fields are %s", path, key, prefix, sec, strings.Join(keysOf(sec), ", "))
 				}
 				_, isBool := v.(bool)
 				_, isText := v.(string)
@@ -255,7 +255,7 @@ func applyBlock(s *history.Settings, b configBlock) {
 			}
 		}
 		for _, st := range settings {
-			if v, ok := vals[st.key]; ok && st.key != "" && fmt.Sprint(v) != "" {
+			if v, ok := vals[st.key]; ok && st.section == sec && st.key != "" && fmt.Sprint(v) != "" {
 				_ = set(st, s, fmt.Sprint(v), "") // parseConfig checked the kinds
 			}
 		}

@@ -226,8 +226,8 @@ func TestSettingsDoc(t *testing.T) {
 // A key of the config file is one of the table's, with a value of its kind.
 func TestConfigFileKeysComeFromTheTable(t *testing.T) {
 	for in, want := range map[string]string{
-		"opensearch: {password: x}\n":                        "unknown key opensearch.password: known keys are url, user, passwordFile, ca, insecureSkipVerify, tlsServerName, verifyChainOnly, tokenFile, index",
-		"contexts: {prod: {hopsworks: {apiKey: x}}}\n":       "unknown key contexts.prod.hopsworks.apiKey",
+		"opensearch: {password: x}\n":                        `unknown field "password" in opensearch: its known fields are url, user, passwordFile, ca, insecureSkipVerify, tlsServerName, verifyChainOnly, tokenFile, index`,
+		"contexts: {prod: {hopsworks: {apiKey: x}}}\n":       `unknown field "apiKey" in contexts.prod.hopsworks`,
 		"opensearch: {insecureSkipVerify: \"yes please\"}\n": "opensearch.insecureSkipVerify must be true or false",
 		"hopsworks: {url: 42}\n":                             "hopsworks.url must be text",
 		"opensearch: {url: https://os}\nextra: 1\n":          `unknown field "extra"`,
@@ -275,5 +275,18 @@ func TestEveryEnvironmentVariableIsRead(t *testing.T) {
 				t.Errorf("%s=many: %v", st.env, err)
 			}
 		}
+	}
+}
+
+// A block's keys go to its own section's settings only: an OpenSearch URL in a kube context's
+// block is not Hopsworks' URL.
+func TestConfigBlocksKeepToTheirSection(t *testing.T) {
+	cfg, err := parseConfig([]byte("opensearch: {url: https://os.default}\ncontexts:\n  prod: {opensearch: {url: https://os.prod, ca: /ca.pem}}\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := resolveSettings(cfg, "prod", func(string) string { return "" }, nil)
+	if err != nil || s.URL != "https://os.prod" || s.CAFile != "/ca.pem" || s.Hopsworks.URL != "" || s.Hopsworks.CAFile != "" || s.Hopsworks.Configured() {
+		t.Errorf("settings %+v (Hopsworks %+v), err %v", s, s.Hopsworks, err)
 	}
 }
