@@ -36,6 +36,7 @@ type LogsOptions struct {
 	LastWords      bool
 	Until          string
 	Grep           string
+	FromBundle     string
 
 	flags  *pflag.FlagSet
 	config inspect.LogsConfig
@@ -81,6 +82,7 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 	f.StringVar(&o.Source, "source", "auto", "where logs come from: auto (live while pods cover the window, else OpenSearch history), live or history")
 	f.StringVar(&o.Until, "until", "", "history: only lines before this time (RFC3339) or this long ago (e.g. 1h)")
 	f.StringVar(&o.Grep, "grep", "", "only lines that match these words (an OpenSearch match query on history; a case-insensitive substring on live lines)")
+	f.StringVar(&o.FromBundle, "from-bundle", "", "read a support bundle's container logs (their last lines, no timestamps) instead of the cluster")
 	addHistoryFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("source", cobra.FixedCompletions([]string{"auto", "live", "history"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("component", cobra.FixedCompletions([]string{"predictor", "transformer", "all"}, cobra.ShellCompDirectiveNoFileComp))
@@ -92,11 +94,15 @@ Without -f and without --since, each container shows its last 10 lines, as Hopsw
 // Complete reads NAME and the flags, and works out the engine's configuration once: the
 // default of --tail (10, or all with --since/--since-time), the times, the prefix.
 func (o *LogsOptions) Complete(cmd *cobra.Command, args []string) error {
-	if len(args) == 0 {
+	if len(args) == 0 && o.FromBundle == "" {
 		return usageErr("logs needs a deployment NAME: kubectl hopsdeploy logs NAME (list them with kubectl hopsdeploy list)")
 	}
 	o.flags = cmd.Flags()
-	c := inspect.LogsConfig{Deployment: args[0], Component: o.Component, Containers: o.Containers, Pod: o.Pod,
+	name := ""
+	if len(args) > 0 {
+		name = args[0]
+	}
+	c := inspect.LogsConfig{Deployment: name, Component: o.Component, Containers: o.Containers, Pod: o.Pod,
 		Tail: o.Tail, Since: o.Since, Timestamps: o.Timestamps, Previous: o.Previous, Follow: o.Follow,
 		LimitBytes: o.LimitBytes, Grep: o.Grep, Source: inspect.LogSource(o.Source), LastWords: o.LastWords,
 		Format: o.Output, MaxRequests: o.MaxLogRequests, Out: o.Streams.Out, ErrOut: o.Streams.ErrOut}
@@ -131,10 +137,20 @@ func (o *LogsOptions) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks the flags on their own, before any API call.
 func (o *LogsOptions) Validate() error {
-	if err := o.validateDeployment(o.config.Deployment); err != nil {
-		return err
-	}
 	c := &o.config
+	if o.FromBundle == "" || c.Deployment != "" {
+		if err := o.validateDeployment(c.Deployment); err != nil {
+			return err
+		}
+	}
+	if o.FromBundle != "" {
+		for flag, set := range map[string]bool{"--follow": c.Follow, "--since": c.Since > 0, "--since-time": !c.SinceTime.IsZero(), "--until": !c.Until.IsZero(),
+			"--timestamps": c.Timestamps, "--source": o.flags.Changed("source")} {
+			if set {
+				return usageErr("%s does not go with --from-bundle: a bundle holds each container instance's last lines, without their times, and no history", flag)
+			}
+		}
+	}
 	switch c.Component {
 	case "predictor", "transformer", "all":
 	default:
@@ -199,6 +215,9 @@ func parseTimeOrAgo(s string) (time.Time, error) {
 // Run builds the clients and the OpenSearch settings, gathers the deployment and hands it to
 // the log engine.
 func (o *LogsOptions) Run(ctx context.Context) error {
+	if o.FromBundle != "" {
+		return o.runFromBundle(ctx)
+	}
 	settings, err := o.openSearchSettings(o.flags)
 	if err != nil {
 		return err
@@ -230,6 +249,28 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	if !cfg.LastWords {
 		return inspect.Logs(ctx, src, snap, cfg)
 	}
+	return lastWords(ctx, src, snap, cfg)
+}
+
+// runFromBundle reads a bundle's container logs through the log engine, as live.
+func (o *LogsOptions) runFromBundle(ctx context.Context) error {
+	b, err := o.openBundle(o.FromBundle, o.config.Deployment)
+	if err != nil {
+		return err
+	}
+	o.bundleNotice(b)
+	cfg := o.config
+	cfg.Namespace, cfg.Deployment, cfg.Source = b.Objects.Namespace, b.Objects.Name, inspect.SourceLive
+	src := inspect.LogSources{Open: b.Source().OpenLog}
+	snap := b.Objects.Snapshot()
+	if !cfg.LastWords {
+		return inspect.Logs(ctx, src, snap, cfg)
+	}
+	return lastWords(ctx, src, snap, cfg)
+}
+
+// lastWords prints, for --last-words, every container instance that died and its final lines.
+func lastWords(ctx context.Context, src inspect.LogSources, snap *state.Snapshot, cfg inspect.LogsConfig) error {
 	deaths, err := inspect.LastWords(ctx, src, snap, cfg)
 	if err != nil || len(deaths) == 0 {
 		return err

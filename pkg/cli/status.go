@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
@@ -143,34 +139,9 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 
 // runFromBundle shows a bundle's status offline, derived as the live command derives it.
 func (o *StatusOptions) runFromBundle() error {
-	// A bundle is read whole (its objects up to the caps of bundle.Read): the soft memory
-	// limit and the low GC target that keep streaming reads small (cmd/kubectl-hopsdeploy)
-	// would have the GC run without end on a large one (4 s instead of under 1 for 40,000
-	// pods and events); Go's defaults serve here.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(math.MaxInt64)
-	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(100)
-	}
-	f, err := os.Open(o.FromBundle)
+	b, err := o.openBundle(o.FromBundle, o.Name)
 	if err != nil {
-		return fmt.Errorf("open the bundle: %w", err)
-	}
-	defer f.Close()
-	b, err := bundle.Read(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.FromBundle, err)
-	}
-	// A NAME, -n or --project given with a bundle must be the bundle's.
-	if o.Name != "" && o.Name != b.Objects.Name {
-		return usageErr("%s holds deployment %s, not %s: drop NAME, or open the bundle of %s", o.FromBundle, b.Objects.Name, o.Name, o.Name)
-	}
-	if ns := *o.ConfigFlags.Namespace; ns != "" && ns != b.Objects.Namespace {
-		return usageErr("%s holds namespace %s, not %s: drop -n, or open the bundle of %s", o.FromBundle, b.Objects.Namespace, ns, ns)
-	}
-	if o.Project != "" && cluster.ProjectToNamespace(o.Project) != b.Objects.Namespace {
-		return usageErr("%s holds namespace %s, not project %s's namespace %s: drop --project, or open that project's bundle", o.FromBundle, b.Objects.Namespace, o.Project, cluster.ProjectToNamespace(o.Project))
+		return err
 	}
 	o.style.Now = b.Objects.Taken
 	return o.print(b.Report())

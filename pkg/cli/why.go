@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	xterm "golang.org/x/term"
@@ -21,25 +22,31 @@ import (
 // timeline): NAME, -o json and --log-lines.
 type explainOptions struct {
 	*Globals
-	verb     string
-	Name     string
-	Output   string
-	LogLines int64
+	verb       string
+	Name       string
+	Output     string
+	LogLines   int64
+	FromBundle string
+	styleNow   time.Time // a bundle's ages are as of when it was taken
 }
 
-// Complete reads NAME.
+// Complete reads NAME (optional with --from-bundle, which holds one deployment).
 func (o *explainOptions) Complete(_ *cobra.Command, args []string) error {
-	if len(args) == 0 {
-		return usageErr("%s needs a deployment NAME: kubectl hopsdeploy %s NAME", o.verb, o.verb)
+	if len(args) == 0 && o.FromBundle == "" {
+		return usageErr("%s needs a deployment NAME: kubectl hopsdeploy %s NAME (or --from-bundle FILE)", o.verb, o.verb)
 	}
-	o.Name = args[0]
+	if len(args) > 0 {
+		o.Name = args[0]
+	}
 	return nil
 }
 
 // Validate checks NAME and the flags.
 func (o *explainOptions) Validate() error {
-	if err := o.validateDeployment(o.Name); err != nil {
-		return err
+	if o.FromBundle == "" || o.Name != "" {
+		if err := o.validateDeployment(o.Name); err != nil {
+			return err
+		}
 	}
 	if o.Output != "" && o.Output != "json" {
 		return usageErr("invalid -o %q: use json", o.Output)
@@ -72,23 +79,44 @@ Python traceback when there is one; then one concrete next step.`,
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
 	cmd.Flags().Int64Var(&o.LogLines, "log-lines", 20, "how many lines of the failing container to show")
+	cmd.Flags().StringVar(&o.FromBundle, "from-bundle", "", "read a support bundle (kubectl hopsdeploy bundle) instead of the cluster")
 	return cmd
 }
 
 // Run explains the deployment.
 func (o *WhyOptions) Run(ctx context.Context) error {
-	src, ns, err := o.inspectSources(ctx)
+	src, ns, name, err := o.sources(ctx)
 	if err != nil {
 		return err
 	}
-	w, err := inspect.Why(ctx, src, ns, o.Name, o.LogLines)
+	w, err := inspect.Why(ctx, src, ns, name, o.LogLines)
 	if err != nil {
 		return err
 	}
 	if o.Output == "json" {
 		return printJSON(o.Streams.Out, w)
 	}
-	return printers.Why(o.Streams.Out, w, o.Style())
+	style := o.Style()
+	if !o.styleNow.IsZero() {
+		style.Now = o.styleNow
+	}
+	return printers.Why(o.Streams.Out, w, style)
+}
+
+// sources are the cluster's, or the bundle's with --from-bundle (which names the namespace
+// and the deployment).
+func (o *explainOptions) sources(ctx context.Context) (inspect.Sources, string, string, error) {
+	if o.FromBundle == "" {
+		src, ns, err := o.inspectSources(ctx)
+		return src, ns, o.Name, err
+	}
+	b, err := o.openBundle(o.FromBundle, o.Name)
+	if err != nil {
+		return inspect.Sources{}, "", "", err
+	}
+	o.bundleNotice(b)
+	o.styleNow = b.Objects.Taken
+	return inspect.Sources{Cluster: b.Source()}, b.Objects.Namespace, b.Objects.Name, nil
 }
 
 // inspectSources builds the clients, resolves the namespace and OpenSearch (environment and
@@ -139,6 +167,7 @@ func newTimelineCommand(g *Globals) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
 	cmd.Flags().BoolVar(&o.WithLogs, "logs", false, "merge in each container's last log lines (and its previous instance's)")
 	cmd.Flags().Int64Var(&o.LogLines, "log-lines", 10, "with --logs: lines per container instance")
+	cmd.Flags().StringVar(&o.FromBundle, "from-bundle", "", "read a support bundle (kubectl hopsdeploy bundle) instead of the cluster")
 	cmd.Flags().BoolVar(&o.Chart, "chart", false, "draw lanes per pod and container (scheduled, init, running, ready, ended; restarts and warnings marked), fitted to the terminal's width")
 	cmd.Flags().IntVar(&o.Width, "width", 0, "with --chart: columns to draw in (default: the terminal's, or $COLUMNS, or 120)")
 	return cmd
@@ -148,6 +177,9 @@ func newTimelineCommand(g *Globals) *cobra.Command {
 func (o *TimelineOptions) Validate() error {
 	if err := o.explainOptions.Validate(); err != nil {
 		return err
+	}
+	if o.FromBundle != "" && o.WithLogs {
+		return usageErr("--logs places log lines by their timestamps, which a bundle does not keep: drop --logs, or read the bundle's logs with logs --from-bundle")
 	}
 	if o.Chart && (o.Output != "" || o.WithLogs) {
 		return usageErr("--chart draws the lanes: it does not go with -o json or --logs")
@@ -160,24 +192,24 @@ func (o *TimelineOptions) Validate() error {
 
 // Run prints the timeline.
 func (o *TimelineOptions) Run(ctx context.Context) error {
-	src, ns, err := o.inspectSources(ctx)
+	src, ns, name, err := o.sources(ctx)
 	if err != nil {
 		return err
 	}
 	if o.Chart {
-		c, err := inspect.Chart(ctx, src, ns, o.Name)
+		c, err := inspect.Chart(ctx, src, ns, name)
 		if err != nil {
 			return err
 		}
 		fancy, _ := term.UseColor(o.Color, o.Streams.Out)
 		return printers.Chart(o.Streams.Out, c, printers.ChartOptions{Width: chartWidth(o.Width, o.Streams.Out), Fancy: fancy})
 	}
-	entries, err := inspect.Timeline(ctx, src, ns, o.Name, o.WithLogs, o.LogLines)
+	entries, err := inspect.Timeline(ctx, src, ns, name, o.WithLogs, o.LogLines)
 	if err != nil {
 		return err
 	}
 	if o.Output == "json" {
-		return printJSON(o.Streams.Out, map[string]any{"name": o.Name, "namespace": ns, "entries": entriesOrEmpty(entries)})
+		return printJSON(o.Streams.Out, map[string]any{"name": name, "namespace": ns, "entries": entriesOrEmpty(entries)})
 	}
 	return printers.Timeline(o.Streams.Out, entries)
 }

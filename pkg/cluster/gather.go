@@ -104,6 +104,14 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	return snap, nil
 }
 
+// GatherAll is Gather with events of every type, not only warnings (for timelines and
+// bundles).
+func (c *Clients) GatherAll(ctx context.Context, ns, name string) (*state.Snapshot, error) {
+	all := *c
+	all.AllEvents = true
+	return all.Gather(ctx, ns, name)
+}
+
 // listed is what Gather's four lists found.
 type listed struct {
 	isvcs   []unstructured.Unstructured

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/history"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
@@ -19,9 +18,20 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
+// Cluster is where a deployment is read from: the API server (*cluster.Clients), or a
+// support bundle (*bundle.Source), which holds one deployment as it was.
+type Cluster interface {
+	// Gather reads the deployment with its warning events; GatherAll with every event.
+	Gather(ctx context.Context, ns, name string) (*state.Snapshot, error)
+	GatherAll(ctx context.Context, ns, name string) (*state.Snapshot, error)
+	// TailLog reads a container instance's last n lines; TailLogStamped with timestamps.
+	TailLog(ctx context.Context, ns, pod, container string, previous bool, n int64) ([]string, error)
+	TailLogStamped(ctx context.Context, ns, pod, container string, previous bool, n int64) ([]string, error)
+}
+
 // Sources are where the evidence comes from.
 type Sources struct {
-	Cluster *cluster.Clients
+	Cluster Cluster
 	// History opens the OpenSearch reader; nil when none is configured.
 	History func() (history.Source, error)
 	// HistoryIndex is the index pattern; empty means the project's serving indices, which
@@ -110,10 +120,8 @@ func lastHistoryLines(ctx context.Context, src Sources, ns, name string, n int) 
 
 // gatherAllEvents reads a deployment with events of every type (timelines and bundles want
 // the Normal ones too: Scheduled, Pulled, Started, Killing).
-func gatherAllEvents(ctx context.Context, c *cluster.Clients, ns, name string) (*state.Snapshot, error) {
-	all := *c
-	all.AllEvents = true
-	return all.Gather(ctx, ns, name)
+func gatherAllEvents(ctx context.Context, c Cluster, ns, name string) (*state.Snapshot, error) {
+	return c.GatherAll(ctx, ns, name)
 }
 
 // Timeline gathers a deployment with all its events and merges them in time order with
@@ -141,7 +149,7 @@ func Chart(ctx context.Context, src Sources, ns, name string) (diagnose.Chart, e
 }
 
 // timelineLogs reads the last lines (with timestamps) of every container instance.
-func timelineLogs(ctx context.Context, c *cluster.Clients, snap *state.Snapshot, n int64) []diagnose.Entry {
+func timelineLogs(ctx context.Context, c Cluster, snap *state.Snapshot, n int64) []diagnose.Entry {
 	var out []diagnose.Entry
 	for _, p := range snap.Pods {
 		for _, cs := range state.ContainerStatuses(&p) {

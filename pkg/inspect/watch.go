@@ -17,7 +17,13 @@ import (
 // the next change. Watch returns ctx's error when ctx ends, or onChange's error.
 func Watch(ctx context.Context, src Sources, ns, name string, last *diagnose.Report, resync time.Duration,
 	onChange func(r *diagnose.Report, gone bool) (bool, error), onError func(error)) error {
-	changes := src.Cluster.WatchChanges(ctx, ns, name)
+	w, ok := src.Cluster.(interface {
+		WatchChanges(ctx context.Context, ns, name string) <-chan struct{}
+	})
+	if !ok {
+		return errors.New("only a cluster can be watched")
+	}
+	changes := w.WatchChanges(ctx, ns, name)
 	tick := time.NewTicker(resync)
 	defer tick.Stop()
 	prev := changeKey(last)

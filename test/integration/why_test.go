@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -221,6 +222,29 @@ func TestBundleRoundTrip(t *testing.T) {
 			}
 		}
 		pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "status", "--from-bundle", file).must(t)
+		// why, timeline and logs on the bundle say what they say live, and once what a bundle
+		// does not hold.
+		var wl, wb struct {
+			FailingStep string `json:"failing_step"`
+			Diagnosis   struct{ Cause, Next string }
+		}
+		_ = json.Unmarshal([]byte(plugin(t, "why", name, "-n", ns, "-o", "json").must(t).out), &wl)
+		offWhy := pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "why", "--from-bundle", file, "-o", "json").must(t)
+		_ = json.Unmarshal([]byte(offWhy.out), &wb)
+		if wl != wb || wl.Diagnosis.Cause == "" || strings.Count(offWhy.err, "as the bundle holds it") != 1 {
+			t.Errorf("%s: why differs:\nlive   %+v\nbundle %+v\n%s", name, wl, wb, offWhy.err)
+		}
+		liveT := strings.Count(plugin(t, "timeline", name, "-n", ns).must(t).out, "\n")
+		offT := strings.Count(pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "timeline", "--from-bundle", file).must(t).out, "\n")
+		if liveT != offT {
+			t.Errorf("%s: timeline of %d lines live, %d from the bundle", name, liveT, offT)
+		}
+		pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "timeline", "--from-bundle", file, "--chart", "--width", "100").must(t)
+		liveL := plugin(t, "logs", name, "-n", ns, "--previous", "--prefix")
+		offL := pluginEnv(t, []string{"KUBECONFIG=/nonexistent"}, "logs", "--from-bundle", file, "--previous", "--prefix")
+		if sortedLines(liveL.out) != sortedLines(offL.out) || liveL.code != offL.code {
+			t.Errorf("%s: logs --previous differ (exit %d live, %d bundle):\nlive:\n%s\nbundle:\n%s", name, liveL.code, offL.code, liveL.out, offL.out)
+		}
 		if i == 0 {
 			f, _ := os.Open(file)
 			gz, _ := gzip.NewReader(f)
@@ -323,4 +347,10 @@ func untarAll(t *testing.T, file string) string {
 		all.Write(data)
 	}
 	return all.String()
+}
+
+func sortedLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }
