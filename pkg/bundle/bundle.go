@@ -21,6 +21,7 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -41,6 +42,20 @@ type Objects struct {
 	ComponentDeployments []appsv1.Deployment `json:"componentDeployments,omitempty"`
 	Pods                 []corev1.Pod        `json:"pods"`
 	Events               []corev1.Event      `json:"events"`
+	// Nodes are what the gatherer read of the nodes for an unschedulable pod (names,
+	// labels, taints, resources: nothing else of them), so that the bundle's diagnosis says
+	// node by node what the live one said.
+	Nodes *state.Nodes `json:"nodes,omitempty"`
+}
+
+// maxNodes bounds the nodes a bundle may hold (the gatherer reads at most 500).
+const maxNodes = 500
+
+// nodeShape is what a bundle keeps of a node: what says whether a pod fits it.
+func nodeShape(n corev1.Node) corev1.Node {
+	return corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: n.Labels},
+		Spec:   corev1.NodeSpec{Taints: n.Spec.Taints, Unschedulable: n.Spec.Unschedulable},
+		Status: corev1.NodeStatus{Allocatable: n.Status.Allocatable, Capacity: n.Status.Capacity}}
 }
 
 // Bundle is what a support bundle holds. Lines are scrubbed as they are collected (AddLog,
@@ -99,13 +114,19 @@ func FromSnapshot(s *state.Snapshot) Objects {
 			o.Events = append(o.Events, e)
 		}
 	}
+	if s.Nodes != nil {
+		o.Nodes = &state.Nodes{Requested: s.Nodes.Requested, Note: s.Nodes.Note}
+		for _, n := range s.Nodes.Items {
+			o.Nodes.Items = append(o.Nodes.Items, nodeShape(n))
+		}
+	}
 	return o
 }
 
 // Snapshot turns the bundle's objects back into a snapshot.
 func (o Objects) Snapshot() *state.Snapshot {
 	return &state.Snapshot{Namespace: o.Namespace, Name: o.Name, ISVC: o.ISVC, Deployment: o.Deployment, ComponentDeployments: o.ComponentDeployments,
-		Pods: o.Pods, Events: o.Events, Now: o.Taken}
+		Pods: o.Pods, Events: o.Events, Now: o.Taken, Nodes: o.Nodes}
 }
 
 // redactTyped redacts a typed object through its unstructured form, so that one walker
@@ -359,6 +380,9 @@ func (o Objects) validate() error {
 		if errs := validation.IsDNS1123Label(o.ISVC.GetName()); len(errs) > 0 {
 			return bad("InferenceService name", o.ISVC.GetName(), errs)
 		}
+	}
+	if o.Nodes != nil && (len(o.Nodes.Items) > maxNodes || len(o.Nodes.Requested) > maxNodes) {
+		return fmt.Errorf("the bundle holds %d nodes, more than the %d kubectl hopsdeploy writes", len(o.Nodes.Items), maxNodes)
 	}
 	return nil
 }

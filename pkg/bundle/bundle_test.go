@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	appsv1 "k8s.io/api/apps/v1"
@@ -466,5 +467,30 @@ func BenchmarkReportOfABigBundle(b *testing.B) {
 		if r := bb.Report(); len(r.Components) == 0 {
 			b.Fatal("no report")
 		}
+	}
+}
+
+// The nodes read for an unschedulable pod go into the bundle (their shape only), so that the
+// bundle's diagnosis says node by node what the live one said.
+func TestNodesRoundTrip(t *testing.T) {
+	snap := fixtures.Catalog("demo")["taintunschedulable"].Snapshot(now)
+	snap.Nodes.Items[0].Status.Images = []corev1.ContainerImage{{Names: []string{"a/big/image"}}}
+	snap.Nodes.Items[0].Annotations = map[string]string{"kept": "no"}
+	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap)}
+	var buf bytes.Buffer
+	if err := bundle.Write(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	read, err := bundle.Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := diagnose.Build(snap)
+	live.Diagnosis = diagnose.Diagnose(snap, live)
+	if got := read.Report().Diagnosis; strings.Join(got.Evidence, "\n") != strings.Join(live.Diagnosis.Evidence, "\n") || !strings.Contains(strings.Join(got.Evidence, "\n"), "node inference-1: taint") {
+		t.Errorf("evidence from the bundle:\n%s\nlive:\n%s", strings.Join(got.Evidence, "\n"), strings.Join(live.Diagnosis.Evidence, "\n"))
+	}
+	if n := read.Objects.Nodes.Items[0]; len(n.Status.Images) != 0 || n.Annotations != nil {
+		t.Errorf("a node's images or annotations went into the bundle: %+v", n)
 	}
 }

@@ -87,7 +87,7 @@ func selectLogs(snap *state.Snapshot, c *LogsConfig, want []string) ([]corev1.Po
 	sel := logs.Selection{Pod: c.Pod}
 	if c.Component != "all" {
 		if !snap.Empty() && c.Component == state.ComponentTransform && (tool == state.ToolDefault || !snap.HasTransformer()) {
-			return nil, sel, usage("deployment %s has no transformer: use -c predictor (transformers exist only in KServe deployments that have one)", c.Deployment)
+			return nil, sel, fmt.Errorf("deployment %s has no transformer: use -c predictor (transformers exist only in KServe deployments that have one)", c.Deployment)
 		}
 		sel.Components = map[string]bool{c.Component: true}
 	}

@@ -71,8 +71,6 @@ func TestLogsRequestsTheDeploymentCannotServe(t *testing.T) {
 			`unknown container "sidecar" in fraud predictor: valid containers are storage-initializer, kserve-container, queue-proxy, agent, inference-logger, or all`},
 		{"a pod of another component", fixtures.Running("ns", "fraud"), func(c *LogsConfig) { c.Pod = "fraud-transformer-00001-deployment-m2k9w" },
 			`pod "fraud-transformer-00001-deployment-m2k9w" is not an instance of fraud predictor`},
-		{"no transformer", fixtures.PredictorCrashLoop("ns", "churn"), func(c *LogsConfig) { c.Component = "transformer" },
-			"deployment churn has no transformer: use -c predictor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +84,17 @@ func TestLogsRequestsTheDeploymentCannotServe(t *testing.T) {
 				t.Errorf("printed %q for a request that cannot be served", r.out.String())
 			}
 		})
+	}
+}
+
+// A transformer asked of a deployment that has none is the cluster's answer (exit 1), not a
+// usage error: the flag is valid, the deployment has no such component.
+func TestLogsOfATransformerThatIsNotThere(t *testing.T) {
+	r := newLogsRun(t, fixtures.PredictorCrashLoop("ns", "churn"), nil)
+	err := Logs(context.Background(), r.src, r.snap, r.config(func(c *LogsConfig) { c.Component = "transformer" }))
+	var ue *UsageError
+	if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "deployment churn has no transformer: use -c predictor") {
+		t.Errorf("err %v (%T)", err, err)
 	}
 }
 

@@ -70,9 +70,9 @@ type Snapshot struct {
 // Nodes are the cluster's nodes as the user may read them: each node, what the pods on it
 // request (nil when they could not be read), and a note of what could not be read.
 type Nodes struct {
-	Items     []corev1.Node
-	Requested map[string]corev1.ResourceList
-	Note      string
+	Items     []corev1.Node                  `json:"items"`
+	Requested map[string]corev1.ResourceList `json:"requested,omitempty"`
+	Note      string                         `json:"note,omitempty"`
 }
 
 // Unschedulable lists the pods that the scheduler cannot place.

@@ -62,7 +62,7 @@ func TestWhyRules(t *testing.T) {
 		{"OOM-killed while loading", fixtures.OOMKilled, "STARTED", []string{"OOM-killed", "memory limit of 2Gi", "raise the predictor's memory"}},
 		{"crash loop in the predictor script", fixtures.PredictorCrashLoop, "STARTED", []string{"crashes on start", "ModuleNotFoundError: No module named 'xgboost'"}},
 		{"crash loop in the transformer script", fixtures.TransformerCrashLoop, "STARTED", []string{"transformer's kserve-container", "-c transformer"}},
-		{"probe kills the model before it loads", fixtures.LivenessKilled, "STARTED", []string{"killed by its liveness probe", "= 40s", "ran 20s before it was killed", "startupProbe"}},
+		{"probe kills the model before it loads", fixtures.LivenessKilled, "STARTED", []string{"killed by its liveness probe", "= 40s", "ran 41s before it was killed", "startupProbe"}},
 		{"Knative route not ready", fixtures.RouteNotReady, "", []string{"route is not ready", "IngressReady=False"}},
 		{"scale to zero is not a failure", fixtures.Idle, "", []string{"Scaled to zero", "not a failure"}},
 		{"Standard rollout past its deadline", fixtures.StandardDeadline, "READY", []string{"passed its progress deadline", "ProgressDeadlineExceeded", "kubectl rollout status"}},
