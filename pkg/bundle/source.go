@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -76,14 +77,19 @@ func (s *Source) TailLogStamped(context.Context, string, string, string, bool, i
 
 // OpenLog serves a container instance's lines as the kubelet serves pods/log (the log
 // engine's seam): the last TailLines of them, each with the bundle's time in front when
-// timestamps are asked (the bundle keeps none: the lines keep their order).
+// timestamps are asked (the bundle keeps none: the lines keep their order). An instance the
+// bundle does not hold (the inference logger's payloads, a previous instance there was not)
+// reads as empty: the command says once what a bundle leaves out.
 func (s *Source) OpenLog(_ context.Context, _, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
 	n := int64(-1)
 	if opts.TailLines != nil {
 		n = *opts.TailLines
 	}
 	lines, err := s.TailLog(context.Background(), "", pod, opts.Container, opts.Previous, n)
-	if err != nil {
+	var missing *ErrNotInBundle
+	if errors.As(err, &missing) {
+		lines = nil
+	} else if err != nil {
 		return nil, err
 	}
 	var b strings.Builder

@@ -160,6 +160,6 @@ func (g *Globals) openBundle(path, name string) (*bundle.Bundle, error) {
 
 // bundleNotice says once, on stderr, what reading a bundle leaves out.
 func (g *Globals) bundleNotice(b *bundle.Bundle) {
-	fmt.Fprintf(g.Streams.ErrOut, "note: %s as the bundle holds it, taken %s: no history, no follow, no log timestamps (each container instance's last %d lines)\n",
+	fmt.Fprintf(g.Streams.ErrOut, "note: %s as the bundle holds it, taken %s: no history, no follow, no log timestamps, no request payloads (each container instance's last %d lines)\n",
 		b.Objects.Name, b.Objects.Taken.UTC().Format(time.RFC3339), inspect.BundleLogLines)
 }

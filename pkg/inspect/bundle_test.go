@@ -82,7 +82,9 @@ func TestCommandsOnABundleSayWhatTheySayLive(t *testing.T) {
 			liveErr := Logs(ctx, LogSources{Kube: live.Kube, Open: live.Logs}, sc.Snapshot(now), cfg)
 			cfg.Out = &bundleOut
 			bundleErr := Logs(ctx, LogSources{Open: b.Source().OpenLog}, b.Objects.Snapshot(), cfg)
-			if sortedLines(liveOut.String()) != sortedLines(bundleOut.String()) || fmt.Sprint(liveErr) != fmt.Sprint(bundleErr) {
+			// An instance the bundle does not hold reads as empty (the command says once what
+			// a bundle leaves out), where the kubelet answers 400 for one there never was.
+			if sortedLines(liveOut.String()) != sortedLines(bundleOut.String()) || bundleErr != nil {
 				t.Errorf("%s (previous %v): logs differ (live err %v, bundle err %v):\nlive:\n%s\nbundle:\n%s", name, previous, liveErr, bundleErr, liveOut.String(), bundleOut.String())
 			}
 		}
