@@ -75,8 +75,12 @@ test-unit: ## the fast layer: the pure core, printers (golden files), the log en
 test: test-unit test-integration ## run every test: unit first, then integration against the real API server, kubectl, krew and OpenSearch
 
 RUN ?= .
+.PHONY: chromium
+chromium: ## Debian's Chromium, for the test that opens report.html in a headless browser (apt, when missing)
+	hack/chromium.sh
+
 .PHONY: test-integration
-test-integration: testbin living opensearch ## the integration tests with their parts (RUN=TestX for some: go test -run)
+test-integration: testbin living opensearch chromium ## the integration tests with their parts (RUN=TestX for some: go test -run)
 	TEST_OS_PORT=$(TEST_OS_PORT) TEST_OS_DIR=$(TEST_OS_DIR) TEST_SECURED_OS_PORT=$(TEST_SECURED_OS_PORT) TEST_SECURED_OS_DIR=$(TEST_SECURED_OS_DIR) \
 	  hack/test-integration.sh '$(RUN)'
 

@@ -78,6 +78,8 @@ echo "# The anatomy below reads them back from the pod's conditions and containe
 run kubectl hopsdeploy why coldstart -n $NS
 run kubectl hopsdeploy logs bigmodel -n $NS --last-words
 run kubectl hopsdeploy bundle churn -n $NS -f "$DIR/churn-bundle.tar.gz" --force
+run kubectl hopsdeploy report bigmodel -n $NS -f "$DIR/bigmodel-report.html" --force
+echo "# the OOM deployment's page: open $DIR/bigmodel-report.html in a browser (it needs no network)"
 run env KUBECONFIG=/nonexistent kubectl hopsdeploy status --from-bundle "$DIR/churn-bundle.tar.gz"
 run kubectl hopsdeploy logs idlemodel -n $NS
 run kubectl hopsdeploy logs idlemodel -n $NS --since 100h --container all --tail 6 --timestamps

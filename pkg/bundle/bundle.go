@@ -69,6 +69,9 @@ type Bundle struct {
 	History []string
 	// ReportJSON is the live command's report (status -o json), for comparison.
 	ReportJSON json.RawMessage
+	// ReportHTML is the page a browser opens: the status and diagnosis, the timeline chart,
+	// the events and the logs (printers.ReportHTML). Written, never read back.
+	ReportHTML []byte
 }
 
 // AddLog keeps a container instance's lines (key: LogKey), scrubbed of credentials.
@@ -227,11 +230,15 @@ func Write(w io.Writer, b *Bundle) error {
 		"annotations outside an allowlist redacted, credentials scrubbed from every other text; secrets are never read).\n"+
 		"logs/: the last lines of every container, current and previous instance (the inference logger's payloads only if asked),\n"+
 		"scrubbed of credentials. history.log: OpenSearch around the last failure, scrubbed likewise.\n"+
-		"report.json: the live status. Read it offline: kubectl hopsdeploy status --from-bundle FILE\n",
+		"report.json: the live status. report.html: all of it as one page, for a browser (no network needed).\n"+
+		"Read it offline: kubectl hopsdeploy status (or why, timeline, logs) --from-bundle FILE\n",
 		b.Objects.Name, b.Objects.Namespace, b.Objects.Taken.UTC().Format(time.RFC3339))
 	files := map[string][]byte{"README.txt": []byte(readme), "bundle.json": objs, "report.json": b.ReportJSON}
 	if len(b.History) > 0 {
 		files["history.log"] = []byte(strings.Join(b.History, "\n") + "\n")
+	}
+	if len(b.ReportHTML) > 0 {
+		files["report.html"] = b.ReportHTML
 	}
 	for k, lines := range b.Logs {
 		files["logs/"+k] = []byte(strings.Join(lines, "\n") + "\n")

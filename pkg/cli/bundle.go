@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -13,7 +15,10 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/version"
 	"github.com/spf13/cobra"
 )
 
@@ -80,6 +85,9 @@ func (o *BundleOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if b.ReportHTML, err = reportPage(b); err != nil {
+		return err
+	}
 	if err := writeBundle(o.File, o.Force, b); err != nil {
 		return err
 	}
@@ -93,6 +101,11 @@ func (o *BundleOptions) Run(ctx context.Context) error {
 // writes a new file beside it and renames it over the old one (a symlink there is replaced,
 // not followed).
 func writeBundle(path string, force bool, b *bundle.Bundle) error {
+	return writePrivate(path, force, func(w io.Writer) error { return bundle.Write(w, b) })
+}
+
+// writePrivate writes a file readable by its owner only (0600), as writeBundle says.
+func writePrivate(path string, force bool, write func(io.Writer) error) error {
 	var f *os.File
 	var err error
 	if force {
@@ -106,7 +119,7 @@ func writeBundle(path string, force bool, b *bundle.Bundle) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
-	if err := bundle.Write(f, b); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", path, err)
@@ -162,4 +175,13 @@ func (g *Globals) openBundle(path, name string) (*bundle.Bundle, error) {
 func (g *Globals) bundleNotice(b *bundle.Bundle) {
 	fmt.Fprintf(g.Streams.ErrOut, "note: %s as the bundle holds it, taken %s: no history, no follow, no log timestamps, no request payloads (each container instance's last %d lines)\n",
 		b.Objects.Name, b.Objects.Taken.UTC().Format(time.RFC3339), inspect.BundleLogLines)
+}
+
+// reportPage is a bundle's report.html: the page a browser opens, from the bundle's own
+// (redacted, scrubbed) content.
+func reportPage(b *bundle.Bundle) ([]byte, error) {
+	var page bytes.Buffer
+	err := printers.ReportHTML(&page, printers.Page{Report: b.Report(), Chart: diagnose.BuildChart(b.Objects.Snapshot()),
+		Logs: b.Logs, History: b.History, Taken: b.Objects.Taken, Version: version.Version})
+	return page.Bytes(), err
 }

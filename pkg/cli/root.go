@@ -398,7 +398,7 @@ container, the events, the root cause and the next step), and their logs.`,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 
-	root.AddCommand(newVersionCommand(g), newStatusCommand(g), newListCommand(g), newLogsCommand(g), newWhyCommand(g), newTimelineCommand(g), newBundleCommand(g))
+	root.AddCommand(newVersionCommand(g), newStatusCommand(g), newListCommand(g), newLogsCommand(g), newWhyCommand(g), newTimelineCommand(g), newBundleCommand(g), newReportCommand(g))
 	return root
 }
 
