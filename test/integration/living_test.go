@@ -11,6 +11,8 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -472,6 +474,25 @@ func TestLivingDemoProject(t *testing.T) {
 	// The logs written for the living pods, served by KWOK's kubelets.
 	contains(t, "logs of a living pod", pluginEnv(t, env, "logs", "slowloader", "-n", ns).must(t).out, "Loading tokenizer and 7B weights")
 	checkColdStart(t, pluginEnv(t, env, "why", "coldstart", "-n", ns, "-o", "json").must(t).out, fixtures.DemoColdStart)
+	// Each demo deployment's bundle says what the cluster says: why's cause and step,
+	// timeline's entries, the logs (minus the payloads a bundle leaves out).
+	dir := t.TempDir()
+	for name := range want {
+		file := filepath.Join(dir, name+".tar.gz")
+		pluginEnv(t, env, "bundle", name, "-n", ns, "-f", file).must(t)
+		offline := []string{"KUBECONFIG=/nonexistent"}
+		var wl, wb struct {
+			FailingStep string `json:"failing_step"`
+			Diagnosis   struct{ Cause string }
+		}
+		_ = json.Unmarshal([]byte(pluginEnv(t, env, "why", name, "-n", ns, "-o", "json").must(t).out), &wl)
+		_ = json.Unmarshal([]byte(pluginEnv(t, offline, "why", "--from-bundle", file, "-o", "json").must(t).out), &wb)
+		if digitsRX.ReplaceAllString(wl.Diagnosis.Cause, "N") != digitsRX.ReplaceAllString(wb.Diagnosis.Cause, "N") || wl.FailingStep != wb.FailingStep {
+			t.Errorf("%s: why differs on its bundle:\nlive   %+v\nbundle %+v", name, wl, wb)
+		}
+		pluginEnv(t, offline, "timeline", "--from-bundle", file, "--chart").must(t)
+		pluginEnv(t, offline, "logs", "--from-bundle", file, "-c", "all").must(t)
+	}
 	r = pluginEnv(t, env, "status", "idlemodel", "-n", ns).must(t)
 	if strings.Contains(r.out, "ServerlessModeRejected") || !strings.Contains(r.out, "Scaled to zero by Knative") {
 		t.Errorf("a written Knative deployment should read as Knative's:\n%s", r.out)
@@ -509,3 +530,6 @@ func checkColdStart(t *testing.T, whyJSON string, want fixtures.ColdStart) {
 	}
 	t.Logf("cold start of %s: %+v", cs.Pod, cs.Phases)
 }
+
+// digitsRX blurs counts that move between two reads of a crash loop.
+var digitsRX = regexp.MustCompile(`[0-9]+|\bonce\b|\btwice\b`)
