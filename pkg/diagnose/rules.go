@@ -70,23 +70,48 @@ func Diagnose(s *state.Snapshot, r *Report) *Diagnosis {
 	return byStatus(s, r, in, logsCmd)
 }
 
-// rolloutDeadline: a Standard-mode (RawDeployment) rollout that passed its progress deadline,
-// which KServe reports on the InferenceService.
+// rolloutDeadline: a rollout that passed its progress deadline: KServe reports it on the
+// InferenceService (Standard mode), the controller-manager on the Deployment (Progressing=False,
+// ProgressDeadlineExceeded): KServe's component Deployments, or the DEFAULT tool's.
 func rolloutDeadline(s *state.Snapshot, r *Report) *Diagnosis {
-	if r.InferenceService == nil {
-		return nil
+	deadline := func(reason, message string) bool {
+		return reason == "ProgressDeadlineExceeded" || strings.Contains(message, "ProgressDeadlineExceeded") || strings.Contains(message, "exceeded its progress deadline")
 	}
-	for _, c := range r.InferenceService.Conditions {
-		if c.Status == "False" && (c.Reason == "ProgressDeadlineExceeded" || strings.Contains(c.Message, "ProgressDeadlineExceeded") || strings.Contains(c.Message, "exceeded its progress deadline")) {
-			return &Diagnosis{
-				Cause:    fmt.Sprintf("The Standard-mode rollout of %s passed its progress deadline: the new pods did not become available in time.", s.Name),
-				Evidence: []string{fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message)},
-				Next: fmt.Sprintf("see why the new pods are not available: kubectl hopsdeploy why %s -n %s; the rollout: kubectl rollout status %s -n %s",
-					q(s.Name), q(s.Namespace), q("deployment/"+s.Name+"-predictor"), q(s.Namespace)),
+	var evidence, deployment string
+	if r.InferenceService != nil {
+		for _, c := range r.InferenceService.Conditions {
+			if evidence == "" && c.Status == "False" && deadline(c.Reason, c.Message) {
+				evidence, deployment = fmt.Sprintf("InferenceService %s=False (%s): %s", c.Type, c.Reason, c.Message), s.Name+"-predictor"
+			}
+		}
+		for _, d := range r.InferenceService.Deployments {
+			for _, c := range d.Conditions {
+				if evidence == "" && c.Type == "Progressing" && c.Status == "False" && deadline(c.Reason, c.Message) {
+					evidence, deployment = fmt.Sprintf("Deployment %s Progressing=False (%s): %s", d.Name, c.Reason, c.Message), d.Name
+				}
 			}
 		}
 	}
-	return nil
+	if d := s.Deployment; d != nil {
+		for _, c := range d.Status.Conditions {
+			if c.Type == "Progressing" && c.Status == corev1.ConditionFalse && deadline(c.Reason, c.Message) {
+				evidence, deployment = fmt.Sprintf("Deployment %s Progressing=False (%s): %s", d.Name, c.Reason, c.Message), d.Name
+			}
+		}
+	}
+	if evidence == "" {
+		return nil
+	}
+	mode := "Standard-mode rollout"
+	if s.Deployment != nil {
+		mode = "rollout"
+	}
+	return &Diagnosis{
+		Cause:    fmt.Sprintf("The %s of %s passed its progress deadline: the new pods did not become available in time.", mode, s.Name),
+		Evidence: []string{evidence},
+		Next: fmt.Sprintf("see why the new pods are not available: kubectl hopsdeploy why %s -n %s; the rollout: kubectl rollout status %s -n %s",
+			q(s.Name), q(s.Namespace), q("deployment/"+deployment), q(s.Namespace)),
+	}
 }
 
 func requests(p *corev1.Pod) string {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -263,5 +264,16 @@ func TestUntilReadyWaitsForTheLatestGeneration(t *testing.T) {
 	dsnap.Deployment.Generation, dsnap.Deployment.Status.ObservedGeneration = 2, 1
 	if done, _ := diagnose.Until("ready", diagnose.Build(dsnap), false); done {
 		t.Error("a DEFAULT deployment whose controller has not seen its spec counted as ready")
+	}
+}
+
+// The DEFAULT tool's Deployment past its progress deadline, as the controller-manager says it.
+func TestDefaultDeploymentPastItsDeadline(t *testing.T) {
+	snap := fixtures.DefaultFailed("demo", "legacybad").Snapshot(now)
+	snap.Deployment.Status.Conditions = append(snap.Deployment.Status.Conditions, appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing,
+		Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded", Message: `ReplicaSet "python-server-26-6b8c9d" has timed out progressing.`})
+	d := diagnose.Diagnose(snap, diagnose.Build(snap))
+	if !strings.Contains(d.Cause, "The rollout of legacybad passed its progress deadline") || !strings.Contains(d.Next, "deployment/python-server-26") {
+		t.Errorf("cause %q, next %q", d.Cause, d.Next)
 	}
 }

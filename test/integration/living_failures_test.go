@@ -104,6 +104,14 @@ func TestLivingClusterFailures(t *testing.T) {
 	// A memory limit below KServe's default request: the API server refuses the Deployment
 	// KServe makes, and KServe says so in events only.
 	livingISVC(t, l, ns, "refused", 90, isvcSpec{Limits: map[string]any{"cpu": "1", "memory": "1Gi"}})
+	// A DEFAULT-tool deployment whose server never becomes ready, with a progress deadline of
+	// 10 s: the Deployment controller says when it passes.
+	stuck := fixtures.LivingDeployment{Scenario: fixtures.DefaultRunning(ns, "stuck"), Default: true,
+		Spec: isvcSpec{PredictorStage: "never-ready", ProgressDeadline: 10, GracePeriod: 2}}
+	stuck.Scenario.Serving.ID = 93
+	if err := stuck.Create(ctx, l.Kube, l.Dyn); err != nil {
+		t.Fatal(err)
+	}
 	// A model server that never reports ready, and one killed by its liveness probe while it
 	// loads: the probe gives 2 s + 3 x 1 s, the stage kills at 5 s.
 	livingISVC(t, l, ns, "notready", 91, isvcSpec{PredictorStage: "never-ready", Limits: small})
@@ -126,6 +134,7 @@ func TestLivingClusterFailures(t *testing.T) {
 		{ns, "quitter", []string{"ends by itself (exit 0, Completed) and is restarted"}},
 		{ns, "bigzip", []string{"storage-initializer is OOM-killed while it downloads or unpacks the model"}},
 		{ns, "stranded", []string{"Status:     Running"}},
+		{ns, "stuck", []string{"The rollout of stuck passed its progress deadline", "Progressing=False (ProgressDeadlineExceeded)", "deployment/python-server-93"}},
 		{ns, "notready", []string{"runs but fails its readiness probe", "Readiness probe failed: HTTP probe failed with statuscode: 503"}},
 		{ns, "slowloader", []string{"is killed by its liveness probe (exit 137, SIGKILL, not OOMKilled)", "the probe gives up after about 5s"}},
 		{ns, "refused", []string{"KServe cannot reconcile the InferenceService: fails to reconcile predictor", "must be less than or equal to memory limit of 1Gi"}},
