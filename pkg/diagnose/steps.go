@@ -168,9 +168,11 @@ func readyState(cond map[corev1.PodConditionType]corev1.PodCondition) (StepState
 	}
 }
 
-// crashLoopRestarts is how many failed restarts make a running, not ready container one in a
-// crash loop rather than one that recovered once.
-const crashLoopRestarts = 2
+// crashLoopRestarts is how many restarts make a running, not ready container whose last
+// instance ended one in a crash loop: from the first, as the kubelet's back-off says at the
+// same point, so that the reading does not flip between the back-off and the run between two
+// crashes (the living test samples it).
+const crashLoopRestarts = 1
 
 // crashLooping tells whether a container runs for a moment between crashes: not ready, its
 // last instance ended (a model server never ends by itself, even with exit 0), restarted at
