@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"k8s.io/client-go/util/retry"
 	"math"
 	"os"
 	"os/exec"
@@ -222,19 +223,14 @@ func TestLivingLifecycle(t *testing.T) {
 	contains(t, "watch of a start", r.out, "Starting", "Running")
 
 	// Hopsworks updates a deployment by writing a new revision and the new spec.
-	isvc, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Get(ctx, "churn", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels := isvc.GetLabels()
-	labels["serving.hops.works/revision"] = "20261126"
-	isvc.SetLabels(labels)
-	containers, _, _ := unstructured.NestedSlice(isvc.Object, "spec", "predictor", "containers")
-	containers[0].(map[string]any)["image"] = "docker.hops.works/python-env:4.3"
-	_ = unstructured.SetNestedSlice(isvc.Object, containers, "spec", "predictor", "containers")
-	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Update(ctx, isvc, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	updateISVC(t, l, ns, "churn", func(isvc *unstructured.Unstructured) {
+		labels := isvc.GetLabels()
+		labels["serving.hops.works/revision"] = "20261126"
+		isvc.SetLabels(labels)
+		containers, _, _ := unstructured.NestedSlice(isvc.Object, "spec", "predictor", "containers")
+		containers[0].(map[string]any)["image"] = "docker.hops.works/python-env:4.3"
+		_ = unstructured.SetNestedSlice(isvc.Object, containers, "spec", "predictor", "containers")
+	})
 	r = pluginEnv(t, env, "status", "churn", "-n", ns, "--watch", "--until", "ready", "--timeout", "90s")
 	t.Logf("updated, watched (exit %d):\n%s%s", r.code, r.out, r.err)
 	// The rollout ends with the new ReplicaSet's pods only: counts are not doubled.
@@ -343,16 +339,11 @@ func TestLivingLogsThroughARollout(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		_ = l.Logs.Append(ns, old, "kserve-container", time.Now(), fmt.Sprintf("old %d", i))
 	}
-	isvc, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Get(ctx, "fraud", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	containers, _, _ := unstructured.NestedSlice(isvc.Object, "spec", "predictor", "containers")
-	containers[0].(map[string]any)["image"] = "docker.hops.works/python-env:4.3"
-	_ = unstructured.SetNestedSlice(isvc.Object, containers, "spec", "predictor", "containers")
-	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Update(ctx, isvc, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	updateISVC(t, l, ns, "fraud", func(isvc *unstructured.Unstructured) {
+		containers, _, _ := unstructured.NestedSlice(isvc.Object, "spec", "predictor", "containers")
+		containers[0].(map[string]any)["image"] = "docker.hops.works/python-env:4.3"
+		_ = unstructured.SetNestedSlice(isvc.Object, containers, "spec", "predictor", "containers")
+	})
 	var fresh string
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
 		if p := predictor(); p != "" && p != old {
@@ -406,19 +397,14 @@ func (l *lockedBuffer) String() string {
 // Stopped condition makes the deployment Stopping, then Stopped: unit-tested in pkg/state.)
 func TestLivingKServeStopAnnotationInStandardMode(t *testing.T) {
 	l, env := livingProject(t, "living-stop")
-	ctx, ns := context.Background(), "living-stop"
+	ns := "living-stop"
 	livingISVC(t, l, ns, "paused", 91, isvcSpec{})
 	pluginEnv(t, env, "status", "paused", "-n", ns, "--until", "ready", "--timeout", "90s").must(t)
-	isvc, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Get(ctx, "paused", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := isvc.GetAnnotations()
-	a["serving.kserve.io/stop"] = "true"
-	isvc.SetAnnotations(a)
-	if _, err := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns).Update(ctx, isvc, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	updateISVC(t, l, ns, "paused", func(isvc *unstructured.Unstructured) {
+		a := isvc.GetAnnotations()
+		a["serving.kserve.io/stop"] = "true"
+		isvc.SetAnnotations(a)
+	})
 	// The annotation reaches the pod template: a rollout, then Running again.
 	var r result
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
@@ -533,3 +519,23 @@ func checkColdStart(t *testing.T, whyJSON string, want fixtures.ColdStart) {
 
 // digitsRX blurs counts that move between two reads of a crash loop.
 var digitsRX = regexp.MustCompile(`[0-9]+|\bonce\b|\btwice\b`)
+
+// updateISVC changes an InferenceService as Hopsworks (or kubectl) does: on the object as it
+// is, again on a conflict (KServe writes its status meanwhile).
+func updateISVC(t *testing.T, l *testenv.Living, ns, name string, change func(*unstructured.Unstructured)) {
+	t.Helper()
+	ctx := context.Background()
+	ri := l.Dyn.Resource(fixtures.ISVCResource).Namespace(ns)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		isvc, err := ri.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		change(isvc)
+		_, err = ri.Update(ctx, isvc, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
