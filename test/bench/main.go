@@ -72,6 +72,8 @@ type job struct {
 	// the run is measured too, to show when the server is the limit.
 	server string
 	goal   *goal // what the plugin's row must reach (the project's published goals)
+	// check verifies each run's output (nil: the exit code only); a new one per run.
+	check func() checker
 }
 
 // goal is a job's target, each part against another job of the same benchmark (by name):
@@ -343,8 +345,12 @@ func runJob(j job) (sample, error) {
 	var mu sync.Mutex
 	var s sample
 	var wg sync.WaitGroup
-	errs := make(chan error, len(j.cmds))
-	for _, c := range j.cmds {
+	errs := make(chan error, len(j.cmds)+1)
+	var chk checker
+	if j.check != nil {
+		chk = j.check()
+	}
+	for ci, c := range j.cmds {
 		wg.Add(1)
 		go func(c []string) {
 			defer wg.Done()
@@ -352,6 +358,9 @@ func runJob(j job) (sample, error) {
 			cmd.Env = env()
 			var stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = devnull, &stderr
+			if chk != nil {
+				cmd.Stdout = chk.stream(ci)
+			}
 			if err := cmd.Start(); err != nil {
 				errs <- err
 				return
@@ -371,6 +380,11 @@ func runJob(j job) (sample, error) {
 	}
 	wg.Wait()
 	s.wall = time.Since(start)
+	if chk != nil {
+		if err := chk.done(); err != nil {
+			errs <- fmt.Errorf("%s: its output is wrong: %w", j.name, err)
+		}
+	}
 	close(errs)
 	return s, <-errs
 }
@@ -489,15 +503,17 @@ func benchLogs() error {
 		raw = append(raw, []string{kubectl(), "get", "--raw", fmt.Sprintf("/api/v1/namespaces/%s/pods/%s/log?container=kserve-container", ns, p)})
 	}
 	n := fmt.Sprint(*pods)
+	// Every tool's output is checked: each pod's requests 0 to lines-1, once each, in order.
+	seq := func() checker { return newSeqCheck(*pods, *lines) }
 	jobs := []job{
-		{name: "raw: parallel kubectl get --raw .../log", cmds: raw},
-		{name: "kubectl logs -l --prefix", cmds: [][]string{{kubectl(), "logs", "-n", ns, "-l", sel, "-c", "kserve-container", "--prefix", "--max-log-requests", n, "--tail=-1"}}},
+		{name: "raw: parallel kubectl get --raw .../log", cmds: raw, check: seq},
+		{name: "kubectl logs -l --prefix", cmds: [][]string{{kubectl(), "logs", "-n", ns, "-l", sel, "-c", "kserve-container", "--prefix", "--max-log-requests", n, "--tail=-1"}}, check: seq},
 	}
 	if *stern != "" {
-		jobs = append(jobs, job{name: "stern --no-follow", cmds: [][]string{{*stern, "-n", ns, "-l", sel, "-c", "kserve-container", "--no-follow", "--max-log-requests", n, "--since", "48h", "--color", "never"}}})
+		jobs = append(jobs, job{name: "stern --no-follow", cmds: [][]string{{*stern, "-n", ns, "-l", sel, "-c", "kserve-container", "--no-follow", "--max-log-requests", n, "--since", "48h", "--color", "never"}}, check: seq})
 	}
 	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}},
-		goal: &goal{Against: jobs[0].name, Wall: 1.05, CPUOf: jobs[1].name, MemOf: jobs[1].name}})
+		goal: &goal{Against: jobs[0].name, Wall: 1.05, CPUOf: jobs[1].name, MemOf: jobs[1].name}, check: seq})
 	total := *pods * *lines
 	return measure(fmt.Sprintf("Reading %d lines from %d pods through the API server", total, *pods), jobs, func(_ string, s sample) string {
 		return fmt.Sprintf("%.0f lines/s", float64(total)/s.wall.Seconds())

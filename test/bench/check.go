@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+)
+
+// checker verifies what a job printed as it streams, so that a run that dropped, doubled or
+// reordered lines does not pass on its line count (or on its exit code alone).
+type checker interface {
+	// stream is the output of one of the job's commands.
+	stream(i int) io.Writer
+	// done says what was wrong, once every command has ended.
+	done() error
+}
+
+// seqCheck checks the live-logs benchmark's output: every pod's lines "request N", N from 0
+// to lines-1, each once and in order, whatever the tool's prefix; a command without a pod in
+// its lines reads one pod (the raw read: one process a pod).
+type seqCheck struct {
+	pods, lines int
+	mu          sync.Mutex
+	next        map[string]int
+	err         error
+}
+
+func newSeqCheck(pods, lines int) *seqCheck {
+	return &seqCheck{pods: pods, lines: lines, next: map[string]int{}}
+}
+
+func (c *seqCheck) stream(i int) io.Writer {
+	return &lineSplitter{onLine: func(l []byte) { c.line(i, l) }}
+}
+
+// podMark precedes a benchmark pod's suffix (b0000...) in its name.
+var podMark = []byte("7d9f8b-b")
+
+func (c *seqCheck) line(stream int, l []byte) {
+	key := "stream " + strconv.Itoa(stream)
+	if i := bytes.Index(l, podMark); i >= 0 && i+len(podMark)+4 <= len(l) {
+		key = string(l[i+len(podMark)-1 : i+len(podMark)+4])
+	}
+	seq := -1
+	if i := bytes.Index(l, []byte("request ")); i >= 0 {
+		n := 0
+		j := i + len("request ")
+		for ; j < len(l) && l[j] >= '0' && l[j] <= '9'; j++ {
+			n = n*10 + int(l[j]-'0')
+		}
+		if j > i+len("request ") {
+			seq = n
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if want := c.next[key]; seq != want && c.err == nil {
+		c.err = fmt.Errorf("%s: line %q where request %d was next (a line lost, doubled or out of order)", key, clip(l), want)
+	}
+	c.next[key] = seq + 1
+}
+
+func (c *seqCheck) done() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	if len(c.next) != c.pods {
+		return fmt.Errorf("lines of %d pods, want %d", len(c.next), c.pods)
+	}
+	for k, n := range c.next {
+		if n != c.lines {
+			return fmt.Errorf("%s: %d lines, want %d", k, n, c.lines)
+		}
+	}
+	return nil
+}
+
+func clip(l []byte) string {
+	if len(l) > 120 {
+		return string(l[:120]) + "..."
+	}
+	return string(l)
+}
+
+// lineSplitter hands each complete line written to it to onLine.
+type lineSplitter struct {
+	buf    []byte
+	onLine func([]byte)
+}
+
+func (s *lineSplitter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			s.buf = append(s.buf, p...)
+			break
+		}
+		if len(s.buf) > 0 {
+			s.onLine(append(s.buf, p[:i]...))
+			s.buf = s.buf[:0]
+		} else {
+			s.onLine(p[:i])
+		}
+		p = p[i+1:]
+	}
+	return n, nil
+}

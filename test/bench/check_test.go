@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// The live-logs check catches a run that dropped and doubled lines in equal number, a line out
+// of order and a pod missing, and passes every tool's prefix.
+func TestSeqCheck(t *testing.T) {
+	lines := func(pod string, seqs ...int) string {
+		var b strings.Builder
+		for _, s := range seqs {
+			fmt.Fprintf(&b, "%s INFO:root:request %d handled in 12ms\n", pod, s)
+		}
+		return b.String()
+	}
+	a, b := "bench-predictor-7d9f8b-b0000", "[pod/bench-predictor-7d9f8b-b0001/kserve-container]"
+	for name, tc := range map[string]struct {
+		out  string
+		want string
+	}{
+		"whole":            {lines(a, 0, 1, 2) + lines(b, 0, 1, 2), ""},
+		"dropped, doubled": {lines(a, 0, 1, 1) + lines(b, 0, 1, 2), "where request 2 was next"},
+		"out of order":     {lines(a, 0, 2, 1) + lines(b, 0, 1, 2), "where request 1 was next"},
+		"a pod missing":    {lines(a, 0, 1, 2), "lines of 1 pods, want 2"},
+		"short":            {lines(a, 0, 1) + lines(b, 0, 1, 2), "2 lines, want 3"},
+	} {
+		c := newSeqCheck(2, 3)
+		w := c.stream(0)
+		// Written in odd pieces, as a pipe hands them over.
+		for i := 0; i < len(tc.out); i += 7 {
+			_, _ = w.Write([]byte(tc.out[i:min(i+7, len(tc.out))]))
+		}
+		err := c.done()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}
