@@ -127,14 +127,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := b.SetReport(); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := bundle.Write(&buf, b); err != nil {
-		t.Fatal(err)
-	}
-	read, err := bundle.Read(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	read := roundTrip(t, b)
 	got, want := read.Report(), b.Report()
 	if got.Status != "Failed" || got.Status != want.Status || got.Diagnosis.Cause != want.Diagnosis.Cause || len(got.Diagnosis.Logs.Lines) == 0 {
 		t.Errorf("read back: %s %q, want %s %q", got.Status, got.Diagnosis.Cause, want.Status, want.Diagnosis.Cause)
@@ -477,14 +470,7 @@ func TestNodesRoundTrip(t *testing.T) {
 	snap.Nodes.Items[0].Status.Images = []corev1.ContainerImage{{Names: []string{"a/big/image"}}}
 	snap.Nodes.Items[0].Annotations = map[string]string{"kept": "no"}
 	b := &bundle.Bundle{Objects: bundle.FromSnapshot(snap)}
-	var buf bytes.Buffer
-	if err := bundle.Write(&buf, b); err != nil {
-		t.Fatal(err)
-	}
-	read, err := bundle.Read(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	read := roundTrip(t, b)
 	live := diagnose.Build(snap)
 	live.Diagnosis = diagnose.Diagnose(snap, live)
 	if got := read.Report().Diagnosis; strings.Join(got.Evidence, "\n") != strings.Join(live.Diagnosis.Evidence, "\n") || !strings.Contains(strings.Join(got.Evidence, "\n"), "node inference-1: taint") {
@@ -493,4 +479,18 @@ func TestNodesRoundTrip(t *testing.T) {
 	if n := read.Objects.Nodes.Items[0]; len(n.Status.Images) != 0 || n.Annotations != nil {
 		t.Errorf("a node's images or annotations went into the bundle: %+v", n)
 	}
+}
+
+// roundTrip writes a bundle as the command does and reads it back.
+func roundTrip(t *testing.T, b *bundle.Bundle) *bundle.Bundle {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := bundle.Write(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	read, err := bundle.Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read
 }

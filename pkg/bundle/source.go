@@ -80,12 +80,12 @@ func (s *Source) TailLogStamped(context.Context, string, string, string, bool, i
 // timestamps are asked (the bundle keeps none: the lines keep their order). An instance the
 // bundle does not hold (the inference logger's payloads, a previous instance there was not)
 // reads as empty: the command says once what a bundle leaves out.
-func (s *Source) OpenLog(_ context.Context, _, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+func (s *Source) OpenLog(ctx context.Context, _, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
 	n := int64(-1)
 	if opts.TailLines != nil {
 		n = *opts.TailLines
 	}
-	lines, err := s.TailLog(context.Background(), "", pod, opts.Container, opts.Previous, n)
+	lines, err := s.TailLog(ctx, "", pod, opts.Container, opts.Previous, n)
 	var missing *ErrNotInBundle
 	if errors.As(err, &missing) {
 		lines = nil

@@ -118,17 +118,11 @@ func lastHistoryLines(ctx context.Context, src Sources, ns, name string, n int) 
 	return out
 }
 
-// gatherAllEvents reads a deployment with events of every type (timelines and bundles want
-// the Normal ones too: Scheduled, Pulled, Started, Killing).
-func gatherAllEvents(ctx context.Context, c Cluster, ns, name string) (*state.Snapshot, error) {
-	return c.GatherAll(ctx, ns, name)
-}
-
 // Timeline gathers a deployment with all its events and merges them in time order with
 // condition transitions and container lives; withLogs adds each container instance's last
 // logLines lines.
 func Timeline(ctx context.Context, src Sources, ns, name string, withLogs bool, logLines int64) ([]diagnose.Entry, error) {
-	snap, err := gatherAllEvents(ctx, src.Cluster, ns, name)
+	snap, err := src.Cluster.GatherAll(ctx, ns, name)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +135,7 @@ func Timeline(ctx context.Context, src Sources, ns, name string, withLogs bool, 
 
 // Chart gathers a deployment with all its events and draws its pods and containers as lanes.
 func Chart(ctx context.Context, src Sources, ns, name string) (diagnose.Chart, error) {
-	snap, err := gatherAllEvents(ctx, src.Cluster, ns, name)
+	snap, err := src.Cluster.GatherAll(ctx, ns, name)
 	if err != nil {
 		return diagnose.Chart{}, err
 	}
@@ -189,7 +183,7 @@ const PayloadContainer = "inference-logger"
 // instance's last lines (not the inference logger's request payloads unless asked), the
 // history around the last failure, and the report.
 func Bundle(ctx context.Context, src Sources, ns, name string, includePayloads bool) (*bundle.Bundle, error) {
-	snap, err := gatherAllEvents(ctx, src.Cluster, ns, name)
+	snap, err := src.Cluster.GatherAll(ctx, ns, name)
 	if err != nil {
 		return nil, err
 	}

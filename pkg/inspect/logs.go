@@ -23,9 +23,7 @@ import (
 // history then live) and reads them into one logs.Sink. A history failure after live lines
 // were printed comes back as a ReportedError.
 func Logs(ctx context.Context, src LogSources, snap *state.Snapshot, c LogsConfig) error {
-	if src.Open == nil {
-		src.Open = logs.KubeStreams(src.Kube)
-	}
+	src.Open = src.opener()
 	pods, sel, err := selectLogs(snap, &c, c.Containers)
 	if err != nil {
 		return err
@@ -255,9 +253,7 @@ func readHistory(ctx context.Context, src LogSources, c *LogsConfig, sink *logs.
 // reason and its final lines: live from the instance, or from history once the pods are
 // gone. What it cannot find is said on c.ErrOut; the caller prints the deaths.
 func LastWords(ctx context.Context, src LogSources, snap *state.Snapshot, c LogsConfig) ([]diagnose.Death, error) {
-	if src.Open == nil {
-		src.Open = logs.KubeStreams(src.Kube)
-	}
+	src.Open = src.opener()
 	want := c.Containers
 	if len(want) == 0 {
 		want = []string{"all"} // every container that died, unless asked otherwise

@@ -67,6 +67,14 @@ type LogSources struct {
 	HistoryHint string
 }
 
+// opener is Open, or the API server's pods/log through Kube when none is given.
+func (s LogSources) opener() logs.StreamOpener {
+	if s.Open != nil {
+		return s.Open
+	}
+	return logs.KubeStreams(s.Kube)
+}
+
 func (c *LogsConfig) now() time.Time {
 	if c.Now != nil {
 		return c.Now()

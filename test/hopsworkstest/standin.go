@@ -1,4 +1,4 @@
-// Package hopsworks is a STAND-IN for the Hopsworks REST API, for tests, the sandbox and the
+// Package hopsworkstest is a STAND-IN for the Hopsworks REST API, for tests, the sandbox and the
 // demo: no Hopsworks backend can run here. It serves only the calls the plugin makes, with
 // the paths, headers, JSON shapes, filters and error answers of the real API (Hopsworks
 // branch-3.8: ApiKeyFilter, ProjectAuthFilter, RESTCodes, and the services named below):
