@@ -17,6 +17,9 @@ STERN_VERSION      ?= v1.33.0
 # The living cluster: kube-scheduler and kube-controller-manager (K8S_VERSION) and KWOK.
 KWOK_VERSION       ?= v0.8.0
 KSERVE_VERSION     ?= v0.15.2
+# Knative Serving (KServe's Serverless mode): v0.42.2 is the newest whose dependencies the module
+# proxy serves whole (v0.51.0 needs a knative.dev/networking it does not serve).
+KNATIVE_VERSION    ?= v0.42.2
 # Linters (make lint), from the Go module proxy. VULNDB_VERSION is the snapshot of Go's
 # vulnerability database that govulncheck reads: move it forward to learn of new advisories.
 STATICCHECK_VERSION ?= v0.8.2
@@ -25,9 +28,9 @@ VULNDB_VERSION      ?= v0.0.0-20261105234957-e22db6528018
 
 CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hopsdeploy
 TESTBIN ?= $(CACHE)/testbin/k8s-$(K8S_VERSION)_etcd-$(ETCD_VERSION)_krew-$(KREW_VERSION)
-LIVING  ?= $(CACHE)/living/k8s-$(K8S_VERSION)_kwok-$(KWOK_VERSION)_kserve-$(KSERVE_VERSION)
+LIVING  ?= $(CACHE)/living/k8s-$(K8S_VERSION)_kwok-$(KWOK_VERSION)_kserve-$(KSERVE_VERSION)_knative-$(KNATIVE_VERSION)
 LINTBIN ?= $(CACHE)/lint/staticcheck-$(STATICCHECK_VERSION)_govulncheck-$(GOVULNCHECK_VERSION)
-export K8S_VERSION ETCD_VERSION KREW_VERSION K9S_VERSION KWOK_VERSION KSERVE_VERSION OPENSEARCH_VERSION OPENSEARCH_SECURED_VERSION TESTBIN LIVING STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
+export K8S_VERSION ETCD_VERSION KREW_VERSION K9S_VERSION KWOK_VERSION KSERVE_VERSION KNATIVE_VERSION OPENSEARCH_VERSION OPENSEARCH_SECURED_VERSION TESTBIN LIVING STATICCHECK_VERSION GOVULNCHECK_VERSION VULNDB_VERSION
 # The Go toolchain that builds the plugin: go.mod's toolchain line (patch releases carry the
 # standard library's security fixes that govulncheck checks for), fetched from the module
 # proxy when the machine's Go is older.
@@ -55,7 +58,7 @@ testbin: ## build etcd, kube-apiserver, kubectl, krew into the cache (skipped wh
 	hack/provision-test-env.sh $(TESTBIN)
 
 .PHONY: living
-living: ## build kube-scheduler, kube-controller-manager, KWOK and the KServe controller into the cache (skipped when there)
+living: ## build kube-scheduler, kube-controller-manager, KWOK, the KServe controller and Knative Serving into the cache (skipped when there)
 	hack/provision-living-cluster.sh $(LIVING)
 
 .PHONY: opensearch

@@ -35,7 +35,7 @@ step "Start the sandbox"
 hack/sandbox.sh up
 export KUBECONFIG=$DIR/kubeconfig
 
-step "Create the project namespace '$NS' with its deployments as Hopsworks does; the KServe controller, the controller-manager, the scheduler and KWOK bring them to their states (Knative's, idlemodel and stopping, are written: Knative does not run here)"
+step "Create the project namespace '$NS' with its deployments as Hopsworks does; the KServe controller, Knative Serving's controller and autoscaler, the controller-manager, the scheduler and KWOK bring them to their states (idlemodel is scaled to zero by Knative's autoscaler; stopping is stopped by the seeder, as Hopsworks stops one, and its pod terminates)"
 if kubectl_out=$("$TESTBIN/kubectl" get ns "$NS" -o name 2>/dev/null) && [ -n "$kubectl_out" ]; then
   echo "namespace $NS exists already: keeping it"
 else
@@ -43,6 +43,8 @@ else
 fi
 
 run "$TESTBIN/kubectl" get isvc,deploy,pods -n "$NS" -o wide
+echo "# the Serverless deployments' Knative objects, made by Knative's controllers (only the network layer is a stand-in):"
+run "$TESTBIN/kubectl" get ksvc,revisions,podautoscalers.autoscaling.internal.knative.dev -n "$NS"
 
 step "Install the plugin with krew, from the archive just built"
 export KREW_ROOT=$DIR/krew KREW_NO_UPGRADE_CHECK=1

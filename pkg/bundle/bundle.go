@@ -42,6 +42,9 @@ type Objects struct {
 	ComponentDeployments []appsv1.Deployment `json:"componentDeployments,omitempty"`
 	Pods                 []corev1.Pod        `json:"pods"`
 	Events               []corev1.Event      `json:"events"`
+	// Revisions are Knative's revisions as the gatherer read them, their condition messages
+	// scrubbed (Knative quotes a failed container's termination message there).
+	Revisions []state.Revision `json:"revisions,omitempty"`
 	// Nodes are what the gatherer read of the nodes for an unschedulable pod (names,
 	// labels, taints, resources: nothing else of them), so that the bundle's diagnosis says
 	// node by node what the live one said.
@@ -117,6 +120,13 @@ func FromSnapshot(s *state.Snapshot) Objects {
 			o.Events = append(o.Events, e)
 		}
 	}
+	for _, r := range s.Revisions {
+		r.Conditions = append([]state.ISVCCondition(nil), r.Conditions...)
+		for i := range r.Conditions {
+			r.Conditions[i].Message = Scrub(r.Conditions[i].Message)
+		}
+		o.Revisions = append(o.Revisions, r)
+	}
 	if s.Nodes != nil {
 		o.Nodes = &state.Nodes{Requested: s.Nodes.Requested, Note: s.Nodes.Note}
 		for _, n := range s.Nodes.Items {
@@ -129,7 +139,7 @@ func FromSnapshot(s *state.Snapshot) Objects {
 // Snapshot turns the bundle's objects back into a snapshot.
 func (o Objects) Snapshot() *state.Snapshot {
 	return &state.Snapshot{Namespace: o.Namespace, Name: o.Name, ISVC: o.ISVC, Deployment: o.Deployment, ComponentDeployments: o.ComponentDeployments,
-		Pods: o.Pods, Events: o.Events, Now: o.Taken, Nodes: o.Nodes}
+		Pods: o.Pods, Events: o.Events, Revisions: o.Revisions, Now: o.Taken, Nodes: o.Nodes}
 }
 
 // redactTyped redacts a typed object through its unstructured form, so that one walker
@@ -387,6 +397,9 @@ func (o Objects) validate() error {
 		if errs := validation.IsDNS1123Label(o.ISVC.GetName()); len(errs) > 0 {
 			return bad("InferenceService name", o.ISVC.GetName(), errs)
 		}
+	}
+	if len(o.Revisions) > state.MaxRevisions {
+		return fmt.Errorf("the bundle holds %d Knative revisions, more than the %d kubectl hopsdeploy writes", len(o.Revisions), state.MaxRevisions)
 	}
 	if o.Nodes != nil && (len(o.Nodes.Items) > maxNodes || len(o.Nodes.Requested) > maxNodes) {
 		return fmt.Errorf("the bundle holds %d nodes, more than the %d kubectl hopsdeploy writes", len(o.Nodes.Items), maxNodes)

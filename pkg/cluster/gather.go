@@ -81,6 +81,9 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	}
 	snap.Pods, snap.Skipped = l.pods, l.skipped
 	pickObjects(snap, l, name)
+	if snap.Mode() == state.ModeKnative {
+		snap.Revisions = state.ParseRevisions(l.revisions, l.autoscalers)
+	}
 	sel, err := snap.PodSelector()
 	if err != nil {
 		return nil, err
@@ -114,11 +117,14 @@ func (c *Clients) GatherAll(ctx context.Context, ns, name string) (*state.Snapsh
 
 // listed is what Gather's four lists found.
 type listed struct {
-	isvcs   []unstructured.Unstructured
-	deps    []appsv1.Deployment
-	pods    []corev1.Pod
-	events  []corev1.Event
-	skipped []string // what the user may not list, left out (SkipForbidden)
+	isvcs  []unstructured.Unstructured
+	deps   []appsv1.Deployment
+	pods   []corev1.Pod
+	events []corev1.Event
+	// Knative's Revisions and PodAutoscalers of the deployment (Serverless mode); read
+	// beside the others, not after, so that they cost no round trip of their own.
+	revisions, autoscalers []unstructured.Unstructured
+	skipped                []string // what the user may not list, left out
 }
 
 // listFour makes Gather's four list calls in parallel.
@@ -172,6 +178,10 @@ func (c *Clients) listFour(ctx context.Context, ns, byName string) (*listed, err
 		l.events = el.Items
 		return nil
 	})
+	if !c.SkipForbidden { // logs needs only the pods
+		listKnative(gctx, g, c, ns, byName, state.RevisionResource, &l.revisions, &skipped)
+		listKnative(gctx, g, c, ns, byName, state.PodAutoscalerResource, &l.autoscalers, &skipped)
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -181,6 +191,28 @@ func (c *Clients) listFour(ctx context.Context, ns, byName string) (*listed, err
 	})
 	slices.Sort(l.skipped)
 	return l, nil
+}
+
+// listKnative lists one of Knative's resources of the deployment. They add to a diagnosis
+// and are not needed for the state: where Knative is not installed there are none, and where
+// the user may not read them they are left out (Snapshot.Skipped says so); other errors fail
+// the gather as any list's do.
+func listKnative(ctx context.Context, g *errgroup.Group, c *Clients, ns, byName string, gvr schema.GroupVersionResource, into *[]unstructured.Unstructured, skipped *sync.Map) {
+	g.Go(func() error {
+		ul, err := c.Dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: byName})
+		name := gvr.Resource + "." + gvr.Group
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case apierrors.IsForbidden(err):
+			skipped.Store(name, name)
+			return nil
+		case err != nil:
+			return wrap(err, "list", name, ns, c.Host)
+		}
+		*into = ul.Items
+		return nil
+	})
 }
 
 // pickObjects finds the deployment's objects among those listed: its InferenceService (by

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,7 +31,7 @@ func TestWatchChangesSurvivesAnExpiredWatch(t *testing.T) {
 		return false, nil, nil
 	})
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{ISVCResource: "InferenceServiceList"})
+		map[schema.GroupVersionResource]string{ISVCResource: "InferenceServiceList", state.RevisionResource: "RevisionList", state.PodAutoscalerResource: "PodAutoscalerList"})
 	c := &Clients{Kube: kube, Dyn: dyn}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -152,6 +152,8 @@ type ISVCInfo struct {
 	ModelStatus        map[string]any        `json:"model_status,omitempty"`
 	// Deployments are KServe's Standard-mode Deployments of the components.
 	Deployments []DeploymentInfo `json:"deployments,omitempty"`
+	// Revisions are Knative's revisions of the components (Serverless mode), newest first.
+	Revisions []state.Revision `json:"revisions,omitempty"`
 }
 
 // stale tells whether the controllers have not caught up with the latest spec yet: KServe's
@@ -253,6 +255,7 @@ func isvcInfo(s *state.Snapshot) *ISVCInfo {
 		}
 		info.Deployments = append(info.Deployments, di)
 	}
+	info.Revisions = s.Revisions
 	return info
 }
 

@@ -330,6 +330,9 @@ func byStatus(s *state.Snapshot, r *Report, in state.Input, logsCmd func(string)
 		return &Diagnosis{Cause: "KServe has not reconciled the InferenceService yet: it has no status.",
 			Next: "check that the KServe controller runs: kubectl get pods -n kserve"}
 	}
+	if d := revisionFailed(s, logsCmd); d != nil {
+		return d
+	}
 	if r.InferenceService != nil && len(in.Pods) > 0 {
 		if d := routeOrRevision(s, r.InferenceService.Conditions); d != nil {
 			return d
@@ -350,7 +353,7 @@ func whyIdle(s *state.Snapshot, in state.Input, logsCmd func(string) string) *Di
 	if s.Mode() != state.ModeStandard {
 		return &Diagnosis{Healthy: true,
 			Cause:    "Scaled to zero by Knative: no pod runs until a request arrives. This is not a failure; the first prediction waits for a cold start.",
-			Evidence: []string{"InferenceService Ready=True with no pods"},
+			Evidence: append([]string{"InferenceService Ready=True with no pods"}, idleEvidence(s)...),
 			Next:     logsCmd(" --source history") + " (the pods are gone; their logs are in OpenSearch)"}
 	}
 	// Hopsworks reads "Ready with no pods" as Knative's scale to zero; Standard mode
@@ -370,9 +373,24 @@ func whyIdle(s *state.Snapshot, in state.Input, logsCmd func(string) string) *Di
 		Next: fmt.Sprintf("watch it: kubectl hopsdeploy status %s -n %s --watch; if no pod comes back: kubectl get deploy,rs -n %s -l serving.kserve.io/inferenceservice=%s", q(s.Name), q(s.Namespace), q(s.Namespace), q(s.Name))}
 }
 
+// allTerminating tells whether every pod is being deleted (its grace period running).
+func allTerminating(pods []corev1.Pod) bool {
+	for i := range pods {
+		if pods[i].DeletionTimestamp == nil {
+			return false
+		}
+	}
+	return len(pods) > 0
+}
+
 // whyStopping explains Stopping: pods left behind by a deleted InferenceService, KServe's stop
 // annotation, or an InferenceService being deleted.
 func whyStopping(s *state.Snapshot, in state.Input) *Diagnosis {
+	if s.ISVC == nil && allTerminating(in.Pods) {
+		return &Diagnosis{Healthy: true, Cause: fmt.Sprintf("Being stopped: the InferenceService is gone and its %d pod(s) are terminating; they end within their grace period.", len(in.Pods)),
+			Evidence: podNames(in.Pods),
+			Next:     fmt.Sprintf("wait for it: kubectl hopsdeploy status %s -n %s --watch --until stopped", q(s.Name), q(s.Namespace))}
+	}
 	if s.ISVC == nil {
 		return &Diagnosis{Cause: fmt.Sprintf("Stopped in Hopsworks, but %d pod(s) are left behind: the InferenceService is gone and nothing will remove them.", len(in.Pods)),
 			Evidence: podNames(in.Pods),

@@ -46,7 +46,7 @@ func clientsOf(t *testing.T, sc fixtures.Scenario) (*cluster.Clients, *state.Sna
 	if snap.ISVC != nil {
 		dyn = append(dyn, snap.ISVC)
 	}
-	kinds := map[schema.GroupVersionResource]string{cluster.ISVCResource: "InferenceServiceList"}
+	kinds := map[schema.GroupVersionResource]string{cluster.ISVCResource: "InferenceServiceList", state.RevisionResource: "RevisionList", state.PodAutoscalerResource: "PodAutoscalerList"}
 	c := &cluster.Clients{Kube: fake.NewClientset(objs...), Dyn: dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), kinds, dyn...),
 		Logs: scenarioLogs{sc}.open}
 	c.Streams = c.Kube

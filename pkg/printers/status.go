@@ -13,6 +13,7 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/diagnose"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -184,6 +185,36 @@ func (s *Style) statusISVC(b *strings.Builder, isvc *diagnose.ISVCInfo) {
 		}
 		fmt.Fprintln(b, term.Sanitize(line))
 	}
+	for i := range isvc.Revisions {
+		fmt.Fprintln(b, term.Sanitize("  "+RevisionLine(&isvc.Revisions[i])))
+	}
+}
+
+// RevisionLine is one Knative revision: its component, its conditions that are not True, and
+// the scale its PodAutoscaler wants and has.
+func RevisionLine(r *state.Revision) string {
+	line := fmt.Sprintf("revision %s (%s):", r.Name, r.Component)
+	if c := r.Condition("Ready"); c != nil {
+		line += strings.TrimRight(" Ready="+c.Status+" "+c.Reason, " ")
+	}
+	for _, c := range r.Conditions {
+		if c.Status != "True" && c.Type != "Ready" {
+			line += strings.TrimRight(fmt.Sprintf("; %s=%s %s", c.Type, c.Status, c.Reason), " ")
+		}
+	}
+	if r.DesiredScale != nil || r.ActualScale != nil {
+		scale := func(v *int64) string {
+			switch {
+			case v == nil:
+				return "?"
+			case *v < 0:
+				return "undecided"
+			}
+			return fmt.Sprint(*v)
+		}
+		line += fmt.Sprintf("; scale %s wanted, %s actual", scale(r.DesiredScale), scale(r.ActualScale))
+	}
+	return strings.TrimRight(line, " ")
 }
 
 // statusEvents is the newest ten warnings, the metrics noise folded into one line.

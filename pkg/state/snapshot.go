@@ -55,6 +55,8 @@ type Snapshot struct {
 	// ComponentDeployments are the Deployments KServe made for the InferenceService's
 	// components in Standard (RawDeployment) mode.
 	ComponentDeployments []appsv1.Deployment
+	// Revisions are Knative's revisions of the components (Serverless mode), newest first.
+	Revisions []Revision
 	// Pods are all pods labelled with the deployment's name, any revision, in list order.
 	Pods []corev1.Pod
 	// Events are the events of the namespace that concern the deployment's objects.

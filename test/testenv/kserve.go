@@ -25,9 +25,8 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// startKServe runs the real KServe controller in Standard (RawDeployment) mode as a release
-// installs it: its inferenceservice-config (Knative does not run here; ingress creation on, so
-// that IngressReady waits for the predictor and the transformer as on a real install), its
+// startKServe runs the real KServe controller as a release installs it, after Knative (it looks
+// for Knative's CRDs when it starts): its inferenceservice-config (kserveConfig), its
 // webhooks (the defaulter names kserve-container, the pod mutator injects storage-initializer)
 // served on loopback with a certificate made here and registered by URL (no Service networking
 // here), and the release's ClusterServingRuntimes.
@@ -83,10 +82,12 @@ func (l *Living) startKServe(bin string) error {
 	}
 }
 
-// kserveConfig is KServe's own inferenceservice-config with the default deployment mode set
-// to RawDeployment (Standard). Ingress creation stays on, as a real install has it: the
-// controller creates the Ingress objects (nothing here routes them, which KServe does not
-// check) and sets IngressReady.
+// kserveConfig is KServe's own inferenceservice-config, its default deployment mode
+// (Serverless, on Knative) kept, with the ingress configured for a Knative network layer
+// other than Istio (Kourier's, whose status the KIngress stand-in reports): no Istio
+// VirtualService (Istio does not run here), the local gateway Kourier's. Ingress creation stays
+// on, as a real install has it: in Standard mode the controller creates the Ingress objects
+// (nothing here routes them, which KServe does not check) and sets IngressReady.
 func kserveConfig(path string) (*corev1.ConfigMap, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -97,13 +98,14 @@ func kserveConfig(path string) (*corev1.ConfigMap, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	cm.Namespace = "kserve"
-	var deploy map[string]any
-	if err := json.Unmarshal([]byte(cm.Data["deploy"]), &deploy); err != nil {
-		return nil, fmt.Errorf("%s: deploy: %v", path, err)
+	var ingress map[string]any
+	if err := json.Unmarshal([]byte(cm.Data["ingress"]), &ingress); err != nil {
+		return nil, fmt.Errorf("%s: ingress: %v", path, err)
 	}
-	deploy["defaultDeploymentMode"] = "RawDeployment"
-	d, _ := json.Marshal(deploy)
-	cm.Data["deploy"] = string(d)
+	ingress["disableIstioVirtualHost"] = true
+	ingress["localGatewayService"] = kourierInternal
+	d, _ := json.Marshal(ingress)
+	cm.Data["ingress"] = string(d)
 	return cm, nil
 }
 

@@ -17,6 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 )
 
@@ -28,6 +30,10 @@ import (
 // status is written by the tests.
 type Living struct {
 	*Env
+	stops []func() // the network stand-ins (knativenet.go)
+	// the stand-ins' clients
+	standInKube kubernetes.Interface
+	standInDyn  dynamic.Interface
 }
 
 // LivingNodes are the KWOK nodes: 8 CPUs and 32 GiB each, no GPU.
@@ -68,7 +74,7 @@ func NewLiving(bin, dir, logRoot string) (l *Living, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, part := range []string{"kube-scheduler", "kube-controller-manager", "kwok", "kserve-manager", "kwok-stages.yaml"} {
+	for _, part := range []string{"kube-scheduler", "kube-controller-manager", "kwok", "kserve-manager", "knative-controller", "knative-webhook", "knative-autoscaler", "kwok-stages.yaml"} {
 		if _, err := os.Stat(filepath.Join(bin, part)); err != nil {
 			return nil, fmt.Errorf("%s missing in %s: run `make living`", part, bin)
 		}
@@ -80,8 +86,8 @@ func NewLiving(bin, dir, logRoot string) (l *Living, err error) {
 			l.Stop()
 		}
 	}()
-	// KServe's own CRDs, not the test copy of the InferenceService's; KWOK's Logs.
-	if err := e.startControlPlane(filepath.Join(bin, "kserve", "crd"), filepath.Join(bin, "kwok-crd")); err != nil {
+	// KServe's and Knative's own CRDs, not the test copies; KWOK's Logs.
+	if err := e.startControlPlane(filepath.Join(bin, "kserve", "crd"), filepath.Join(bin, "knative", "crd"), filepath.Join(bin, "kwok-crd")); err != nil {
 		return l, err
 	}
 	// Container logs: the sandbox's files, served by KWOK's kubelet through the bridge.
@@ -104,15 +110,18 @@ func NewLiving(bin, dir, logRoot string) (l *Living, err error) {
 	if err := e.startKWOK(bin, stages, false); err != nil {
 		return l, err
 	}
-	if err := l.startKServe(bin); err != nil {
-		return l, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := 1; i <= LivingNodes; i++ {
 		if _, err := e.Kube.CoreV1().Nodes().Create(ctx, kwokNode(fmt.Sprintf("kwok-node-%d", i)), metav1.CreateOptions{}); err != nil {
 			return l, err
 		}
+	}
+	if err := l.startKnative(bin); err != nil {
+		return l, err
+	}
+	if err := l.startKServe(bin); err != nil {
+		return l, err
 	}
 	// Ready nodes (KWOK's heartbeat), and the node lifecycle controller's not-ready taint
 	// gone, before any test schedules onto them.
@@ -133,8 +142,6 @@ var FailureStages = map[string][]string{
 	"missing-volume":     {"pod-init-container-running", "pod-init-container-completed", "pod-ready"},
 	"slow-load":          {"pod-init-container-completed", "pod-ready"},
 	"liveness-killed":    {"pod-ready"},
-	// a written pod (fixtures.Serving.Written) keeps its status: no stage but deletion
-	fixtures.HoldStage: {"pod-create", "pod-init-container-running", "pod-init-container-completed", "pod-ready", "pod-complete"},
 }
 
 // StageAnnotation selects a pod's failure stage.
@@ -207,7 +214,12 @@ func kwokNode(name string) *corev1.Node {
 }
 
 // Stop stops every part and the control plane, and keeps the folder (its logs).
-func (l *Living) Stop() { l.stopParts() }
+func (l *Living) Stop() {
+	for _, stop := range l.stops {
+		stop()
+	}
+	l.stopParts()
+}
 
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
