@@ -494,3 +494,33 @@ func roundTrip(t *testing.T, b *bundle.Bundle) *bundle.Bundle {
 	}
 	return read
 }
+
+// Knative's revisions go into the bundle, their condition messages scrubbed (Knative quotes a
+// failed container's termination message there), so that the bundle's diagnosis says what
+// the live one said; a bundle with more revisions than the gatherer keeps is refused.
+func TestRevisionsRoundTrip(t *testing.T) {
+	snap := fixtures.Catalog("demo")["revisiondeadline"].Snapshot(now)
+	snap.Revisions[0].Conditions[1].Message = "Container failed with: token=hunter2hunter2"
+	read := roundTrip(t, &bundle.Bundle{Objects: bundle.FromSnapshot(snap)})
+	got := read.Report().Diagnosis
+	if !strings.Contains(got.Cause, "Knative gave up on the predictor's revision stuck-predictor-00001") {
+		t.Errorf("the bundle's cause: %s", got.Cause)
+	}
+	if ev := strings.Join(got.Evidence, "\n"); strings.Contains(ev, "hunter2") || !strings.Contains(ev, "ContainerHealthy=Unknown (Deploying): Container failed with:") {
+		t.Errorf("the bundle's evidence:\n%s", ev)
+	}
+	if snap.Revisions[0].Conditions[1].Message != "Container failed with: token=hunter2hunter2" {
+		t.Error("FromSnapshot changed the live snapshot")
+	}
+	many := bundle.FromSnapshot(snap)
+	for len(many.Revisions) <= state.MaxRevisions {
+		many.Revisions = append(many.Revisions, many.Revisions[0])
+	}
+	objs, err := json.Marshal(many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Read(bytes.NewReader(tarGz(t, tarEntry{name: "bundle.json", data: objs}))); err == nil || !strings.Contains(err.Error(), "Knative revisions, more than") {
+		t.Errorf("a bundle of %d revisions: %v", len(many.Revisions), err)
+	}
+}

@@ -51,7 +51,7 @@ func revisionFailed(s *state.Snapshot, logsCmd func(string) string) *Diagnosis {
 			Next: logsCmd(" -c "+r.Component+" --since 1h") + " (the last instance's lines, from OpenSearch when no pod is left)"}
 		switch ready.Reason {
 		case "ProgressDeadlineExceeded":
-			d.Cause = fmt.Sprintf("Knative gave up on the %s's revision %s: it did not become ready within its progress deadline, and Knative scaled it down. %s", r.Component, r.Name, ready.Message)
+			d.Cause = fmt.Sprintf("Knative gave up on the %s's revision %s: it did not become ready within its progress deadline (%q), and Knative scaled it to zero, so no pod is left to show why.", r.Component, r.Name, ready.Message)
 		default:
 			d.Cause = fmt.Sprintf("Knative reports the %s's revision %s failed: %s: %s", r.Component, r.Name, ready.Reason, ready.Message)
 		}

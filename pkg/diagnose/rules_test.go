@@ -36,6 +36,7 @@ func TestEveryRuleOnItsScenario(t *testing.T) {
 		{"imagepull", "", "", "cannot start: its image", ""},
 		{"readinessfailing", "", "", "fails its readiness probe", ""},
 		{"idle", "Idle", "", "Scaled to zero", ""},
+		{"revisiondeadline", "Starting", "", "Knative gave up on the predictor's revision stuck-predictor-00001: it did not become ready within its progress deadline", "-c predictor --since 1h"},
 		{"standardgap", "Idle", "", "Standard mode does not scale to zero", "--watch"},
 		{"stopping", "Stopping", "", "Being stopped", ""},
 		{"leftbehind", "", "", "left behind", ""},

@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/certs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
@@ -34,6 +36,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // Env is a running control plane with KWOK as its node's kubelet.
@@ -315,6 +318,9 @@ func (e *Env) stopParts() {
 // startControlPlane starts envtest's etcd and kube-apiserver with the CRDs in a folder, and the clients
 // and admin kubeconfig of the Env.
 func (e *Env) startControlPlane(crds ...string) error {
+	// envtest logs through controller-runtime's logger, which prints a stack trace to say
+	// that nobody set it: what it would log is not the tests' business.
+	ctrllog.SetLogger(logr.Discard())
 	e.env = &envtest.Environment{
 		BinaryAssetsDirectory: e.Assets,
 		CRDDirectoryPaths:     crds,
