@@ -25,7 +25,10 @@ func revisionEvidence(r *state.Revision) []string {
 	var out []string
 	for _, c := range r.Conditions {
 		if c.Status != "True" {
-			line := fmt.Sprintf("Revision %s %s=%s (%s)", r.Name, c.Type, c.Status, c.Reason)
+			line := fmt.Sprintf("Revision %s %s=%s", r.Name, c.Type, c.Status)
+			if c.Reason != "" {
+				line += " (" + c.Reason + ")"
+			}
 			if c.Message != "" {
 				line += ": " + c.Message
 			}

@@ -73,7 +73,7 @@ func TestLivingServerlessRevisionFails(t *testing.T) {
 	if r.code == 0 {
 		t.Fatalf("a revision that is never ready reached ready")
 	}
-	r = awaitStatus(t, env, 60*time.Second, ns, "stuck", "Ready=False; ", "ProgressDeadlineExceeded")
+	awaitStatus(t, env, 60*time.Second, ns, "stuck", "revision stuck-predictor-00001 (predictor): Ready=False ProgressDeadlineExceeded", "scale 0 wanted, 0 actual")
 	w := pluginEnv(t, env, "why", "stuck", "-n", ns)
 	t.Logf("why (exit %d):\n%s%s", w.code, w.out, w.err)
 	contains(t, "why a revision failed", w.out, "Knative gave up on the predictor's revision stuck-predictor-00001",
