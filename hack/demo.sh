@@ -13,8 +13,8 @@ run() { printf '\n$ %s\n' "$*"; "$@" || echo "(exit code $?)"; }
 
 step "Build the control plane, the living cluster's parts, OpenSearch and the plugin (cached after the first run)"
 : "${LIVING:?run through make demo}"
-# OpenSearch (Maven Central) and the KServe controller's modules (the Go module proxy) come
-# over the network while the control plane's builds use the cores.
+# OpenSearch (Maven Central) and the KServe controller's and Knative's modules (the Go module
+# proxy) come over the network while the control plane's builds use the cores.
 oslog=$(mktemp)
 ( hack/opensearch.sh install && hack/opensearch-secured.sh install &&
   hack/provision-living-cluster.sh "$LIVING" fetch ) >"$oslog" 2>&1 &
@@ -22,7 +22,7 @@ ospid=$!
 hack/provision-test-env.sh "$TESTBIN"
 if ! wait "$ospid"; then
   cat "$oslog" >&2; rm -f "$oslog"
-  echo "demo: fetching OpenSearch or the KServe modules failed (above); run 'make opensearch living' to see it alone" >&2
+  echo "demo: fetching OpenSearch or the KServe and Knative modules failed (above); run 'make opensearch living' to see it alone" >&2
   exit 1
 fi
 cat "$oslog"; rm -f "$oslog"

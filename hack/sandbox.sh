@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local sandbox: the living cluster (etcd, kube-apiserver, kube-scheduler,
-# kube-controller-manager, the KServe controller and KWOK, started by one Go process, in a
+# kube-controller-manager, the KServe controller, Knative Serving's controller, webhook and
+# autoscaler, and KWOK, started by one Go process, in a
 # process group of its own; their logs in .sandbox/living/), OpenSearch, and, unless SANDBOX_SECURED=0, a second OpenSearch with the
 # security plugin and the Hopsworks REST stand-in in front of it (as a Hopsworks user meets
 # them: an API key, a project token, TLS by the Hopsworks CA), all on 127.0.0.1, in the

@@ -169,7 +169,7 @@ func start() (*testenv.Env, error) {
 }
 
 func run() int {
-	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "follow": benchFollow, "latency": benchLatency}
+	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote}
 	for _, name := range flag.Args() {
 		b, ok := benches[name]
 		if !ok {
@@ -391,10 +391,16 @@ func runJob(j job) (sample, error) {
 
 // measure runs the jobs in turn, runs times, and prints medians and ratios to the first.
 func measure(title string, jobs []job, extra func(name string, s sample) string) error {
+	_, err := measureStats(title, jobs, extra)
+	return err
+}
+
+// measureStats is measure, returning each job's statistics by name.
+func measureStats(title string, jobs []job, extra func(name string, s sample) string) (map[string]stats, error) {
 	results := make([][]sample, len(jobs))
 	for _, j := range jobs { // one warm-up each
 		if _, err := runOnce(j); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	// Alternated, in a new random order each round: no command always runs after the same
@@ -403,7 +409,7 @@ func measure(title string, jobs []job, extra func(name string, s sample) string)
 		for _, i := range order.Perm(len(jobs)) {
 			s, err := runOnce(jobs[i])
 			if err != nil {
-				return err
+				return nil, err
 			}
 			results[i] = append(results[i], s)
 		}
@@ -447,7 +453,7 @@ func measure(title string, jobs []job, extra func(name string, s sample) string)
 		}
 		table = append(table, r)
 	}
-	return nil
+	return all, nil
 }
 
 func median(ss []sample, f func(sample) time.Duration) time.Duration { return quantile(ss, f, 0.5) }
@@ -628,16 +634,9 @@ func bareLoop(c *http.Client, url, auth, index string, want int) error {
 
 // benchStatus compares one status with the equivalent kubectl get.
 func benchStatus() error {
-	kc, _, err := clients()
+	ns, err := statusScenario()
 	if err != nil {
 		return err
-	}
-	ctx := context.Background()
-	ns := "bench-status"
-	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		if err := apply(ctx, fixtures.PredictorCrashLoop(ns, "churn")); err != nil {
-			return err
-		}
 	}
 	jobs := []job{
 		{name: "kubectl version --client (process start)", cmds: [][]string{{kubectl(), "version", "--client"}}},
@@ -647,4 +646,21 @@ func benchStatus() error {
 		{name: "kubectl hopsdeploy status -o json", cmds: [][]string{{*plugin, "status", "churn", "-n", ns, "-o", "json"}}},
 	}
 	return measure("Status of one deployment", jobs, nil)
+}
+
+// statusScenario applies the status benchmarks' deployment (a crash loop: the diagnosis
+// reads a previous log) once, and returns its namespace.
+func statusScenario() (string, error) {
+	kc, _, err := clients()
+	if err != nil {
+		return "", err
+	}
+	ctx := context.Background()
+	ns := "bench-status"
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		if err := apply(ctx, fixtures.PredictorCrashLoop(ns, "churn")); err != nil {
+			return "", err
+		}
+	}
+	return ns, nil
 }

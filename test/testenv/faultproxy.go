@@ -17,10 +17,30 @@ type TCPProxy struct {
 	Addr   string
 	target string
 
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]bool
-	done  bool
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]bool
+	done   bool
+	oneWay time.Duration // SetLatency
+}
+
+// SetLatency makes the proxy a server rtt away for the connections it accepts from now on:
+// every chunk of data arrives rtt/2 after it was sent, each way. Data is delayed, not
+// throttled: a delay line, as a long link is.
+func (p *TCPProxy) SetLatency(rtt time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.oneWay = rtt / 2
+}
+
+// NewLatencyProxy is a proxy to target that is rtt away (SetLatency), until Close.
+func NewLatencyProxy(target string, rtt time.Duration) (*TCPProxy, error) {
+	p, err := newTCPProxy(target)
+	if err != nil {
+		return nil, err
+	}
+	p.SetLatency(rtt)
+	return p, nil
 }
 
 // NewTCPProxy listens on a free loopback port and forwards to target (host:port), until the
@@ -75,20 +95,56 @@ func (p *TCPProxy) serve(ln net.Listener) {
 		}
 		p.mu.Lock()
 		p.conns[c], p.conns[up] = true, true
+		d := p.oneWay
 		p.mu.Unlock()
-		go p.pipe(c, up)
-		go p.pipe(up, c)
+		go p.pipe(c, up, d)
+		go p.pipe(up, c, d)
 	}
 }
 
-func (p *TCPProxy) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
+func (p *TCPProxy) pipe(dst, src net.Conn, delay time.Duration) {
+	if delay > 0 {
+		delayCopy(dst, src, delay)
+	} else {
+		_, _ = io.Copy(dst, src)
+	}
 	dst.Close()
 	src.Close()
 	p.mu.Lock()
 	delete(p.conns, dst)
 	delete(p.conns, src)
 	p.mu.Unlock()
+}
+
+// delayCopy copies src to dst, each chunk written delay after it was read.
+func delayCopy(dst, src net.Conn, delay time.Duration) {
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	ch := make(chan chunk, 4096)
+	go func() {
+		defer close(ch)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				ch <- chunk{buf[:n], time.Now().Add(delay)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range ch {
+		time.Sleep(time.Until(c.at))
+		if _, err := dst.Write(c.b); err != nil {
+			src.Close() // ends the reader, whose chunks are dropped
+			for range ch {
+			}
+			return
+		}
+	}
 }
 
 // Restart drops every connection and refuses new ones for d, as a restarting server would.

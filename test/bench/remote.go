@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+)
+
+// remoteRTTs are the round trips to the API server that benchRemote measures at: loopback
+// (through the same proxy, so that only the delay differs), a server in the same region, and
+// one a continent away.
+var remoteRTTs = []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond}
+
+// benchRemote measures status as from an API server rtt away (a delay line before it: every
+// byte arrives rtt/2 later, each way), beside kubectl's equivalent get, at each of
+// remoteRTTs. Each row says how many round trips its wall holds beyond its loopback wall:
+// what a remote server adds, which loopback hides.
+func benchRemote() error {
+	ns, err := statusScenario()
+	if err != nil {
+		return err
+	}
+	base := map[string]time.Duration{}
+	for _, rtt := range remoteRTTs {
+		p, err := testenv.NewLatencyProxy(cluster.APIServerAddr(), rtt)
+		if err != nil {
+			return err
+		}
+		kcfg, err := kubeconfigThrough(p.Addr, fmt.Sprintf("kubeconfig-rtt-%dms", rtt.Milliseconds()))
+		if err != nil {
+			p.Close()
+			return err
+		}
+		get, own := "kubectl get isvc,pods,events -l", "kubectl hopsdeploy status (with diagnosis and log lines)"
+		jobs := []job{
+			{name: get, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}},
+			{name: own, cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "status", "churn", "-n", ns}}, goal: &goal{Against: get, Wall: 1.0}},
+		}
+		all, err := measureStats(fmt.Sprintf("Status, API server %s away", rtt), jobs, func(name string, s sample) string {
+			if rtt == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.1f round trips beyond loopback", float64(s.wall-base[name])/float64(rtt))
+		})
+		p.Close()
+		if err != nil {
+			return err
+		}
+		if rtt == 0 {
+			for name, st := range all {
+				base[name] = st.wall
+			}
+		}
+	}
+	return nil
+}
+
+// kubeconfigThrough writes, into -dir, the benchmarks' kubeconfig with its server at addr.
+func kubeconfigThrough(addr, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(*dir, "kubeconfig"))
+	if err != nil {
+		return "", err
+	}
+	path, err := filepath.Abs(filepath.Join(*dir, name))
+	if err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, []byte(strings.ReplaceAll(string(b), cluster.APIServerAddr(), addr)), 0o600)
+}
