@@ -84,6 +84,11 @@ type goal struct {
 	Wall         float64
 	CPUOf, MemOf string
 	MemMiB       int64
+	// RoundTrips bounds the wall at a server RTT away: at most Base (the row's own wall on
+	// loopback) + RoundTrips round trips + Slack.
+	RoundTrips float64
+	RTT, Base  time.Duration
+	Slack      time.Duration
 }
 
 // stats are a job's medians in one benchmark, with the spread of its wall time and the worst
@@ -219,6 +224,14 @@ func judge(g *goal, own stats, all map[string]stats) (string, string) {
 		parts = append(parts, fmt.Sprintf("memory <= %s's (%d MiB)", g.MemOf, ref.rss/1024))
 		if own.rss > ref.rss {
 			misses = append(misses, "memory")
+		}
+	}
+	if g.RTT > 0 {
+		limit := g.Base + time.Duration(g.RoundTrips*float64(g.RTT)) + g.Slack
+		parts = append(parts, fmt.Sprintf("wall <= loopback + %.0f round trips + %s (%s at the worst quartile, %.1f round trips)", g.RoundTrips, g.Slack,
+			own.worstWall.Round(time.Millisecond), float64(own.worstWall-g.Base)/float64(g.RTT)))
+		if own.worstWall > limit {
+			misses = append(misses, "round trips")
 		}
 	}
 	if g.MemMiB > 0 {

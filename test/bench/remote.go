@@ -36,9 +36,16 @@ func benchRemote() error {
 			return err
 		}
 		get, own := "kubectl get isvc,pods,events -l", "kubectl hopsdeploy status (with diagnosis and log lines)"
+		g := &goal{Against: get, Wall: 1.0}
+		if rtt > 0 {
+			// The connection (TCP's and TLS's handshakes), the parallel lists, the read of
+			// the crashed container's last lines: nothing of it can start before the step
+			// before it ends.
+			g.RTT, g.Base, g.RoundTrips, g.Slack = rtt, base[own], 4, 20*time.Millisecond
+		}
 		jobs := []job{
 			{name: get, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}},
-			{name: own, cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "status", "churn", "-n", ns}}, goal: &goal{Against: get, Wall: 1.0}},
+			{name: own, cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "status", "churn", "-n", ns}}, goal: g},
 		}
 		all, err := measureStats(fmt.Sprintf("Status, API server %s away", rtt), jobs, func(name string, s sample) string {
 			if rtt == 0 {

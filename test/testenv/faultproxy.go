@@ -25,8 +25,10 @@ type TCPProxy struct {
 }
 
 // SetLatency makes the proxy a server rtt away for the connections it accepts from now on:
-// every chunk of data arrives rtt/2 after it was sent, each way. Data is delayed, not
-// throttled: a delay line, as a long link is.
+// every chunk of data arrives rtt/2 after it was sent, each way, and nothing the client sends
+// leaves before the TCP handshake's round trip has passed (the proxy accepts at once, where a
+// remote server's SYN-ACK takes a round trip). Data is delayed, not throttled: a delay line,
+// as a long link is.
 func (p *TCPProxy) SetLatency(rtt time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -97,14 +99,16 @@ func (p *TCPProxy) serve(ln net.Listener) {
 		p.conns[c], p.conns[up] = true, true
 		d := p.oneWay
 		p.mu.Unlock()
-		go p.pipe(c, up, d)
-		go p.pipe(up, c, d)
+		established := time.Now().Add(2 * d)
+		go p.pipe(c, up, d, time.Time{})
+		go p.pipe(up, c, d, established)
 	}
 }
 
-func (p *TCPProxy) pipe(dst, src net.Conn, delay time.Duration) {
+// pipe copies src to dst until either ends, each chunk delay late, none sent before notBefore.
+func (p *TCPProxy) pipe(dst, src net.Conn, delay time.Duration, notBefore time.Time) {
 	if delay > 0 {
-		delayCopy(dst, src, delay)
+		delayCopy(dst, src, delay, notBefore)
 	} else {
 		_, _ = io.Copy(dst, src)
 	}
@@ -116,8 +120,9 @@ func (p *TCPProxy) pipe(dst, src net.Conn, delay time.Duration) {
 	p.mu.Unlock()
 }
 
-// delayCopy copies src to dst, each chunk written delay after it was read.
-func delayCopy(dst, src net.Conn, delay time.Duration) {
+// delayCopy copies src to dst, each chunk written delay after it was read, or after
+// notBefore if that is later.
+func delayCopy(dst, src net.Conn, delay time.Duration, notBefore time.Time) {
 	type chunk struct {
 		b  []byte
 		at time.Time
@@ -129,7 +134,11 @@ func delayCopy(dst, src net.Conn, delay time.Duration) {
 			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
 			if n > 0 {
-				ch <- chunk{buf[:n], time.Now().Add(delay)}
+				sent := time.Now()
+				if sent.Before(notBefore) {
+					sent = notBefore
+				}
+				ch <- chunk{buf[:n], sent.Add(delay)}
 			}
 			if err != nil {
 				return
