@@ -41,7 +41,10 @@ var KnativeConfig = map[string]map[string]string{
 // its webhooks (registered through a Service, as released; the Service is an ExternalName to
 // this machine, there being no Service network here), and the activator's Deployment and
 // Service, whose pods KWOK runs so that a ServerlessService in proxy mode has the endpoints a
-// real cluster gives it. The network layer is the stand-ins of knativenet.go.
+// real cluster gives it (the activator itself is data plane: it does not run). The network
+// layer is the stand-ins of knativenet.go. Each process gets free ports for what it serves;
+// the health probes' port through KNATIVE_HEALTH_PROBES_PORT, which the build adds
+// (hack/provision-living-cluster.sh).
 func (l *Living) startKnative(bin string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
