@@ -92,9 +92,10 @@ func benchList() error {
 	}
 	isvcPods := "kubectl get isvc,pods -A"
 	jobs := []job{
-		{name: "kubectl get isvc -A", cmds: [][]string{{kubectl(), "get", "isvc", "-A"}}},
-		{name: isvcPods, cmds: [][]string{{kubectl(), "get", "isvc,pods", "-A"}}},
-		{name: "kubectl hopsdeploy list -A", cmds: [][]string{{*plugin, "list", "-A"}},
+		{name: "kubectl get isvc -A", cmds: [][]string{{kubectl(), "get", "isvc", "-A"}}, check: outputHas(namespaces*perNS+1, "bench-list-199")},
+		{name: isvcPods, cmds: [][]string{{kubectl(), "get", "isvc,pods", "-A"}}, check: outputHas(0, "bench-list-199", "model09-predictor-")},
+		{name: "floor: a paged LIST of both, in-process", fn: listFloor},
+		{name: "kubectl hopsdeploy list -A", cmds: [][]string{{*plugin, "list", "-A"}}, check: outputHas(namespaces*perNS+1, "bench-list-199"),
 			goal: &goal{Against: isvcPods, Wall: 1.0, MemOf: isvcPods}},
 	}
 	return measure(fmt.Sprintf("list -A over %d deployments in %d namespaces, %d pods", namespaces*perNS, namespaces, namespaces*perNS*podsEach), jobs, nil)
@@ -132,8 +133,8 @@ func benchStatusBig() error {
 	}
 	peer := "kubectl get isvc,pods,events -l"
 	jobs := []job{
-		{name: peer, cmds: [][]string{{kubectl(), "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=big"}}},
-		{name: "kubectl hopsdeploy status", cmds: [][]string{{*plugin, "status", "big", "-n", ns}}, goal: &goal{Against: peer, Wall: 1.0}},
+		{name: peer, cmds: [][]string{{kubectl(), "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=big"}}, check: outputHas(0, "pod/big-predictor-p0099")},
+		{name: "kubectl hopsdeploy status", cmds: [][]string{{*plugin, "status", "big", "-n", ns}}, check: outputHas(0, "Status:", "big-predictor-p0099"), goal: &goal{Against: peer, Wall: 1.0}},
 	}
 	return measure("Status of a deployment with 100 pods and 1,000 events", jobs, nil)
 }

@@ -110,3 +110,56 @@ func (s *lineSplitter) Write(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// textCheck checks a command's whole output: it holds every wanted text, and, when rows is
+// set, that many lines. It keeps at most 64 MiB of each stream.
+type textCheck struct {
+	wants []string
+	rows  int
+	mu    sync.Mutex
+	out   map[int]*bytes.Buffer
+}
+
+// outputHas is a check of every command's output for texts (and a line count, rows > 0).
+func outputHas(rows int, wants ...string) func() checker {
+	return func() checker { return &textCheck{wants: wants, rows: rows, out: map[int]*bytes.Buffer{}} }
+}
+
+func (c *textCheck) stream(i int) io.Writer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := &bytes.Buffer{}
+	c.out[i] = b
+	return &cappedWriter{w: b, left: 64 << 20}
+}
+
+func (c *textCheck) done() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, b := range c.out {
+		for _, w := range c.wants {
+			if !bytes.Contains(b.Bytes(), []byte(w)) {
+				return fmt.Errorf("output %d does not say %q:\n%s", i, w, clip(b.Bytes()))
+			}
+		}
+		if n := bytes.Count(b.Bytes(), []byte("\n")); c.rows > 0 && n != c.rows {
+			return fmt.Errorf("output %d has %d lines, want %d", i, n, c.rows)
+		}
+	}
+	return nil
+}
+
+// cappedWriter keeps the first left bytes and drops the rest, as a sink that never blocks.
+type cappedWriter struct {
+	w    io.Writer
+	left int
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if c.left > 0 {
+		n := min(len(p), c.left)
+		_, _ = c.w.Write(p[:n])
+		c.left -= n
+	}
+	return len(p), nil
+}

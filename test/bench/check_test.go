@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,25 @@ func TestSeqCheck(t *testing.T) {
 		err := c.done()
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+// The text check wants every text and the line count in each output.
+func TestTextCheck(t *testing.T) {
+	for _, tc := range []struct {
+		out  string
+		rows int
+		ok   bool
+	}{
+		{"Status:     Failed\nCondition:  STARTED false\n", 2, true},
+		{"Status:     Failed\nCondition:  STARTED false\n", 3, false},
+		{"Status:     Running\n", 0, false},
+	} {
+		c := outputHas(tc.rows, "Status:     Failed", "STARTED false")()
+		_, _ = io.WriteString(c.stream(0), tc.out)
+		if err := c.done(); (err == nil) != tc.ok {
+			t.Errorf("%q rows %d: %v", tc.out, tc.rows, err)
 		}
 	}
 }

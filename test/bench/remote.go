@@ -20,6 +20,14 @@ var remoteRTTs = []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecon
 // remoteRTTs. Each row says how many round trips its wall holds beyond its loopback wall:
 // what a remote server adds, which loopback hides.
 func benchRemote() error {
+	if err := benchRemoteStatus(); err != nil {
+		return err
+	}
+	return benchRemoteLogs()
+}
+
+// benchRemoteStatus is status from an API server at each of remoteRTTs.
+func benchRemoteStatus() error {
 	ns, err := statusScenario()
 	if err != nil {
 		return err
@@ -44,8 +52,8 @@ func benchRemote() error {
 			g.RTT, g.Base, g.RoundTrips, g.Slack = rtt, base[own], 4, 20*time.Millisecond
 		}
 		jobs := []job{
-			{name: get, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}},
-			{name: own, cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "status", "churn", "-n", ns}}, goal: g},
+			{name: get, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}, check: getChecked},
+			{name: own, cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "status", "churn", "-n", ns}}, goal: g, check: statusChecked},
 		}
 		all, err := measureStats(fmt.Sprintf("Status, API server %s away", rtt), jobs, func(name string, s sample) string {
 			if rtt == 0 {
@@ -61,6 +69,48 @@ func benchRemote() error {
 			for name, st := range all {
 				base[name] = st.wall
 			}
+		}
+	}
+	return nil
+}
+
+// benchRemoteLogs reads every line of the live-logs benchmark's pods from an API server at
+// each of remoteRTTs: the floor, kubectl logs (which reads the pods one after another without
+// -f), stern and the plugin; each row says when its first line came.
+func benchRemoteLogs() error {
+	ns, sc, err := logsScenario()
+	if err != nil {
+		return err
+	}
+	sel, n := "serving.hops.works/name=bench", fmt.Sprint(*pods)
+	seq := func() checker { return newSeqCheck(*pods, *lines) }
+	for _, rtt := range remoteRTTs {
+		p, err := testenv.NewLatencyProxy(cluster.APIServerAddr(), rtt)
+		if err != nil {
+			return err
+		}
+		kcfg, err := kubeconfigThrough(p.Addr, fmt.Sprintf("kubeconfig-rtt-%dms", rtt.Milliseconds()))
+		if err != nil {
+			p.Close()
+			return err
+		}
+		floor, kl := "floor: every stream read in-process, in goroutines", "kubectl logs -l --prefix"
+		fl, first := logsFloor(kcfg, ns, sc.PodNames(), *lines)
+		jobs := []job{
+			{name: floor, fn: fl, fnFirst: first},
+			{name: kl, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "logs", "-n", ns, "-l", sel, "-c", "kserve-container", "--prefix", "--max-log-requests", n, "--tail=-1"}}, check: seq},
+		}
+		if *stern != "" {
+			jobs = append(jobs, job{name: "stern --no-follow", cmds: [][]string{{*stern, "--kubeconfig", kcfg, "-n", ns, "-l", sel, "-c", "kserve-container", "--no-follow", "--max-log-requests", n, "--since", "48h", "--color", "never"}}, check: seq})
+		}
+		jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}}, check: seq,
+			goal: &goal{Against: kl, Wall: 1.0, FirstOf: floor, RTT: rtt, FirstSlack: 10 * time.Millisecond}})
+		_, err = measureStats(fmt.Sprintf("Live logs, %d pods x %d lines, API server %s away", *pods, *lines, rtt), jobs, func(_ string, s sample) string {
+			return fmt.Sprintf("first line at %s", s.first.Round(time.Millisecond))
+		})
+		p.Close()
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// The floors: the least a command's work can cost, done in this process with client-go and
+// nothing else (no process start, no decoding beyond what the work needs, output discarded).
+// A tool's row is read against its floor, not only against its peers.
+
+// The output checks of the status benchmarks: kubectl's get lists the objects, status says
+// the state, the condition and the crashed container's last lines.
+var (
+	getChecked    = outputHas(0, "inferenceservice.serving.kserve.io/churn", "pod/churn-predictor-")
+	statusChecked = outputHas(0, "Status:     Failed", "Condition:  STARTED false", "ModuleNotFoundError")
+)
+
+// statusFloor makes status's API calls: the lists in parallel (as Gather makes them), then
+// the crashed container's last 20 lines.
+func statusFloor(ns, name string) func() error {
+	return func() error {
+		kc, dc, err := clients()
+		if err != nil {
+			return err
+		}
+		ctx := context.Background()
+		sel := metav1.ListOptions{LabelSelector: state.LabelName + "=" + name}
+		var pods *corev1.PodList
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error {
+			_, err := dc.Resource(fixtures.ISVCResource).Namespace(ns).List(gctx, metav1.ListOptions{})
+			return err
+		})
+		g.Go(func() error { _, err := kc.AppsV1().Deployments(ns).List(gctx, sel); return err })
+		g.Go(func() error { var err error; pods, err = kc.CoreV1().Pods(ns).List(gctx, sel); return err })
+		g.Go(func() error {
+			_, err := kc.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+			return err
+		})
+		for _, gvr := range []schema.GroupVersionResource{state.RevisionResource, state.PodAutoscalerResource} {
+			g.Go(func() error { // Knative's: none here (no such resource), as on a cluster without it
+				_, err := dc.Resource(gvr).Namespace(ns).List(gctx, sel)
+				if apierrors.IsNotFound(err) {
+					return nil
+				}
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if len(pods.Items) == 0 {
+			return fmt.Errorf("no pod of %s", name)
+		}
+		n := int64(20)
+		b, err := kc.CoreV1().Pods(ns).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{Container: state.ContainerMain, Previous: true, TailLines: &n}).DoRaw(ctx)
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(b, []byte("ModuleNotFoundError")) {
+			return fmt.Errorf("the previous log of %s lacks its traceback", pods.Items[0].Name)
+		}
+		return nil
+	}
+}
+
+// logsFloor reads every pod's log to the end, one stream a goroutine over a connection of
+// its own (HTTP/1.1, as the plugin reads), into a line count, from the API server the
+// kubeconfig names; first says when the last run's first bytes came.
+func logsFloor(kubeconfig, ns string, pods []string, lines int) (run func() error, first func() time.Time) {
+	var fw *firstWrite
+	run = func() error {
+		fw = &firstWrite{}
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return err
+		}
+		cfg.QPS, cfg.Burst = 500, 1000
+		cfg.TLSClientConfig.NextProtos = []string{"http/1.1"}
+		kc, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return err
+		}
+		g, ctx := errgroup.WithContext(context.Background())
+		for _, p := range pods {
+			g.Go(func() error {
+				rc, err := kc.CoreV1().Pods(ns).GetLogs(p, &corev1.PodLogOptions{Container: state.ContainerMain}).Stream(ctx)
+				if err != nil {
+					return err
+				}
+				defer rc.Close()
+				n, err := countLines(rc, fw)
+				if err == nil && n != lines {
+					err = fmt.Errorf("%s: %d lines, want %d", p, n, lines)
+				}
+				return err
+			})
+		}
+		return g.Wait()
+	}
+	return run, func() time.Time { return fw.at() }
+}
+
+// listFloor pages through every InferenceService and pod of the cluster, 500 a page, each
+// page's bytes read and dropped (only its continue token decoded).
+func listFloor() error {
+	kc, _, err := clients()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	for _, path := range []string{"/apis/serving.kserve.io/v1beta1/inferenceservices", "/api/v1/pods"} {
+		next := ""
+		for {
+			req := kc.Discovery().RESTClient().Get().AbsPath(path).Param("limit", "500")
+			if next != "" {
+				req = req.Param("continue", next)
+			}
+			b, err := req.DoRaw(ctx)
+			if err != nil {
+				return err
+			}
+			var page struct {
+				Metadata struct {
+					Continue string `json:"continue"`
+				} `json:"metadata"`
+			}
+			if err := json.Unmarshal(b, &page); err != nil {
+				return err
+			}
+			if next = page.Metadata.Continue; next == "" {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// countLines counts the newlines of a stream, as a sink that reads everything, noting its
+// first bytes in fw.
+func countLines(r io.Reader, fw *firstWrite) (int, error) {
+	buf := make([]byte, 256<<10)
+	n := 0
+	for {
+		k, err := r.Read(buf)
+		if k > 0 && n == 0 {
+			_, _ = fw.before(io.Discard).Write(buf[:1])
+		}
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
