@@ -227,6 +227,10 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		return err
 	}
 	c.SkipForbidden = true // logs needs only the pods
+	if !o.config.Follow && o.config.Source != inspect.SourceHistory {
+		// The streams' connections open while the deployment is read, not after.
+		c.WarmStreams(ctx, min(o.MaxLogRequests, warmStreams))
+	}
 	h := o.historyOf(ctx, c, ns, settings)
 	var snap *state.Snapshot
 	if o.config.Source == inspect.SourceLive {
@@ -251,6 +255,10 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	}
 	return lastWords(ctx, src, snap, cfg)
 }
+
+// warmStreams bounds the connections a read opens ahead: enough for the first lines of a
+// deployment's pods to come at once, few enough to cost a server nothing much when they go unused.
+const warmStreams = 8
 
 // runFromBundle reads a bundle's container logs through the log engine, as live.
 func (o *LogsOptions) runFromBundle(ctx context.Context) error {
