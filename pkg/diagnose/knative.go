@@ -50,17 +50,36 @@ func revisionFailed(s *state.Snapshot, logsCmd func(string) string) *Diagnosis {
 		if ready == nil || ready.Status != "False" {
 			continue
 		}
+		comp := ""
+		if r.Component == state.ComponentPredictor || r.Component == state.ComponentTransform {
+			comp = " -c " + r.Component
+		}
 		d := &Diagnosis{Terminal: true, Evidence: revisionEvidence(r),
-			Next: logsCmd(" -c "+r.Component+" --since 1h") + " (the last instance's lines, from OpenSearch when no pod is left)"}
+			Next: logsCmd(comp+" --since 1h") + " (the last instance's lines, from OpenSearch when no pod is left)"}
+		gone := ""
+		if podsOf(s, r.Component) == 0 {
+			gone = ", so no pod is left to show why"
+		}
 		switch ready.Reason {
 		case "ProgressDeadlineExceeded":
-			d.Cause = fmt.Sprintf("Knative gave up on the %s's revision %s: it did not become ready within its progress deadline (%q), and Knative scaled it to zero, so no pod is left to show why.", r.Component, r.Name, ready.Message)
+			d.Cause = fmt.Sprintf("Knative gave up on the %s's revision %s: it did not become ready within its progress deadline (%q), and Knative scaled it down%s.", r.Component, r.Name, ready.Message, gone)
 		default:
 			d.Cause = fmt.Sprintf("Knative reports the %s's revision %s failed: %s: %s", r.Component, r.Name, ready.Reason, ready.Message)
 		}
 		return d
 	}
 	return nil
+}
+
+// podsOf counts the snapshot's pods of a component.
+func podsOf(s *state.Snapshot, component string) int {
+	n := 0
+	for i := range s.Pods {
+		if state.ComponentOf(&s.Pods[i]) == component {
+			n++
+		}
+	}
+	return n
 }
 
 // idleEvidence is what Knative says of a scaled-to-zero deployment's latest revisions.
