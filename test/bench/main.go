@@ -581,19 +581,8 @@ func benchLogs() error {
 
 // benchHistory loads L documents and exports them with a bare loop and with the plugin.
 func benchHistory() error {
-	osURL, err := os.ReadFile(filepath.Join(*dir, "opensearch-url"))
+	url, ns, project, err := historyScenario()
 	if err != nil {
-		return err
-	}
-	url := strings.TrimSpace(string(osURL))
-	ctx := context.Background()
-	ns := "bench-history"
-	project := "bench_history"
-	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 901}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
-	if err := apply(ctx, sc); err != nil {
-		return err
-	}
-	if err := loadHistory(filepath.Join(*dir, "opensearch"), project, func(b []fixtures.LogDoc) error { return testenv.BulkLoad(url, b) }); err != nil {
 		return err
 	}
 	bare := func() error { return bareLoop(http.DefaultClient, url, "", project+"_serving-*", *docs) }
@@ -719,6 +708,29 @@ func logsScenario() (string, fixtures.Scenario, error) {
 		w.Bridge.MirrorFile(path) // KWOK serves its CRI twin
 	}
 	return ns, sc, nil
+}
+
+// historyScenario loads the history benchmarks' documents into the plain OpenSearch once,
+// and returns its URL, the deployment's namespace and its project.
+func historyScenario() (url, ns, project string, err error) {
+	osURL, err := os.ReadFile(filepath.Join(*dir, "opensearch-url"))
+	if err != nil {
+		return "", "", "", err
+	}
+	url = strings.TrimSpace(string(osURL))
+	ns, project = "bench-history", "bench_history"
+	sc := fixtures.Scenario{Serving: fixtures.Serving{Name: "hist", Namespace: ns, ID: 901}, ISVC: &fixtures.ISVCStatus{Ready: "True"}}
+	kc, _, err := clients()
+	if err != nil {
+		return "", "", "", err
+	}
+	if _, err := kc.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); err != nil {
+		if err := apply(context.Background(), sc); err != nil {
+			return "", "", "", err
+		}
+	}
+	err = loadHistory(filepath.Join(*dir, "opensearch"), project, func(b []fixtures.LogDoc) error { return testenv.BulkLoad(url, b) })
+	return url, ns, project, err
 }
 
 // benchStatus compares one status with the equivalent kubectl get.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,10 @@ func benchRemote() error {
 	if err := benchRemoteStatus(); err != nil {
 		return err
 	}
-	return benchRemoteLogs()
+	if err := benchRemoteLogs(); err != nil {
+		return err
+	}
+	return benchRemoteHistory()
 }
 
 // benchRemoteStatus is status from an API server at each of remoteRTTs.
@@ -107,6 +111,46 @@ func benchRemoteLogs() error {
 			goal: &goal{Against: kl, Wall: 1.0, FirstOf: floor, RTT: rtt, FirstSlack: 10 * time.Millisecond}})
 		_, err = measureStats(fmt.Sprintf("Live logs, %d pods x %d lines, API server %s away", *pods, *lines, rtt), jobs, func(_ string, s sample) string {
 			return fmt.Sprintf("first line at %s", s.first.Round(time.Millisecond))
+		})
+		p.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchRemoteHistory exports the history benchmark's lines from an OpenSearch at each of
+// remoteRTTs (the same delay line before it): the bare search_after loop, which waits for
+// each page before it asks for the next, and the plugin; each row says when its first line
+// came.
+func benchRemoteHistory() error {
+	url, ns, project, err := historyScenario()
+	if err != nil {
+		return err
+	}
+	host := strings.TrimPrefix(url, "http://")
+	for _, rtt := range remoteRTTs {
+		p, err := testenv.NewLatencyProxy(host, rtt)
+		if err != nil {
+			return err
+		}
+		far := "http://" + p.Addr
+		bare := "bare search_after loop (reads pages only)"
+		jobs := []job{
+			// A client of its own each run: its connection is as new as a process's.
+			{name: bare, fn: func() error {
+				return bareLoop(&http.Client{Transport: &http.Transport{}}, far, "", project+"_serving-*", *docs)
+			}},
+			{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", far}},
+				check: outputHas(*docs), goal: &goal{Against: bare, Wall: 1.0}},
+		}
+		_, err = measureStats(fmt.Sprintf("History, %d lines, OpenSearch %s away", *docs, rtt), jobs, func(_ string, s sample) string {
+			note := fmt.Sprintf("%.0f lines/s", float64(*docs)/s.wall.Seconds())
+			if s.first > 0 {
+				note += fmt.Sprintf("; first line at %s", s.first.Round(time.Millisecond))
+			}
+			return note
 		})
 		p.Close()
 		if err != nil {

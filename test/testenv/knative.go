@@ -78,11 +78,11 @@ func (l *Living) startKnative(bin string) error {
 	}
 	// The autoscaler's stats server binds :8080 (Knative's code fixes it): one living cluster
 	// on a machine at a time.
-	if ln, err := net.Listen("tcp", ":8080"); err != nil {
+	ln, err := net.Listen("tcp", ":8080")
+	if err != nil {
 		return fmt.Errorf("port 8080, which Knative's autoscaler binds, is taken (is another living cluster or sandbox running?): %v", err)
-	} else {
-		ln.Close()
 	}
+	ln.Close()
 	var ports [9]int
 	for i := range ports {
 		if ports[i], err = freePort(); err != nil {
@@ -224,7 +224,7 @@ func (l *Living) awaitKnativeWebhook(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("Knative's webhook did not answer (%v); its log ends:\n%s", err, l.logTail("knative-webhook"))
+			return fmt.Errorf("the Knative webhook did not answer (%v); its log ends:\n%s", err, l.logTail("knative-webhook"))
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
