@@ -38,13 +38,8 @@ func benchRemoteStatus() error {
 	}
 	base := map[string]time.Duration{}
 	for _, rtt := range remoteRTTs {
-		p, err := testenv.NewLatencyProxy(cluster.APIServerAddr(), rtt)
+		p, kcfg, err := apiServerAway(rtt)
 		if err != nil {
-			return err
-		}
-		kcfg, err := kubeconfigThrough(p.Addr, fmt.Sprintf("kubeconfig-rtt-%dms", rtt.Milliseconds()))
-		if err != nil {
-			p.Close()
 			return err
 		}
 		get, own := "kubectl get isvc,pods,events -l", "kubectl hopsdeploy status (with diagnosis and log lines)"
@@ -89,13 +84,8 @@ func benchRemoteLogs() error {
 	sel, n := "serving.hops.works/name=bench", fmt.Sprint(*pods)
 	seq := func() checker { return newSeqCheck(*pods, *lines) }
 	for _, rtt := range remoteRTTs {
-		p, err := testenv.NewLatencyProxy(cluster.APIServerAddr(), rtt)
+		p, kcfg, err := apiServerAway(rtt)
 		if err != nil {
-			return err
-		}
-		kcfg, err := kubeconfigThrough(p.Addr, fmt.Sprintf("kubeconfig-rtt-%dms", rtt.Milliseconds()))
-		if err != nil {
-			p.Close()
 			return err
 		}
 		floor, kl := "floor: every stream read in-process, in goroutines", "kubectl logs -l --prefix"
@@ -158,6 +148,21 @@ func benchRemoteHistory() error {
 		}
 	}
 	return nil
+}
+
+// apiServerAway puts the API server rtt away (a delay line before it) and returns the line
+// and a kubeconfig through it; the caller closes the line.
+func apiServerAway(rtt time.Duration) (*testenv.TCPProxy, string, error) {
+	p, err := testenv.NewLatencyProxy(cluster.APIServerAddr(), rtt)
+	if err != nil {
+		return nil, "", err
+	}
+	kcfg, err := kubeconfigThrough(p.Addr, fmt.Sprintf("kubeconfig-rtt-%dms", rtt.Milliseconds()))
+	if err != nil {
+		p.Close()
+		return nil, "", err
+	}
+	return p, kcfg, nil
 }
 
 // kubeconfigThrough writes, into -dir, the benchmarks' kubeconfig with its server at addr.
