@@ -186,13 +186,13 @@ func (s *Style) statusISVC(b *strings.Builder, isvc *diagnose.ISVCInfo) {
 		fmt.Fprintln(b, term.Sanitize(line))
 	}
 	for i := range isvc.Revisions {
-		fmt.Fprintln(b, term.Sanitize("  "+RevisionLine(&isvc.Revisions[i])))
+		fmt.Fprintln(b, term.Sanitize("  "+revisionLine(&isvc.Revisions[i])))
 	}
 }
 
-// RevisionLine is one Knative revision: its component, its conditions that are not True, and
+// revisionLine is one Knative revision: its component, its conditions that are not True, and
 // the scale its PodAutoscaler wants and has.
-func RevisionLine(r *state.Revision) string {
+func revisionLine(r *state.Revision) string {
 	line := fmt.Sprintf("revision %s (%s):", r.Name, r.Component)
 	if c := r.Condition("Ready"); c != nil {
 		line += strings.TrimRight(" Ready="+c.Status+" "+c.Reason, " ")
