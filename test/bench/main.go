@@ -590,6 +590,7 @@ func benchHistory() error {
 	jobs := []job{
 		{name: "bare search_after loop (reads pages only)", fn: bare, server: osPid},
 		{name: "kubectl hopsdeploy logs --source history", server: osPid, cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", url}},
+			check: historyChecked,
 			// 1.5 times the bare loop's throughput, at most 100 MiB.
 			goal: &goal{Against: "bare search_after loop (reads pages only)", Wall: 1 / 1.5, MemMiB: 100}},
 	}
@@ -709,6 +710,10 @@ func logsScenario() (string, fixtures.Scenario, error) {
 	}
 	return ns, sc, nil
 }
+
+// historyChecked checks an export of the history benchmark's lines: requests 0 to docs-1,
+// each once and in time order (a lost, doubled or reordered line fails the run).
+func historyChecked() checker { return newSeqCheck(1, *docs) }
 
 // historyScenario loads the history benchmarks' documents into the plain OpenSearch once,
 // and returns its URL, the deployment's namespace and its project.

@@ -60,7 +60,7 @@ func benchHistorySecured() error {
 		*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw"}
 	jobs := []job{
 		{name: "bare search_after loop, TLS and the project's token", fn: bare, server: osPid},
-		{name: "kubectl hopsdeploy logs --source history (Hopsworks credentials)", cmds: [][]string{cmd}, server: osPid,
+		{name: "kubectl hopsdeploy logs --source history (Hopsworks credentials)", cmds: [][]string{cmd}, server: osPid, check: historyChecked,
 			// As on the plain OpenSearch: 1.5 times the bare loop's throughput, at most 100 MiB.
 			goal: &goal{Against: "bare search_after loop, TLS and the project's token", Wall: 1 / 1.5, MemMiB: 100}},
 	}

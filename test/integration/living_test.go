@@ -111,8 +111,9 @@ func TestLivingInferenceService(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("the InferenceService did not become ready: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
-	r = pluginEnv(t, env, "status", "fraud", "-n", ns).must(t)
-	contains(t, "status of a real InferenceService", r.out, "Status:     Running", "Condition:  READY true", "Instances:  predictor 1/1 ready", "KServe Standard",
+	// KServe writes Ready, then the model's status in a later update (a cold CI run caught
+	// status between the two): what the controllers write, when they have written it.
+	r = awaitStatus(t, env, 30*time.Second, ns, "fraud", "Status:     Running", "Condition:  READY true", "Instances:  predictor 1/1 ready", "KServe Standard",
 		"PredictorReady=True", "model: UpToDate; Loaded; 1 copies",
 		"deployment fraud-predictor: 1/1 available, 1 updated; Available=True MinimumReplicasAvailable")
 	pods, err := l.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
@@ -123,7 +124,6 @@ func TestLivingInferenceService(t *testing.T) {
 	if len(p.Spec.InitContainers) == 0 || p.Spec.InitContainers[0].Name != "storage-initializer" || p.Spec.Containers[0].Name != "kserve-container" {
 		t.Errorf("KServe's webhooks did not shape the pod: init %v, containers %v", p.Spec.InitContainers, p.Spec.Containers)
 	}
-	t.Logf("status:\n%s", r.out)
 }
 
 // livingProject starts a living cluster with a Hopsworks project's namespace (the project
