@@ -48,7 +48,7 @@ var kingressGVR = schema.GroupVersionResource{Group: "networking.internal.knativ
 // startIngressStandIn reports each Kourier-class KIngress as Kourier does once its routes
 // are programmed: LoadBalancerReady with the gateways' addresses, NetworkConfigured, Ready,
 // and the generation observed.
-func (l *Living) startIngressStandIn() error {
+func (l *Living) startIngressStandIn() {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.stops = append(l.stops, cancel)
 	f := dynamicinformer.NewDynamicSharedInformerFactory(l.standInDyn, 0)
@@ -60,7 +60,6 @@ func (l *Living) startIngressStandIn() error {
 	}
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: report, UpdateFunc: func(_, o any) { report(o) }})
 	f.Start(ctx.Done())
-	return nil
 }
 
 // standInClients are the stand-ins' own clients: the warnings the API server passes on from
