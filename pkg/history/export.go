@@ -26,37 +26,69 @@ import (
 // is held is bounded whatever the number of hits: Slices chunks of at most ChunkPages+1 pages.
 func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error {
 	q.Index = r.index(q.Index)
+	// The field names and the point in time are asked at once: neither needs the other, and
+	// a user far from OpenSearch waits a round trip less.
+	pitc := make(chan string, 1)
+	go func() { pitc <- r.openPIT(ctx, q.Index) }()
 	f, err := r.Fields(ctx, q.Index)
+	pit := <-pitc
+	defer r.closePIT(pit)
 	if err != nil {
 		return err
 	}
-	pit := r.openPIT(ctx, q.Index)
-	defer r.closePIT(pit)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	parts := []Query{q}
-	if r.Slices > 1 {
-		if parts, err = r.chunks(ctx, q, f, pit); err != nil {
+	// The window's first page is the export's first lines however the window is cut: it is
+	// asked beside the chunks' aggregations and handed on as soon as it comes, so that the
+	// first line waits for one search, not three in a row. Every chunk then starts after its
+	// last line (search_after): a chunk it covers answers nothing, the one it ends in goes on
+	// from there, and the later ones are not changed by it.
+	decoders := newDecoders(min(max(r.Slices, 1), runtime.GOMAXPROCS(0)))
+	type cut struct {
+		parts []Query
+		err   error
+	}
+	cuts := make(chan cut, 1)
+	go func() {
+		if r.Slices <= 1 {
+			cuts <- cut{parts: []Query{q}}
+			return
+		}
+		parts, err := r.chunks(ctx, q, f, pit)
+		cuts <- cut{parts, err}
+	}()
+	head, after, err := r.page(ctx, new(bytes.Buffer), decoders, q, f, pit, r.PageSize, false, nil)
+	if err != nil {
+		return err
+	}
+	for i := range head.len() {
+		if err := fn(lineOf(f, head.source(i))); err != nil {
 			return err
 		}
+	}
+	if head.len() < r.PageSize {
+		return nil // the whole window was one page
+	}
+	c := <-cuts
+	if c.err != nil {
+		return c.err
 	}
 	// ahead holds a token for each chunk started and not yet handed to fn. Answers are read
 	// into buffers reused from chunk to chunk, and decoded by as many decoders as there are
 	// cores: a decoder holds a parsed page, and more of them would not decode faster.
 	ahead := make(chan struct{}, max(r.Slices, 1))
 	raws := make(chan *bytes.Buffer, max(r.Slices, 1))
-	decoders := newDecoders(min(max(r.Slices, 1), runtime.GOMAXPROCS(0)))
-	feeds := make(chan chan page, len(parts))
+	feeds := make(chan chan page, len(c.parts))
 	go func() {
 		defer close(feeds)
-		for _, part := range parts {
+		for _, part := range c.parts {
 			select {
 			case ahead <- struct{}{}:
 			case <-ctx.Done():
 				return
 			}
 			out := make(chan page, r.chunkPages()+1)
-			go r.feed(ctx, raws, decoders, part, f, pit, out)
+			go r.feed(ctx, raws, decoders, part, f, pit, after, out)
 			feeds <- out
 		}
 	}()
@@ -96,9 +128,9 @@ func newDecoders(n int) chan *pageDecoder {
 	return decoders
 }
 
-// feed pages through one chunk into out, and closes it; it reads with a buffer from raws (or
-// a new one), which it gives back.
-func (r *Reader) feed(ctx context.Context, raws chan *bytes.Buffer, decoders chan *pageDecoder, q Query, f Fields, pit string, out chan<- page) {
+// feed pages through one chunk into out, from after the sort values after (nil: from its
+// start), and closes it; it reads with a buffer from raws (or a new one), which it gives back.
+func (r *Reader) feed(ctx context.Context, raws chan *bytes.Buffer, decoders chan *pageDecoder, q Query, f Fields, pit string, after []any, out chan<- page) {
 	defer close(out)
 	var raw *bytes.Buffer
 	select {
@@ -112,7 +144,6 @@ func (r *Reader) feed(ctx context.Context, raws chan *bytes.Buffer, decoders cha
 		default:
 		}
 	}()
-	var after []any
 	for {
 		p, next, err := r.page(ctx, raw, decoders, q, f, pit, r.PageSize, false, after)
 		if err != nil {

@@ -581,13 +581,16 @@ func TestHistorySlicedExportIsTheSequentialRead(t *testing.T) {
 		chunks = append(chunks, len(starts))
 		return out
 	}
-	sequential, sliced := read(1, 0), read(7, 100)
+	// The first page is handed on before the chunks are known; each chunk then starts after
+	// it: with pages of 100 it ends inside the first chunk, with pages of 500 it covers the
+	// first chunk whole and ends in a later one.
+	sequential, sliced, covered := read(1, 0), read(7, 100), read(7, 500)
 	// 12,345 lines in chunks of about 200: the server's histogram really cut the window.
 	if chunks[0] != 1 || chunks[1] < 30 {
 		t.Errorf("chunks: %d sequential, %d in the parallel read; want 1 and about 60", chunks[0], chunks[1])
 	}
-	if len(sequential) != 12345 || strings.Join(sequential, "\n") != strings.Join(sliced, "\n") {
-		t.Errorf("sliced read differs: %d lines sequential, %d sliced", len(sequential), len(sliced))
+	if len(sequential) != 12345 || strings.Join(sequential, "\n") != strings.Join(sliced, "\n") || strings.Join(sequential, "\n") != strings.Join(covered, "\n") {
+		t.Errorf("sliced read differs: %d lines sequential, %d sliced, %d with a first page over a chunk", len(sequential), len(sliced), len(covered))
 	}
 	r := plugin(t, "logs", "sliced", "-n", ns, "--since", "3h", "-o", "raw", "--opensearch-url", osURL).must(t)
 	var want []string
