@@ -232,6 +232,9 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		c.WarmStreams(ctx, min(o.MaxLogRequests, warmStreams))
 	}
 	h := o.historyOf(ctx, c, ns, settings)
+	if o.config.Source == inspect.SourceHistory {
+		h.prepare(ctx)
+	}
 	var snap *state.Snapshot
 	if o.config.Source == inspect.SourceLive {
 		snap, err = c.Gather(ctx, ns, o.config.Deployment)

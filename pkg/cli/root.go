@@ -205,6 +205,21 @@ type historyAccess struct {
 	Serving func(ctx context.Context, name string) (status string, found bool, err error)
 }
 
+// prepare opens history in the background, for a command that will read it whatever it finds
+// in the cluster: the project (a namespace read, Hopsworks' token) and the field names are
+// then asked while the deployment is read, not after. A failure is the read's, said there.
+func (h historyAccess) prepare(ctx context.Context) {
+	if h.Open == nil {
+		return
+	}
+	go func() {
+		src, err := h.Open()
+		if p, ok := src.(interface{ Prepare(context.Context, string) }); err == nil && ok {
+			p.Prepare(ctx, h.Index)
+		}
+	}()
+}
+
 // hopsworksProject is the Hopsworks project of the namespace, and Hopsworks when configured.
 type hopsworksProject struct {
 	name   string

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
@@ -16,11 +17,38 @@ import (
 // Fields asks OpenSearch once per pattern which of the field names it knows the index has
 // (_field_caps, which the read action group allows: a project's data scientists may not read
 // the mapping itself) and picks the ones it uses; a pattern that matches no index is a NoIndex
-// error.
+// error. Callers at the same time share one request (Prepare's and the export's); a failure
+// is not kept, so that the next caller asks again.
 func (r *Reader) Fields(ctx context.Context, index string) (Fields, error) {
-	if f, ok := r.fields[index]; ok {
-		return f, nil
+	r.mu.Lock()
+	a, ok := r.fields[index]
+	if !ok {
+		a = &fieldsAsk{get: sync.OnceValues(func() (Fields, error) { return r.askFields(ctx, index) })}
+		r.fields[index] = a
 	}
+	r.mu.Unlock()
+	f, err := a.get()
+	if err != nil {
+		r.mu.Lock()
+		if r.fields[index] == a {
+			delete(r.fields, index)
+		}
+		r.mu.Unlock()
+	}
+	return f, err
+}
+
+// fieldsAsk is one request for an index pattern's field names, shared by its callers.
+type fieldsAsk struct{ get func() (Fields, error) }
+
+// Prepare asks for the field names of an index pattern ("": the reader's default) ahead of a
+// read, while the caller does something else: the connection to OpenSearch and the first of
+// an export's requests are then done when the export starts. Its failure is the export's.
+func (r *Reader) Prepare(ctx context.Context, index string) {
+	_, _ = r.Fields(ctx, r.index(index))
+}
+
+func (r *Reader) askFields(ctx context.Context, index string) (Fields, error) {
 	t := true
 	req := opensearchapi.IndicesFieldCapsReq{Indices: []string{index}, Params: opensearchapi.IndicesFieldCapsParams{
 		Fields: capFields, AllowNoIndices: &t}}
@@ -33,7 +61,6 @@ func (r *Reader) Fields(ctx context.Context, index string) (Fields, error) {
 	if errors.As(err, &he) && he.Kind == Forbidden {
 		// A role that may search but not ask for field capabilities: the pipeline's default
 		// fields; a search it may not make either says so itself.
-		r.fields[index] = DefaultFields
 		return DefaultFields, nil
 	}
 	if err != nil {
@@ -46,7 +73,6 @@ func (r *Reader) Fields(ctx context.Context, index string) (Fields, error) {
 	if indices == 0 {
 		return Fields{}, r.classify(errors.New("no index"), 404, index)
 	}
-	r.fields[index] = f
 	return f, nil
 }
 

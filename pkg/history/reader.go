@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/hopsworks"
@@ -51,7 +52,8 @@ type Reader struct {
 	// DefaultIndex is the index pattern of a query that names none (the project's serving
 	// indices, set once the project is known).
 	DefaultIndex string
-	fields       map[string]Fields // by index pattern, read once
+	mu           sync.Mutex
+	fields       map[string]*fieldsAsk // by index pattern, asked once
 }
 
 // index is the pattern a query reads: its own, else the reader's default.
@@ -125,5 +127,5 @@ func NewReader(s Settings) (*Reader, error) {
 	if slices == 0 {
 		slices = DefaultSlices
 	}
-	return &Reader{client: c, url: redactURL(s.URL), tokens: s.Tokens, PageSize: 2000, Slices: slices, fields: map[string]Fields{}}, nil
+	return &Reader{client: c, url: redactURL(s.URL), tokens: s.Tokens, PageSize: 2000, Slices: slices, fields: map[string]*fieldsAsk{}}, nil
 }

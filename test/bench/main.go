@@ -183,7 +183,8 @@ func start() (*testenv.Env, error) {
 }
 
 func run() int {
-	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote}
+	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote,
+		"remote-status": benchRemoteStatus, "remote-logs": benchRemoteLogs, "remote-history": benchRemoteHistory}
 	for _, name := range flag.Args() {
 		b, ok := benches[name]
 		if !ok {

@@ -110,10 +110,10 @@ func benchRemoteLogs() error {
 	return nil
 }
 
-// benchRemoteHistory exports the history benchmark's lines from an OpenSearch at each of
-// remoteRTTs (the same delay line before it): the bare search_after loop, which waits for
-// each page before it asks for the next, and the plugin; each row says when its first line
-// came.
+// benchRemoteHistory exports the history benchmark's lines with OpenSearch and the API
+// server at each of remoteRTTs (the same delay line before each): the bare search_after loop,
+// which waits for each page before it asks for the next (OpenSearch only), and the plugin,
+// which reads the deployment before its history; each row says when its first line came.
 func benchRemoteHistory() error {
 	url, ns, project, err := historyScenario()
 	if err != nil {
@@ -121,8 +121,13 @@ func benchRemoteHistory() error {
 	}
 	host := strings.TrimPrefix(url, "http://")
 	for _, rtt := range remoteRTTs {
+		api, kcfg, err := apiServerAway(rtt)
+		if err != nil {
+			return err
+		}
 		p, err := testenv.NewLatencyProxy(host, rtt)
 		if err != nil {
+			api.Close()
 			return err
 		}
 		far := "http://" + p.Addr
@@ -132,10 +137,10 @@ func benchRemoteHistory() error {
 			{name: bare, fn: func() error {
 				return bareLoop(&http.Client{Transport: &http.Transport{}}, far, "", project+"_serving-*", *docs)
 			}},
-			{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", far}},
+			{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", far}},
 				check: historyChecked, goal: &goal{Against: bare, Wall: 1.0}},
 		}
-		_, err = measureStats(fmt.Sprintf("History, %d lines, OpenSearch %s away", *docs, rtt), jobs, func(_ string, s sample) string {
+		_, err = measureStats(fmt.Sprintf("History, %d lines, API server and OpenSearch %s away", *docs, rtt), jobs, func(_ string, s sample) string {
 			note := fmt.Sprintf("%.0f lines/s", float64(*docs)/s.wall.Seconds())
 			if s.first > 0 {
 				note += fmt.Sprintf("; first line at %s", s.first.Round(time.Millisecond))
@@ -143,6 +148,7 @@ func benchRemoteHistory() error {
 			return note
 		})
 		p.Close()
+		api.Close()
 		if err != nil {
 			return err
 		}
