@@ -18,6 +18,8 @@ mkdir -p "$DIR"
 . hack/hopsworks-standin.sh
 CGO_ENABLED=0 go build -trimpath -o bin/ ./test/bench ./test/sandbox
 mv bin/bench bin/hopsdeploy-bench; mv bin/sandbox bin/hopsdeploy-sandbox
+# The forking wrapper that says a command's peak memory (see its comment).
+${CC:-cc} -O2 -Wall -o bin/peakrss hack/peakrss.c
 stop() {
   standin_stop "$DIR"
   hack/opensearch.sh stop "$DIR/opensearch" >/dev/null
@@ -29,4 +31,4 @@ echo "http://127.0.0.1:$OS_PORT" > "$DIR/opensearch-url"
 hack/opensearch-secured.sh start "$DIR/opensearch-secured" "$SECURED_PORT" >&2
 standin_start "$DIR" "$HOPSWORKS_ADDR" bench_secured
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
-KUBEBUILDER_ASSETS=$TESTBIN HOPSDEPLOY_LIVING_ASSETS=$LIVING bin/hopsdeploy-bench -dir "$DIR" -testbin "$TESTBIN" -stern "$STERN" ${BENCH_FLAGS:-} "$@"
+KUBEBUILDER_ASSETS=$TESTBIN HOPSDEPLOY_LIVING_ASSETS=$LIVING bin/hopsdeploy-bench -dir "$DIR" -testbin "$TESTBIN" -stern "$STERN" -peakrss bin/peakrss ${BENCH_FLAGS:-} "$@"

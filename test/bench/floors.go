@@ -31,10 +31,11 @@ var (
 )
 
 // statusFloor makes status's API calls: the lists in parallel (as Gather makes them), then
-// the crashed container's last 20 lines.
-func statusFloor(ns, name string) func() error {
+// the crashed container's last 20 lines, from the API server the kubeconfig names, with
+// clients of its own each run (a connection as new as a process's).
+func statusFloor(kubeconfig, ns, name string) func() error {
 	return func() error {
-		kc, dc, err := clients()
+		kc, dc, err := clientsOf(kubeconfig, true)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ import (
 	"io"
 	"math"
 	"math/rand"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,6 +41,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -48,6 +50,7 @@ var (
 	testbin = flag.String("testbin", os.Getenv("TESTBIN"), "folder of kubectl")
 	plugin  = flag.String("plugin", "bin/kubectl-hopsdeploy", "the plugin binary")
 	stern   = flag.String("stern", "", "the stern binary (logs)")
+	peakRSS = flag.String("peakrss", "", "the forking wrapper that says a command's peak memory (hack/peakrss.c; without it, the peak read from /proc while the command runs)")
 	runs    = flag.Int("runs", 5, "runs of each command, at least 5, alternated in a random order")
 	seed    = flag.Int64("seed", 0, "the order's random seed (0: from the clock; the table says which)")
 	check   = flag.Bool("check", false, "exit 1 when a ratio misses its goal (make bench-check)")
@@ -97,6 +100,8 @@ type goal struct {
 	// + FirstSlack.
 	FirstOf    string
 	FirstSlack time.Duration
+	// WallMax bounds the wall time itself (start-up).
+	WallMax time.Duration
 }
 
 // stats are a job's medians in one benchmark, with the spread of its wall time and the worst
@@ -184,7 +189,7 @@ func start() (*testenv.Env, error) {
 
 func run() int {
 	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote,
-		"remote-status": benchRemoteStatus, "remote-logs": benchRemoteLogs, "remote-history": benchRemoteHistory}
+		"remote-status": benchRemoteStatus, "remote-list": benchRemoteList, "remote-logs": benchRemoteLogs, "remote-history": benchRemoteHistory, "startup": benchStartup}
 	for _, name := range flag.Args() {
 		b, ok := benches[name]
 		if !ok {
@@ -255,6 +260,12 @@ func judge(g *goal, own stats, all map[string]stats) (string, string) {
 			misses = append(misses, "first line")
 		}
 	}
+	if g.WallMax > 0 {
+		parts = append(parts, fmt.Sprintf("wall <= %s (%s at the worst quartile)", g.WallMax, own.worstWall.Round(100*time.Microsecond)))
+		if own.worstWall > g.WallMax {
+			misses = append(misses, "wall")
+		}
+	}
 	if g.MemMiB > 0 {
 		parts = append(parts, fmt.Sprintf("memory <= %d MiB", g.MemMiB))
 		if own.rss/1024 > g.MemMiB {
@@ -265,16 +276,31 @@ func judge(g *goal, own stats, all map[string]stats) (string, string) {
 }
 
 func clients() (kubernetes.Interface, dynamic.Interface, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(*dir, "kubeconfig"))
+	return clientsOf(filepath.Join(*dir, "kubeconfig"), false)
+}
+
+// clientsOf are clients of the API server a kubeconfig names (the benchmarks' own through a
+// delay line, say). New ones have a connection of their own, as new as a process's:
+// client-go otherwise shares one transport, and its open connection, between clients of the
+// same configuration (a config with its own dialer is never shared).
+func clientsOf(kubeconfig string, new bool) (kubernetes.Interface, dynamic.Interface, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg.QPS, cfg.Burst = 500, 1000
-	kc, err := kubernetes.NewForConfig(cfg)
+	if new {
+		cfg.Dial = (&net.Dialer{}).DialContext
+	}
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	dc, err := dynamic.NewForConfig(cfg)
+	kc, err := kubernetes.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	dc, err := dynamic.NewForConfigAndClient(cfg, hc)
 	return kc, dc, err
 }
 
@@ -292,6 +318,41 @@ func runOnce(j job) (sample, error) {
 		s.server = processCPU(j.server) - srv0
 	}
 	return s, err
+}
+
+// startMeasured starts command c, set up by setup, through the -peakrss wrapper when there
+// is one; peak says the command's peak resident memory (KiB) once it has been waited for.
+func startMeasured(c []string, setup func(*exec.Cmd)) (*exec.Cmd, func() int64, error) {
+	if *peakRSS == "" {
+		cmd := exec.Command(c[0], c[1:]...)
+		setup(cmd)
+		if err := cmd.Start(); err != nil {
+			return nil, nil, err
+		}
+		watched := watchPeak(cmd.Process.Pid)
+		return cmd, func() int64 { kib, _ := watched(); return kib }, nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(*peakRSS, c...)
+	setup(cmd)
+	cmd.ExtraFiles = []*os.File{w} // its descriptor 3
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	said := make(chan int64, 1)
+	go func() {
+		defer r.Close()
+		b, _ := io.ReadAll(io.LimitReader(r, 64))
+		kib, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		said <- kib
+	}()
+	return cmd, func() int64 { return <-said }, nil
 }
 
 // watchPeak follows a started process's peak resident memory (VmHWM, KiB) until it ends;
@@ -398,25 +459,25 @@ func runJob(j job) (sample, error) {
 		wg.Add(1)
 		go func(c []string) {
 			defer wg.Done()
-			cmd := exec.Command(c[0], c[1:]...)
-			cmd.Env = env()
 			var stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = devnull, &stderr
-			if chk != nil {
-				cmd.Stdout = chk.stream(ci)
-			}
-			cmd.Stdout = first.before(cmd.Stdout)
-			if err := cmd.Start(); err != nil {
+			cmd, peak, err := startMeasured(c, func(cmd *exec.Cmd) {
+				cmd.Env = env()
+				cmd.Stdout, cmd.Stderr = devnull, &stderr
+				if chk != nil {
+					cmd.Stdout = chk.stream(ci)
+				}
+				cmd.Stdout = first.before(cmd.Stdout)
+			})
+			if err != nil {
 				errs <- err
 				return
 			}
-			peak := watchPeak(cmd.Process.Pid)
 			if err := cmd.Wait(); err != nil {
 				errs <- fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, stderr.String())
 				return
 			}
 			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-			kib, _ := peak()
+			kib := peak()
 			mu.Lock()
 			s.cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 			s.rss = max(s.rss, kib)
@@ -739,6 +800,18 @@ func historyScenario() (url, ns, project string, err error) {
 	return url, ns, project, err
 }
 
+// benchStartup is what a command costs before it does anything: version, beside kubectl's
+// and stern's.
+func benchStartup() error {
+	jobs := []job{{name: "kubectl version --client", cmds: [][]string{{kubectl(), "version", "--client"}}, check: outputHas(0, "Client Version")}}
+	if *stern != "" {
+		jobs = append(jobs, job{name: "stern --version", cmds: [][]string{{*stern, "--version"}}, check: outputHas(0, "version")})
+	}
+	jobs = append(jobs, job{name: "kubectl hopsdeploy version", cmds: [][]string{{*plugin, "version"}}, check: outputHas(1, "hopsdeploy "),
+		goal: &goal{WallMax: 15 * time.Millisecond, MemMiB: 30}})
+	return measure("Start-up", jobs, nil)
+}
+
 // benchStatus compares one status with the equivalent kubectl get.
 func benchStatus() error {
 	ns, err := statusScenario()
@@ -748,7 +821,7 @@ func benchStatus() error {
 	jobs := []job{
 		{name: "kubectl version --client (process start)", cmds: [][]string{{kubectl(), "version", "--client"}}},
 		{name: "kubectl get isvc,pods,events -l", cmds: [][]string{{kubectl(), "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}, check: getChecked},
-		{name: "floor: the same API calls in-process", fn: statusFloor(ns, "churn")},
+		{name: "floor: the same API calls in-process", fn: statusFloor(filepath.Join(*dir, "kubeconfig"), ns, "churn")},
 		{name: "kubectl hopsdeploy status (with diagnosis and log lines)", cmds: [][]string{{*plugin, "status", "churn", "-n", ns}}, check: statusChecked,
 			goal: &goal{Against: "kubectl get isvc,pods,events -l", Wall: 1.0}},
 		{name: "kubectl hopsdeploy status -o json", cmds: [][]string{{*plugin, "status", "churn", "-n", ns, "-o", "json"}}, check: outputHas(0, `"status": "Failed"`, `"type": "STARTED"`)},

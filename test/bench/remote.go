@@ -16,45 +16,68 @@ import (
 // one a continent away.
 var remoteRTTs = []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond}
 
-// benchRemote measures status as from an API server rtt away (a delay line before it: every
-// byte arrives rtt/2 later, each way), beside kubectl's equivalent get, at each of
-// remoteRTTs. Each row says how many round trips its wall holds beyond its loopback wall:
-// what a remote server adds, which loopback hides.
+// benchRemote measures status, list, live logs and history as from an API server (and an
+// OpenSearch) rtt away (a delay line before each: every byte arrives rtt/2 later, each way),
+// beside kubectl's equivalent, at each of remoteRTTs. Each row says what a remote server
+// adds, which loopback hides.
 func benchRemote() error {
-	if err := benchRemoteStatus(); err != nil {
-		return err
+	for _, b := range []func() error{benchRemoteStatus, benchRemoteList, benchRemoteLogs, benchRemoteHistory} {
+		if err := b(); err != nil {
+			return err
+		}
 	}
-	if err := benchRemoteLogs(); err != nil {
-		return err
-	}
-	return benchRemoteHistory()
+	return nil
 }
 
-// benchRemoteStatus is status from an API server at each of remoteRTTs.
+// benchRemoteStatus is status from an API server at each of remoteRTTs. Its round trips: the
+// connection (TCP's and TLS's handshakes), the parallel lists, the read of the crashed
+// container's last lines; nothing of it can start before the step before it ends.
 func benchRemoteStatus() error {
 	ns, err := statusScenario()
 	if err != nil {
 		return err
 	}
+	return remoteRows("Status", 4, func(kcfg string) []job {
+		return []job{
+			{name: "floor: the same API calls in-process", fn: statusFloor(kcfg, ns, "churn")},
+			{name: "kubectl get isvc,pods,events -l", cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}, check: getChecked},
+			{name: "kubectl hopsdeploy status (with diagnosis and log lines)", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "status", "churn", "-n", ns}}, check: statusChecked},
+		}
+	})
+}
+
+// benchRemoteList is list in a namespace from an API server at each of remoteRTTs. Its round
+// trips: the connection's two handshakes, then the parallel lists.
+func benchRemoteList() error {
+	ns, err := statusScenario()
+	if err != nil {
+		return err
+	}
+	return remoteRows("List", 3, func(kcfg string) []job {
+		return []job{
+			{name: "kubectl get isvc,pods", cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "get", "isvc,pods", "-n", ns}}, check: outputHas(0, "churn", "churn-predictor-")},
+			{name: "kubectl hopsdeploy list", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "list", "-n", ns}}, check: outputHas(2, "churn")},
+		}
+	})
+}
+
+// remoteRows measures jobs (kubectl's next to last, the plugin's last; jobs makes them for a
+// kubeconfig) from an API server at each of remoteRTTs. The plugin's goal: kubectl's wall or
+// less at the same distance, and, away, its own loopback wall + roundTrips round trips + 20 ms.
+func remoteRows(what string, roundTrips float64, jobs func(kcfg string) []job) error {
 	base := map[string]time.Duration{}
 	for _, rtt := range remoteRTTs {
 		p, kcfg, err := apiServerAway(rtt)
 		if err != nil {
 			return err
 		}
-		get, own := "kubectl get isvc,pods,events -l", "kubectl hopsdeploy status (with diagnosis and log lines)"
-		g := &goal{Against: get, Wall: 1.0}
+		js := jobs(kcfg)
+		own := &js[len(js)-1]
+		own.goal = &goal{Against: js[len(js)-2].name, Wall: 1.0}
 		if rtt > 0 {
-			// The connection (TCP's and TLS's handshakes), the parallel lists, the read of
-			// the crashed container's last lines: nothing of it can start before the step
-			// before it ends.
-			g.RTT, g.Base, g.RoundTrips, g.Slack = rtt, base[own], 4, 20*time.Millisecond
+			own.goal.RTT, own.goal.Base, own.goal.RoundTrips, own.goal.Slack = rtt, base[own.name], roundTrips, 20*time.Millisecond
 		}
-		jobs := []job{
-			{name: get, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}, check: getChecked},
-			{name: own, cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "status", "churn", "-n", ns}}, goal: g, check: statusChecked},
-		}
-		all, err := measureStats(fmt.Sprintf("Status, API server %s away", rtt), jobs, func(name string, s sample) string {
+		all, err := measureStats(fmt.Sprintf("%s, API server %s away", what, rtt), js, func(name string, s sample) string {
 			if rtt == 0 {
 				return ""
 			}
