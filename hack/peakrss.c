@@ -5,6 +5,7 @@
  * counts the parent's own peak in the child's ru_maxrss, and a peak read from /proc while a
  * command runs misses the last moments of a short one. A forked child's count starts from
  * this program's few pages. */
+#include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -26,6 +27,9 @@ int main(int argc, char **argv) {
 		perror(argv[1]);
 		_exit(127);
 	}
+	/* An interrupt sent to the process group is the command's to act on; this program
+	 * waits for it, to say its peak. */
+	signal(SIGINT, SIG_IGN);
 	int status;
 	struct rusage ru;
 	if (wait4(pid, &status, 0, &ru) < 0) {

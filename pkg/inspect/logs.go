@@ -70,7 +70,7 @@ func Logs(ctx context.Context, src LogSources, snap *state.Snapshot, c LogsConfi
 		logs.Notice(c.ErrOut, "no live logs for %s %s: %s", c.Deployment, c.Component, plan.Why)
 	}
 	if plan.Live {
-		err = livePart(ctx, engine, sink, pods, c.Follow, histErr != nil)
+		err = livePart(ctx, engine, sink, pods, c.Follow, plan.History, histErr != nil)
 	}
 	return finish(sink, err, histErr)
 }
@@ -128,11 +128,15 @@ func historyPart(ctx context.Context, src LogSources, c *LogsConfig, sink *logs.
 	return err
 }
 
-// livePart reads or follows the live streams; streams that failed make the run partial, or a
-// failure when nothing at all was printed.
-func livePart(ctx context.Context, engine *logs.Engine, sink *logs.Sink, pods []corev1.Pod, follow, historyFailed bool) error {
+// livePart reads or follows the live streams of pods (a follow starts with them, unless
+// history ran first); streams that failed make the run partial, or a failure when nothing at
+// all was printed.
+func livePart(ctx context.Context, engine *logs.Engine, sink *logs.Sink, pods []corev1.Pod, follow, historyRan, historyFailed bool) error {
 	if follow {
-		return engine.Follow(ctx)
+		if historyRan {
+			pods = nil // read before history: the informer's first list is newer
+		}
+		return engine.Follow(ctx, pods)
 	}
 	if err := engine.Run(ctx, pods); err != nil || engine.Errors() == 0 {
 		return err

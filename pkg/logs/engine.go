@@ -232,6 +232,20 @@ func (f *follower) remove(p *corev1.Pod) {
 	}
 }
 
+// keepListed ends the streams of seeded pods that the informer's first list does not have
+// (deleted in between: no event will say so).
+func (f *follower) keepListed(store cache.Store) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, st := range f.running {
+		pod := k[:strings.LastIndexByte(k, '/')] // namespace/pod, the store's key
+		if _, ok, _ := store.GetByKey(pod); !ok {
+			f.retire(st)
+			delete(f.running, k)
+		}
+	}
+}
+
 // podListWatch lists and watches the deployment's pods. Until the first list has synced, a
 // failure goes to listErr (it is the command's, as kubectl's is); after, a failed watch is
 // said once on stderr, and retried.
@@ -303,7 +317,11 @@ func (f *follower) handler(synced *atomic.Bool) cache.ResourceEventHandlerDetail
 // watches from the list's resource version, and lists again when a watch expires) starts a
 // stream for every new pod and restarted container, ends streams of deleted pods, and says on
 // stderr when a container dies. It returns when ctx ends.
-func (e *Engine) Follow(ctx context.Context) error {
+//
+// The pods the caller has just read (seed; none is fine) start their streams at once, a round
+// trip before the informer's first list comes: that list then finds them streaming, and ends
+// the streams of any it no longer has.
+func (e *Engine) Follow(ctx context.Context, seed []corev1.Pod) error {
 	// A failed output (a full disk, a closed pipe) ends the follow: every stream would
 	// otherwise be reopened for ever with nowhere to write.
 	ctx, cancel := context.WithCancel(ctx)
@@ -316,9 +334,12 @@ func (e *Engine) Follow(ctx context.Context) error {
 		}
 	}()
 	f := newFollower(ctx, e)
+	for i := range seed {
+		f.update(&seed[i], true)
+	}
 	var synced atomic.Bool
 	listErr := make(chan error, 1)
-	_, informer := cache.NewInformerWithOptions(cache.InformerOptions{
+	store, informer := cache.NewInformerWithOptions(cache.InformerOptions{
 		ListerWatcher: cache.ToListWatcherWithWatchListSemantics(e.podListWatch(&synced, listErr), e.Kube),
 		ObjectType:    &corev1.Pod{},
 		Handler:       f.handler(&synced),
@@ -342,6 +363,7 @@ func (e *Engine) Follow(ctx context.Context) error {
 		}
 	}
 	synced.Store(true)
+	f.keepListed(store)
 	<-ctx.Done()
 	<-done
 	f.wg.Wait()

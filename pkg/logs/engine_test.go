@@ -67,7 +67,7 @@ func follow(t *testing.T, e *Engine) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.Follow(ctx) }()
+	go func() { done <- e.Follow(ctx, nil) }()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -211,7 +211,7 @@ func TestFollowFailsWhenPodsCannotBeListed(t *testing.T) {
 	e := newTestEngine(kube, newFakeLogs(), &out, &errOut, true, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := e.Follow(ctx); !apierrors.IsForbidden(err) {
+	if err := e.Follow(ctx, nil); !apierrors.IsForbidden(err) {
 		t.Fatalf("err %v, want forbidden", err)
 	}
 }
@@ -344,7 +344,7 @@ func TestFollowEndsWhenTheOutputFails(t *testing.T) {
 	w := &failingWriter{}
 	e.Sink = NewSink(w, SinkOptions{})
 	done := make(chan error, 1)
-	go func() { done <- e.Follow(context.Background()) }()
+	go func() { done <- e.Follow(context.Background(), nil) }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "no space left") {
@@ -388,5 +388,41 @@ func TestRunCountsTheStreamsThatFailed(t *testing.T) {
 	}
 	if e.Errors() != 1 || !strings.Contains(out.String(), "a2") || !strings.Contains(errOut.String(), bad.Name) {
 		t.Errorf("errors %d, out %q, stderr %q", e.Errors(), out.String(), errOut.String())
+	}
+}
+
+// A follow starts the streams of the pods it is handed before the informer's first list: the
+// list then finds them streaming (each line once), and ends the stream of a handed pod it no
+// longer has.
+func TestFollowStartsHandedPodsAndDropsTheGoneOnes(t *testing.T) {
+	f := newFakeLogs()
+	kept := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	gone := testPod("fraud-predictor-b", "predictor", 0, "kserve-container")
+	f.append(kept.Name, "kserve-container", t0, "a1", "a2")
+	f.append(gone.Name, "kserve-container", t0, "b1")
+	var out, errOut syncBuffer
+	e := newTestEngine(fake.NewClientset(kept), f, &out, &errOut, true, 10)
+	e.Sink = NewSink(&out, SinkOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Follow(ctx, []corev1.Pod{*kept, *gone}) }()
+	eventually(t, "both handed pods' lines", func() bool { return strings.Count(out.String(), "\n") == 3 })
+	f.append(kept.Name, "kserve-container", t0.Add(time.Second), "a3")
+	f.append(gone.Name, "kserve-container", t0.Add(time.Second), "b2")
+	eventually(t, "the kept pod's next line", func() bool { return strings.Contains(out.String(), "a3") })
+	time.Sleep(100 * time.Millisecond) // past the grace period of the gone pod's stream
+	f.append(gone.Name, "kserve-container", t0.Add(2*time.Second), "b3")
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"a1", "a2", "a3", "b1"} {
+		if strings.Count(out.String(), l+"\n") != 1 {
+			t.Errorf("%s not printed once: %q", l, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "b3") {
+		t.Errorf("the gone pod's stream went on after the list: %q", out.String())
 	}
 }

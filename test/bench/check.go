@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // checker verifies what a job printed as it streams, so that a run that dropped, doubled or
@@ -162,4 +163,58 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 		c.left -= n
 	}
 	return len(p), nil
+}
+
+// openCheck checks a follower's first output: a line of each of the pods (by the benchmark
+// pods' name mark), each line whole. It says when the last pod's first line came; a run that
+// has not seen every pod within a minute ends and fails.
+type openCheck struct {
+	pods   int
+	mu     sync.Mutex
+	seen   map[string]bool
+	at     time.Time
+	opened chan struct{}
+}
+
+func newOpenCheck(pods int) *openCheck {
+	return &openCheck{pods: pods, seen: map[string]bool{}, opened: make(chan struct{})}
+}
+
+func (c *openCheck) stream(int) io.Writer {
+	return &lineSplitter{onLine: func(l []byte) {
+		i := bytes.Index(l, podMark)
+		if i < 0 || i+len(podMark)+4 > len(l) || !bytes.Contains(l, []byte("request ")) {
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.seen[string(l[i+len(podMark)-1:i+len(podMark)+4])] = true
+		if len(c.seen) == c.pods && c.at.IsZero() {
+			c.at = time.Now()
+			close(c.opened)
+		}
+	}}
+}
+
+func (c *openCheck) done() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() {
+		return fmt.Errorf("lines of %d pods within a minute, want %d", len(c.seen), c.pods)
+	}
+	return nil
+}
+
+// openedOrLate is closed once an openCheck has seen every pod, or after a minute.
+func openedOrLate(chk checker) <-chan struct{} {
+	c := chk.(*openCheck)
+	out := make(chan struct{})
+	go func() {
+		select {
+		case <-c.opened:
+		case <-time.After(time.Minute):
+		}
+		close(out)
+	}()
+	return out
 }

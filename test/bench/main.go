@@ -80,6 +80,9 @@ type job struct {
 	goal   *goal // what the plugin's row must reach (the project's published goals)
 	// check verifies each run's output (nil: the exit code only); a new one per run.
 	check func() checker
+	// open, for commands that follow (never end by themselves), ends a run once every
+	// stream has printed: its checker, an openCheck, says when; the wall is until then.
+	open bool
 }
 
 // goal is a job's target, each part against another job of the same benchmark (by name):
@@ -189,7 +192,7 @@ func start() (*testenv.Env, error) {
 
 func run() int {
 	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote,
-		"remote-status": benchRemoteStatus, "remote-list": benchRemoteList, "remote-logs": benchRemoteLogs, "remote-history": benchRemoteHistory, "startup": benchStartup}
+		"remote-status": benchRemoteStatus, "remote-list": benchRemoteList, "remote-logs": benchRemoteLogs, "remote-follow": benchRemoteFollow, "remote-history": benchRemoteHistory, "startup": benchStartup}
 	for _, name := range flag.Args() {
 		b, ok := benches[name]
 		if !ok {
@@ -462,6 +465,17 @@ func runJob(j job) (sample, error) {
 			var stderr bytes.Buffer
 			cmd, peak, err := startMeasured(c, func(cmd *exec.Cmd) {
 				cmd.Env = env()
+				if j.open {
+					// Its own process group: the interrupt reaches the command through the
+					// wrapper, as Ctrl-C would.
+					cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+					go func() {
+						<-openedOrLate(chk)
+						if cmd.Process != nil {
+							_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+						}
+					}()
+				}
 				cmd.Stdout, cmd.Stderr = devnull, &stderr
 				if chk != nil {
 					cmd.Stdout = chk.stream(ci)
@@ -472,7 +486,7 @@ func runJob(j job) (sample, error) {
 				errs <- err
 				return
 			}
-			if err := cmd.Wait(); err != nil {
+			if err := cmd.Wait(); err != nil && !j.open {
 				errs <- fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, stderr.String())
 				return
 			}
@@ -486,6 +500,9 @@ func runJob(j job) (sample, error) {
 	}
 	wg.Wait()
 	s.wall = time.Since(start)
+	if j.open {
+		s.wall = chk.(*openCheck).at.Sub(start)
+	}
 	if at := first.at(); !at.IsZero() {
 		s.first = at.Sub(start)
 	}

@@ -21,7 +21,7 @@ var remoteRTTs = []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecon
 // beside kubectl's equivalent, at each of remoteRTTs. Each row says what a remote server
 // adds, which loopback hides.
 func benchRemote() error {
-	for _, b := range []func() error{benchRemoteStatus, benchRemoteList, benchRemoteLogs, benchRemoteHistory} {
+	for _, b := range []func() error{benchRemoteStatus, benchRemoteList, benchRemoteLogs, benchRemoteFollow, benchRemoteHistory} {
 		if err := b(); err != nil {
 			return err
 		}
@@ -125,6 +125,37 @@ func benchRemoteLogs() error {
 		_, err = measureStats(fmt.Sprintf("Live logs, %d pods x %d lines, API server %s away", *pods, *lines, rtt), jobs, func(_ string, s sample) string {
 			return fmt.Sprintf("first line at %s", s.first.Round(time.Millisecond))
 		})
+		p.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchRemoteFollow starts following the live-logs benchmark's pods (each stream's last line,
+// then what comes) from an API server at each of remoteRTTs, and measures until every stream
+// has printed: what a user waits for before the follow shows the whole deployment.
+func benchRemoteFollow() error {
+	ns, _, err := logsScenario()
+	if err != nil {
+		return err
+	}
+	sel, n := "serving.hops.works/name=bench", fmt.Sprint(*pods)
+	check := func() checker { return newOpenCheck(*pods) }
+	for _, rtt := range remoteRTTs {
+		p, kcfg, err := apiServerAway(rtt)
+		if err != nil {
+			return err
+		}
+		kl := "kubectl logs -f -l --prefix --tail 1"
+		jobs := []job{{name: kl, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "logs", "-f", "-n", ns, "-l", sel, "-c", "kserve-container", "--prefix", "--max-log-requests", n, "--tail", "1"}}, check: check, open: true}}
+		if *stern != "" {
+			jobs = append(jobs, job{name: "stern --tail 1", cmds: [][]string{{*stern, "--kubeconfig", kcfg, "-n", ns, "-l", sel, "-c", "kserve-container", "--max-log-requests", n, "--tail", "1", "--color", "never"}}, check: check, open: true})
+		}
+		jobs = append(jobs, job{name: "kubectl hopsdeploy logs -f --tail 1", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "logs", "bench", "-f", "-n", ns, "--tail", "1", "--prefix", "--max-log-requests", n}},
+			check: check, open: true, goal: &goal{Against: kl, Wall: 1.0}})
+		err = measure(fmt.Sprintf("Following %d pods until every stream is open, API server %s away", *pods, rtt), jobs, nil)
 		p.Close()
 		if err != nil {
 			return err
