@@ -123,7 +123,7 @@ $(STERN):
 	mkdir -p $(CACHE)/bin && GOBIN=$(CACHE)/bin go install github.com/stern/stern@$(STERN_VERSION) && mv $(CACHE)/bin/stern $(STERN)
 
 .PHONY: bench bench-check bench-logs bench-follow bench-history bench-status
-BENCHES ?= status remote status-big list logs follow latency history history-secured
+BENCHES ?= startup status remote status-big list logs follow latency history history-secured
 bench: build testbin living opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run, each goal beside its ratio
 	hack/bench.sh $(BENCHES)
 bench-check: build testbin living opensearch $(STERN) ## make bench, failing when a ratio misses its goal (to see a regression)

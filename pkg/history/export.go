@@ -16,10 +16,11 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 )
 
-// Stream calls fn for every matching line in time order. The window is cut into time
-// chunks of about ChunkPages pages each (by where the lines are: one date histogram), each
-// read with its own search_after in the same point in time (plain search_after where the
-// server has none). Up to Slices chunks are read at once, always the next ones in time, and
+// Stream calls fn for every matching line in time order. The window's first page is handed
+// on first, asked beside the aggregations that cut the window into time chunks of about
+// ChunkPages pages each (by where the lines are: one date histogram), each read with its own
+// search_after, from after the first page, in the same point in time (plain search_after
+// where the server has none). Up to Slices chunks are read at once, always the next ones in time, and
 // their pages are handed to fn chunk after chunk: the lines and their order are those of one
 // sequential read (chunks split the window by time, each is sorted by time then _id), while
 // OpenSearch works on several chunks at once, each a narrow range it searches quickly. What
