@@ -6,6 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
@@ -169,5 +173,91 @@ func countLines(r io.Reader, fw *firstWrite) (int, error) {
 		if err != nil {
 			return n, err
 		}
+	}
+}
+
+// slicedFloor is history's floor, the server's limit: the matching documents read in a
+// point in time cut into slices (as many as cores, each paged with search_after by
+// itself), unordered, each answer read whole and only its hits counted and its last sort
+// values cut out, over a client of its own each run. It checks the count.
+func slicedFloor(url, index string, want int) func() error {
+	return func() error {
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: runtime.NumCPU()}}
+		defer c.CloseIdleConnections()
+		post := func(path string, body any) ([]byte, error) {
+			var rd io.Reader
+			if body != nil {
+				b, _ := json.Marshal(body)
+				rd = bytes.NewReader(b)
+			}
+			req, _ := http.NewRequest(http.MethodPost, url+path, rd)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				return nil, err
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("sliced floor: %s: %s", resp.Status, clip(b))
+			}
+			return b, err
+		}
+		b, err := post("/"+index+"/_search/point_in_time?keep_alive=1m", nil)
+		if err != nil {
+			return err
+		}
+		var pit struct {
+			ID string `json:"pit_id"`
+		}
+		if err := json.Unmarshal(b, &pit); err != nil || pit.ID == "" {
+			return fmt.Errorf("sliced floor: no point in time: %s", clip(b))
+		}
+		defer func() {
+			req, _ := http.NewRequest(http.MethodDelete, url+"/_search/point_in_time", strings.NewReader(`{"pit_id":["`+pit.ID+`"]}`))
+			req.Header.Set("Content-Type", "application/json")
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		slices := runtime.NumCPU()
+		var n atomic.Int64
+		g := new(errgroup.Group)
+		for id := range slices {
+			g.Go(func() error {
+				var after json.RawMessage
+				for {
+					body := map[string]any{"size": 2000, "query": map[string]any{"term": map[string]any{"serving_name.keyword": "hist"}},
+						"sort": []any{map[string]any{"@timestamp": "asc"}, map[string]any{"_id": "asc"}}, "track_total_hits": false,
+						"pit":   map[string]any{"id": pit.ID, "keep_alive": "1m"},
+						"slice": map[string]any{"id": id, "max": slices}}
+					if after != nil {
+						body["search_after"] = after
+					}
+					b, err := post("/_search", body)
+					if err != nil {
+						return err
+					}
+					hits := bytes.Count(b, []byte(`"_source"`))
+					n.Add(int64(hits))
+					if hits < 2000 {
+						return nil
+					}
+					i := bytes.LastIndex(b, []byte(`"sort":`))
+					j := bytes.IndexByte(b[i:], ']')
+					if i < 0 || j < 0 {
+						return fmt.Errorf("sliced floor: a page without sort values")
+					}
+					after = json.RawMessage(b[i+len(`"sort":`) : i+j+1])
+				}
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if int(n.Load()) != want {
+			return fmt.Errorf("sliced floor read %d documents, want %d", n.Load(), want)
+		}
+		return nil
 	}
 }
