@@ -178,8 +178,9 @@ func countLines(r io.Reader, fw *firstWrite) (int, error) {
 
 // slicedFloor is history's floor, the server's limit: the matching documents read in a
 // point in time cut into slices (as many as cores, each paged with search_after by
-// itself), unordered (in index order, "_doc": nothing to sort; the benchmark's index has
-// one shard, where a document's number is unique, and the count is checked), each answer read whole and only its hits counted and its last sort
+// itself), unordered (in index order: a document's number, "_doc", then its _id, since the
+// number is only unique in its shard and the lines span two daily indices; the count is
+// checked), each answer read whole and only its hits counted and its last sort
 // values cut out, over a client of its own each run. It checks the count.
 func slicedFloor(url, index string, want int) func() error {
 	return func() error {
@@ -229,7 +230,7 @@ func slicedFloor(url, index string, want int) func() error {
 				var after json.RawMessage
 				for {
 					body := map[string]any{"size": 2000, "query": map[string]any{"term": map[string]any{"serving_name.keyword": "hist"}},
-						"sort": []any{"_doc"}, "track_total_hits": false,
+						"sort": []any{"_doc", map[string]any{"_id": "asc"}}, "track_total_hits": false,
 						"pit":   map[string]any{"id": pit.ID, "keep_alive": "1m"},
 						"slice": map[string]any{"id": id, "max": slices}}
 					if after != nil {
