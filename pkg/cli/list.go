@@ -113,19 +113,18 @@ func (o *ListOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	snaps, err := c.ListSnapshots(ctx, ns, o.Selector)
-	if err != nil {
-		return err
-	}
+	// Each deployment's row is made as its namespace is read: its pods are let go then.
 	rows := []printers.ListRow{}
 	known := map[string]bool{}
-	for _, s := range snaps {
+	if err := c.EachSnapshot(ctx, ns, o.Selector, func(s *state.Snapshot) error {
 		r := diagnose.Build(s)
 		known[r.Name] = true
-		if len(o.Statuses) > 0 && !slices.Contains(o.Statuses, r.Status) {
-			continue
+		if len(o.Statuses) == 0 || slices.Contains(o.Statuses, r.Status) {
+			rows = append(rows, printers.RowOf(s, r))
 		}
-		rows = append(rows, printers.RowOf(s, r))
+		return nil
+	}); err != nil {
+		return err
 	}
 	// Stopped deployments left nothing in the cluster: history lists them.
 	if withHistory {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"sync"
 	"time"
@@ -62,14 +63,19 @@ func createServing(ctx context.Context, kc kubernetes.Interface, dc dynamic.Inte
 	return nil
 }
 
-// benchList lists 2,000 deployments in 200 namespaces with 10,000 pods.
+// The list benchmark's cluster: 2,000 deployments in 200 namespaces with 5 pods each by
+// default; more pods a deployment show what grows with pods.
+var listPodsEach = flag.Int("list-pods", 5, "list: pods of each of the 2,000 deployments")
+
+// benchList lists 2,000 deployments in 200 namespaces with their pods.
 func benchList() error {
 	kc, dc, err := clients()
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	const namespaces, perNS, podsEach = 200, 10, 5
+	const namespaces, perNS = 200, 10
+	podsEach := *listPodsEach
 	if _, err := kc.CoreV1().Namespaces().Get(ctx, fmt.Sprintf("bench-list-%03d", namespaces-1), metav1.GetOptions{}); err != nil {
 		err := parallel(namespaces*perNS, func(i int) error {
 			ns := fmt.Sprintf("bench-list-%03d", i/perNS)
