@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -18,18 +17,9 @@ import (
 )
 
 func main() {
-	// A soft memory limit (GOMEMLIMIT overrides it): the GC works harder before the heap grows
-	// past it, and never fails an allocation. Reading many log streams at once then stays
-	// under kubectl's footprint at no cost in time (docs/benchmarks.md).
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
-	}
-	// A smaller GC target (GOGC overrides it): reading logs makes short-lived garbage only, so
-	// collecting at half the default growth keeps the peak low for little CPU (measured in
-	// docs/benchmarks.md).
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
+	// The garbage collector keeps Go's defaults, except for logs, which tunes it for many
+	// streams (cli.tuneGCForStreams): a tight soft limit would make a command whose live heap
+	// is larger (list -A holds every InferenceService) collect without end.
 	// For developers: HOPSDEPLOY_CPUPROFILE=FILE writes a CPU profile of the run.
 	if path := os.Getenv("HOPSDEPLOY_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/bundle"
@@ -140,16 +138,10 @@ func writePrivate(path string, force bool, write func(io.Writer) error) error {
 // openBundle reads a support bundle for a command that reads it instead of the cluster. A
 // NAME, -n or --project given with it must be the bundle's.
 func (g *Globals) openBundle(path, name string) (*bundle.Bundle, error) {
-	// A bundle is read whole (its objects up to the caps of bundle.Read): the soft memory
-	// limit and the low GC target that keep streaming reads small (cmd/kubectl-hopsdeploy)
-	// would have the GC run without end on a large one (4 s instead of under 1 for 40,000
-	// pods and events); Go's defaults serve here.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(math.MaxInt64)
-	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(100)
-	}
+	// A bundle is read whole (its objects up to the caps of bundle.Read), with Go's GC
+	// defaults: the logs command's tuning for streams (tuneGCForStreams) would have the GC
+	// run without end on a large one (4 s instead of under 1 for 40,000 pods and events), so
+	// logs --from-bundle reads it before that tuning.
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open the bundle: %w", err)

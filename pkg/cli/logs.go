@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
@@ -227,6 +229,7 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		return err
 	}
 	c.SkipForbidden = true // logs needs only the pods
+	tuneGCForStreams()
 	if !o.config.Follow && o.config.Source != inspect.SourceHistory {
 		// The streams' connections open while the deployment is read, not after.
 		c.WarmStreams(ctx, min(o.MaxLogRequests, warmStreams))
@@ -257,6 +260,21 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		return inspect.Logs(ctx, src, snap, cfg)
 	}
 	return lastWords(ctx, src, snap, cfg)
+}
+
+// tuneGCForStreams sets the garbage collector for reading log streams (GOMEMLIMIT and GOGC
+// override it): a soft memory limit, under which the GC works harder before the heap grows and
+// never fails an allocation, and a smaller GC target, since reading logs makes short-lived
+// garbage only. Reading many streams at once then stays under kubectl's footprint at little
+// cost in CPU (docs/benchmarks.md). It is the logs command's alone: with a larger live heap
+// the same limit makes the GC run without end (list -A took four times the CPU under it).
+func tuneGCForStreams() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(48 << 20)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }
 
 // warmStreams bounds the connections a read opens ahead: enough for the first lines of a
