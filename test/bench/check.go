@@ -115,15 +115,24 @@ func (s *lineSplitter) Write(p []byte) (int, error) {
 // textCheck checks a command's whole output: it holds every wanted text, and, when rows is
 // set, that many lines. It keeps at most 64 MiB of each stream.
 type textCheck struct {
-	wants []string
-	rows  int
-	mu    sync.Mutex
-	out   map[int]*bytes.Buffer
+	wants  []string
+	rows   int
+	rowsOf []byte // count only the lines that hold it (nil: every line)
+	mu     sync.Mutex
+	out    map[int]*bytes.Buffer
 }
 
 // outputHas is a check of every command's output for texts (and a line count, rows > 0).
 func outputHas(rows int, wants ...string) func() checker {
 	return func() checker { return &textCheck{wants: wants, rows: rows, out: map[int]*bytes.Buffer{}} }
+}
+
+// rowsWith is outputHas counting only the lines that hold of: the benchmark's own rows, in a
+// cluster where other benchmarks of the run left objects of their own.
+func rowsWith(rows int, of string, wants ...string) func() checker {
+	return func() checker {
+		return &textCheck{wants: wants, rows: rows, rowsOf: []byte(of), out: map[int]*bytes.Buffer{}}
+	}
 }
 
 func (c *textCheck) stream(i int) io.Writer {
@@ -143,7 +152,16 @@ func (c *textCheck) done() error {
 				return fmt.Errorf("output %d does not say %q:\n%s", i, w, clip(b.Bytes()))
 			}
 		}
-		if n := bytes.Count(b.Bytes(), []byte("\n")); c.rows > 0 && n != c.rows {
+		n := bytes.Count(b.Bytes(), []byte("\n"))
+		if c.rowsOf != nil {
+			n = 0
+			for _, l := range bytes.Split(b.Bytes(), []byte("\n")) {
+				if bytes.Contains(l, c.rowsOf) {
+					n++
+				}
+			}
+		}
+		if c.rows > 0 && n != c.rows {
 			return fmt.Errorf("output %d has %d lines, want %d", i, n, c.rows)
 		}
 	}

@@ -59,3 +59,21 @@ func TestTextCheck(t *testing.T) {
 		}
 	}
 }
+
+// A row check counts only the benchmark's own rows: another benchmark's objects in the same
+// cluster neither fail it nor make up for a missing row.
+func TestRowsWith(t *testing.T) {
+	for _, tc := range []struct {
+		out string
+		ok  bool
+	}{
+		{"NAMESPACE NAME\nbench-list-000 a\nbench-list-001 b\nbench-status churn\n", true},
+		{"NAMESPACE NAME\nbench-list-000 a\nbench-status churn\nbench-big big\n", false},
+	} {
+		c := rowsWith(2, "bench-list-", "bench-list-000")()
+		_, _ = io.WriteString(c.stream(0), tc.out)
+		if err := c.done(); (err == nil) != tc.ok {
+			t.Errorf("%q: %v", tc.out, err)
+		}
+	}
+}
