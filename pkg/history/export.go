@@ -74,15 +74,23 @@ func (r *Reader) Stream(ctx context.Context, q Query, fn func(Line) error) error
 	if c.err != nil {
 		return c.err
 	}
+	return r.readChunks(ctx, c.parts, after, f, pit, decoders, fn)
+}
+
+// readChunks reads the chunks, each from after the sort values after, a few at once, and
+// hands their lines to fn in order.
+func (r *Reader) readChunks(ctx context.Context, parts []Query, after []any, f Fields, pit string, decoders chan *pageDecoder, fn func(Line) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	// ahead holds a token for each chunk started and not yet handed to fn. Answers are read
 	// into buffers reused from chunk to chunk, and decoded by as many decoders as there are
 	// cores: a decoder holds a parsed page, and more of them would not decode faster.
 	ahead := make(chan struct{}, max(r.Slices, 1))
 	raws := make(chan *bytes.Buffer, max(r.Slices, 1))
-	feeds := make(chan chan page, len(c.parts))
+	feeds := make(chan chan page, len(parts))
 	go func() {
 		defer close(feeds)
-		for _, part := range c.parts {
+		for _, part := range parts {
 			select {
 			case ahead <- struct{}{}:
 			case <-ctx.Done():
