@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"io"
 	"sync"
 )
 
@@ -20,8 +21,20 @@ func (c *Clients) WarmStreams(ctx context.Context, n int) (wait func()) {
 	if rc == nil { // a fake clientset
 		return wg.Wait
 	}
+	// Each answer is read only once every request has its own: a connection handed back
+	// before another request starts would be taken again, and fewer than n opened.
+	var answered sync.WaitGroup
+	answered.Add(n)
 	for range n {
-		wg.Go(func() { _ = rc.Get().AbsPath("/version").Do(ctx).Error() })
+		wg.Go(func() {
+			body, err := rc.Get().AbsPath("/version").Stream(ctx)
+			answered.Done()
+			answered.Wait()
+			if err == nil {
+				_, _ = io.Copy(io.Discard, body) // to its end, so that the connection is kept
+				_ = body.Close()
+			}
+		})
 	}
 	return wg.Wait
 }
