@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -75,7 +76,7 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	if err != nil {
 		return nil, err
 	}
-	l, err := c.listFour(ctx, ns, byName)
+	l, err := c.listFour(ctx, ns, name, byName)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +98,14 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 		snap.Pods = pl.Items
 	}
 	if snap.ISVC == nil && snap.Deployment == nil && len(snap.Pods) == 0 {
-		return nil, c.notFound(ctx, ns, name, l.isvcs)
+		return nil, c.notFound(ctx, ns, name)
 	}
 	snap.Events = relatedEvents(snap, l.events)
+	if l.moreEvents {
+		if snap.Events, err = c.eventsOf(ctx, ns, snap); err != nil {
+			return nil, err
+		}
+	}
 	if len(snap.Unschedulable()) > 0 && !c.SkipForbidden {
 		// Why no node fits, node by node: read only when it is asked (logs never asks).
 		snap.Nodes = c.readNodes(ctx)
@@ -121,6 +127,9 @@ type listed struct {
 	deps   []appsv1.Deployment
 	pods   []corev1.Pod
 	events []corev1.Event
+	// moreEvents says the namespace has more events than the first page read: Gather then
+	// asks for the deployment's object by object (eventsOf).
+	moreEvents bool
 	// Knative's Revisions and PodAutoscalers of the deployment (Serverless mode); read
 	// beside the others, not after, so that they cost no round trip of their own.
 	revisions, autoscalers []unstructured.Unstructured
@@ -128,24 +137,30 @@ type listed struct {
 }
 
 // listFour makes Gather's four list calls in parallel.
-func (c *Clients) listFour(ctx context.Context, ns, byName string) (*listed, error) {
+func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*listed, error) {
 	l := &listed{}
 	var skipped sync.Map
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		il, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(gctx, metav1.ListOptions{})
-		switch {
-		case apierrors.IsNotFound(err): // the CRD is not installed: no KServe here
+	// The InferenceService by its name and those Hopsworks labelled with it (one it created
+	// under another name): two small lists, not the namespace's every InferenceService.
+	byField := fields.OneTermEqualSelector("metadata.name", name).String()
+	isvcs := make([][]unstructured.Unstructured, 2)
+	for i, o := range []metav1.ListOptions{{FieldSelector: byField}, {LabelSelector: byName}} {
+		g.Go(func() error {
+			il, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(gctx, o)
+			switch {
+			case apierrors.IsNotFound(err): // the CRD is not installed: no KServe here
+				return nil
+			case apierrors.IsForbidden(err) && c.SkipForbidden:
+				skipped.Store("isvc", isvcName)
+				return nil
+			case err != nil:
+				return wrap(err, "list", isvcName, ns, c.Host)
+			}
+			isvcs[i] = il.Items
 			return nil
-		case apierrors.IsForbidden(err) && c.SkipForbidden:
-			skipped.Store("isvc", isvcName)
-			return nil
-		case err != nil:
-			return wrap(err, "list", isvcName, ns, c.Host)
-		}
-		l.isvcs = il.Items
-		return nil
-	})
+		})
+	}
 	g.Go(func() error {
 		dl, err := c.Kube.AppsV1().Deployments(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
 		if err != nil {
@@ -163,11 +178,7 @@ func (c *Clients) listFour(ctx context.Context, ns, byName string) (*listed, err
 		return nil
 	})
 	g.Go(func() error {
-		sel := "type=Warning"
-		if c.AllEvents {
-			sel = ""
-		}
-		el, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: sel})
+		el, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: c.eventTypes(), Limit: eventPage})
 		switch {
 		case apierrors.IsForbidden(err) && c.SkipForbidden:
 			skipped.Store("events", "events")
@@ -175,7 +186,7 @@ func (c *Clients) listFour(ctx context.Context, ns, byName string) (*listed, err
 		case err != nil:
 			return wrap(err, "list", "events", ns, c.Host)
 		}
-		l.events = el.Items
+		l.events, l.moreEvents = el.Items, el.Continue != ""
 		return nil
 	})
 	if !c.SkipForbidden { // logs needs only the pods
@@ -184,6 +195,12 @@ func (c *Clients) listFour(ctx context.Context, ns, byName string) (*listed, err
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	l.isvcs = isvcs[0]
+	for _, u := range isvcs[1] {
+		if u.GetName() != name {
+			l.isvcs = append(l.isvcs, u)
+		}
 	}
 	skipped.Range(func(_, v any) bool {
 		l.skipped = append(l.skipped, v.(string))
@@ -285,24 +302,16 @@ func relatedEvents(s *state.Snapshot, all []corev1.Event) []corev1.Event {
 }
 
 // notFound builds the error for an unknown name, with the names that do exist, closest first.
-func (c *Clients) notFound(ctx context.Context, ns, name string, isvcs []unstructured.Unstructured) error {
+func (c *Clients) notFound(ctx context.Context, ns, name string) error {
 	if _, err := c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		return &NotFoundError{Name: name, Namespace: ns, NamespaceGone: true}
 	}
 	known := map[string]bool{}
-	for i := range isvcs {
-		n := isvcs[i].GetLabels()[state.LabelName]
-		if n == "" {
-			n = isvcs[i].GetName()
-		}
+	listed, _ := c.Names(ctx, ns) // InferenceServices and DEFAULT Deployments
+	for _, n := range listed {
 		known[n] = true
 	}
 	hasName := state.LabelName // the label exists
-	if l, err := c.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: hasName}); err == nil {
-		for _, d := range l.Items {
-			known[d.Labels[state.LabelName]] = true
-		}
-	}
 	if l, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: hasName}); err == nil {
 		for _, p := range l.Items {
 			known[p.Labels[state.LabelName]] = true

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
@@ -41,23 +42,26 @@ func (c *Clients) WatchChanges(ctx context.Context, ns, name string) <-chan stru
 	}
 	pods, deps := c.Kube.CoreV1().Pods(ns), c.Kube.AppsV1().Deployments(ns)
 	isvcs := c.Dyn.Resource(ISVCResource).Namespace(ns)
-	informer(c.Kube, &corev1.Pod{}, labelled(byName, pods.List, pods.Watch))
-	informer(c.Kube, &appsv1.Deployment{}, labelled(byName, deps.List, deps.Watch))
-	// Every InferenceService of the namespace: one that Hopsworks did not label is found by name.
-	informer(c.Dyn, &unstructured.Unstructured{}, labelled("", isvcs.List, isvcs.Watch))
+	informer(c.Kube, &corev1.Pod{}, restricted(byName, "", pods.List, pods.Watch))
+	informer(c.Kube, &appsv1.Deployment{}, restricted(byName, "", deps.List, deps.Watch))
+	// The InferenceService by its name (one that Hopsworks did not label) and those labelled
+	// with it; not the namespace's every one, whose every change would gather again.
+	informer(c.Dyn, &unstructured.Unstructured{}, restricted("", fields.OneTermEqualSelector("metadata.name", name).String(), isvcs.List, isvcs.Watch))
+	informer(c.Dyn, &unstructured.Unstructured{}, restricted(byName, "", isvcs.List, isvcs.Watch))
 	return changes
 }
 
-// labelled is a typed client's list and watch, restricted to a label selector ("" for all).
-func labelled[L runtime.Object](selector string, list func(context.Context, metav1.ListOptions) (L, error),
+// restricted is a typed client's list and watch, restricted to a label and a field selector
+// ("" for none).
+func restricted[L runtime.Object](label, field string, list func(context.Context, metav1.ListOptions) (L, error),
 	w func(context.Context, metav1.ListOptions) (watch.Interface, error)) *cache.ListWatch {
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = selector
+			o.LabelSelector, o.FieldSelector = label, field
 			return list(ctx, o)
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = selector
+			o.LabelSelector, o.FieldSelector = label, field
 			return w(ctx, o)
 		},
 	}

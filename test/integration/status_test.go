@@ -15,6 +15,8 @@ import (
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
+	"golang.org/x/sync/errgroup"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -424,4 +426,62 @@ func TestUntilReadyFailsFastOnATerminalDiagnosis(t *testing.T) {
 	if r.code != 16 || !strings.Contains(r.err, "will not become ready without a change") || !strings.Contains(r.err, "The image or tag does not exist") {
 		t.Errorf("exit %d %q", r.code, r.err)
 	}
+}
+
+// A namespace of many deployments (more events than status's first page): status reads its
+// deployment's events object by object, not the namespace's every event, and finds the same
+// ones as in a small namespace: a crash-looping pod's, and a ReplicaSet's that could create
+// no pod (the quota refused it), which only the ReplicaSets' list names. The timeline, which
+// reads every type, finds them too.
+func TestStatusInACrowdedNamespace(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	ctx := t.Context()
+	crash := fixtures.PredictorCrashLoop(ns, "churn")
+	crash.Serving.ID = 300
+	quota := fixtures.QuotaExceeded(ns, "quota")
+	quota.Serving.ID = 301
+	e.Apply(t, crash)
+	e.Apply(t, quota)
+	// The ReplicaSet that KServe's Deployment made for quota's predictor, as the Deployment
+	// controller names and labels it.
+	labels := quota.Serving.Labels("kserve")
+	labels["component"] = "predictor"
+	labels["serving.kserve.io/inferenceservice"] = "quota"
+	zero := int32(0)
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "quota-predictor-6c9f7b5d4", Namespace: ns, Labels: labels},
+		Spec: appsv1.ReplicaSetSpec{Replicas: &zero, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"component": "predictor", "serving.kserve.io/inferenceservice": "quota"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "kserve-container", Image: "docker.hops.works/python-env:4.2"}}}}}}
+	if _, err := e.Kube.AppsV1().ReplicaSets(ns).Create(ctx, rs, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	events := func(name string) string {
+		s, _ := statusOf(t, ns, name)
+		if len(s.Events) == 0 {
+			t.Fatalf("status %s shows no event", name)
+		}
+		return fmt.Sprint(s.Events)
+	}
+	small := map[string]string{"churn": events("churn"), "quota": events("quota")}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i := range 600 {
+		g.Go(func() error {
+			pod := fmt.Sprintf("other%02d-predictor-00001-deployment-7d9f8b-p%d", i%40, i)
+			ev := fixtures.Event(ns, "Pod", pod, corev1.EventTypeWarning, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", 1, time.Now(), "spec.containers{kserve-container}")
+			_, err := e.Kube.CoreV1().Events(ns).Create(gctx, ev, metav1.CreateOptions{})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range small {
+		if got := events(name); got != want {
+			t.Errorf("%s's events among 600 others: %s\nwant (in a small namespace) %s", name, got, want)
+		}
+	}
+	contains(t, "why quota", plugin(t, "why", "quota", "-n", ns).must(t).out, "exceeded quota")
+	contains(t, "timeline quota", plugin(t, "timeline", "quota", "-n", ns).must(t).out, "FailedCreate")
 }
