@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -143,4 +144,55 @@ func benchStatusBig() error {
 		{name: "kubectl hopsdeploy status", cmds: [][]string{{*plugin, "status", "big", "-n", ns}}, check: outputHas(0, "Status:", "big-predictor-p0099"), goal: &goal{Against: peer, Wall: 1.0}},
 	}
 	return measure("Status of a deployment with 100 pods and 1,000 events", jobs, nil)
+}
+
+// benchStatusCrowd is the status of one deployment in a project of 1,000 deployments (one pod
+// each) and 20,000 events (6,000 warnings): what status reads must grow with the deployment,
+// not with the project.
+func benchStatusCrowd() error {
+	kc, dc, err := clients()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	ns := "bench-crowd"
+	const deployments, eventsEach = 1000, 20
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		if err := fixtures.EnsureNamespace(ctx, kc, ns, nil); err != nil {
+			return err
+		}
+		if err := apply(ctx, fixtures.PredictorCrashLoop(ns, "churn")); err != nil {
+			return err
+		}
+		if err := parallel(deployments, func(i int) error {
+			s := fixtures.Serving{Name: fmt.Sprintf("model%04d", i), Namespace: ns, ID: 20000 + i}
+			if err := createServing(ctx, kc, dc, s, 1); err != nil {
+				return err
+			}
+			pod := s.PodName("predictor", "p0000")
+			for j := range eventsEach {
+				typ, reason, msg := corev1.EventTypeNormal, "Pulled", fmt.Sprintf("Container image \"docker.hops.works/python-env:4.2\" already present on machine (%d)", j)
+				if j < 6 {
+					typ, reason, msg = corev1.EventTypeWarning, "Unhealthy", fmt.Sprintf("Readiness probe failed: HTTP probe failed with statuscode: 503 (%d)", j)
+				}
+				ev := fixtures.Event(ns, "Pod", pod, typ, reason, msg, 1, time.Now().Add(-time.Minute), "spec.containers{kserve-container}")
+				if _, err := kc.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	describe := "kubectl describe pods -l (the pod and its events)"
+	jobs := []job{
+		{name: "kubectl get isvc,pods,events -l", cmds: [][]string{{kubectl(), "get", "isvc,pods,events", "-n", ns, "-l", "serving.hops.works/name=churn"}}, check: getChecked},
+		{name: describe, cmds: [][]string{{kubectl(), "describe", "pods", "-n", ns, "-l", "serving.hops.works/name=churn"}}, check: outputHas(0, "churn-predictor-", "BackOff")},
+		{name: "floor: the same API calls in-process", fn: statusFloor(filepath.Join(*dir, "kubeconfig"), ns, "churn")},
+		{name: "kubectl hopsdeploy status (with diagnosis and log lines)", cmds: [][]string{{*plugin, "status", "churn", "-n", ns}},
+			check: outputHas(0, "Status:     Failed", "Condition:  STARTED false", "ModuleNotFoundError", "BackOff"),
+			goal:  &goal{Against: describe, Wall: 1.0, MemMiB: 48}},
+	}
+	return measure(fmt.Sprintf("Status of one deployment in a namespace of %d deployments and %d events", deployments+1, deployments*eventsEach), jobs, nil)
 }

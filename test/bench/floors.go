@@ -34,9 +34,11 @@ var (
 	statusChecked = outputHas(0, "Status:     Failed", "Condition:  STARTED false", "ModuleNotFoundError")
 )
 
-// statusFloor makes status's API calls: the lists in parallel (as Gather makes them), then
-// the crashed container's last 20 lines, from the API server the kubeconfig names, with
-// clients of its own each run (a connection as new as a process's).
+// statusFloor makes status's API calls: the lists in parallel (as Gather makes them); in a
+// namespace of more warnings than the first page, the events of the deployment's objects,
+// one list each, beside its ReplicaSets; then the crashed container's last 20 lines. From
+// the API server the kubeconfig names, with clients of its own each run (a connection as new
+// as a process's).
 func statusFloor(kubeconfig, ns, name string) func() error {
 	return func() error {
 		kc, dc, err := clientsOf(kubeconfig, true)
@@ -45,16 +47,18 @@ func statusFloor(kubeconfig, ns, name string) func() error {
 		}
 		ctx := context.Background()
 		sel := metav1.ListOptions{LabelSelector: state.LabelName + "=" + name}
+		warnings := "type=Warning"
 		var pods *corev1.PodList
+		var events *corev1.EventList
 		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error {
-			_, err := dc.Resource(fixtures.ISVCResource).Namespace(ns).List(gctx, metav1.ListOptions{})
-			return err
-		})
+		for _, o := range []metav1.ListOptions{{FieldSelector: "metadata.name=" + name}, sel} {
+			g.Go(func() error { _, err := dc.Resource(fixtures.ISVCResource).Namespace(ns).List(gctx, o); return err })
+		}
 		g.Go(func() error { _, err := kc.AppsV1().Deployments(ns).List(gctx, sel); return err })
 		g.Go(func() error { var err error; pods, err = kc.CoreV1().Pods(ns).List(gctx, sel); return err })
 		g.Go(func() error {
-			_, err := kc.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+			var err error
+			events, err = kc.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: warnings, Limit: 500})
 			return err
 		})
 		for _, gvr := range []schema.GroupVersionResource{state.RevisionResource, state.PodAutoscalerResource} {
@@ -71,6 +75,23 @@ func statusFloor(kubeconfig, ns, name string) func() error {
 		}
 		if len(pods.Items) == 0 {
 			return fmt.Errorf("no pod of %s", name)
+		}
+		if events.Continue != "" {
+			objects := []string{name, name + "-predictor", name + "-transformer"}
+			for _, p := range pods.Items {
+				objects = append(objects, p.Name)
+			}
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() error { _, err := kc.AppsV1().ReplicaSets(ns).List(gctx, sel); return err })
+			for _, o := range objects {
+				g.Go(func() error {
+					_, err := kc.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: warnings + ",involvedObject.name=" + o})
+					return err
+				})
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
 		}
 		n := int64(20)
 		b, err := kc.CoreV1().Pods(ns).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{Container: state.ContainerMain, Previous: true, TailLines: &n}).DoRaw(ctx)

@@ -192,7 +192,7 @@ func start() (*testenv.Env, error) {
 }
 
 func run() int {
-	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote,
+	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "status-crowd": benchStatusCrowd, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote,
 		"remote-status": benchRemoteStatus, "remote-list": benchRemoteList, "remote-logs": benchRemoteLogs, "remote-follow": benchRemoteFollow, "remote-history": benchRemoteHistory, "startup": benchStartup}
 	for _, name := range flag.Args() {
 		b, ok := benches[name]
