@@ -42,6 +42,8 @@ type Clients struct {
 	AllEvents bool
 	// SkipForbidden makes Gather go on without events or InferenceServices when the user
 	// may not list them (logs needs only the pods); Snapshot.Skipped says what was left out.
+	// Nor does it read what only a diagnosis uses: Knative's objects, nodes, and a crowded
+	// namespace's events beyond the first page.
 	SkipForbidden bool
 	// Logs opens the log streams that status, why, timeline and bundle quote; nil means the
 	// API server's pods/log through Kube (a seam for unit tests, as in the log engine).
@@ -101,7 +103,7 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 		return nil, c.notFound(ctx, ns, name)
 	}
 	snap.Events = relatedEvents(snap, l.events)
-	if l.moreEvents {
+	if l.moreEvents && !c.SkipForbidden {
 		if snap.Events, err = c.eventsOf(ctx, ns, snap); err != nil {
 			return nil, err
 		}
