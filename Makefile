@@ -122,8 +122,8 @@ export STERN
 $(STERN):
 	mkdir -p $(CACHE)/bin && GOBIN=$(CACHE)/bin go install github.com/stern/stern@$(STERN_VERSION) && mv $(CACHE)/bin/stern $(STERN)
 
-.PHONY: bench bench-check bench-logs bench-follow bench-history bench-status
-BENCHES ?= startup status remote status-big list logs follow latency history history-secured
+.PHONY: bench bench-check bench-logs bench-follow bench-soak bench-history bench-status
+BENCHES ?= startup status remote status-big status-crowd list logs follow latency history history-secured
 bench: build testbin living opensearch $(STERN) ## every benchmark, side by side with kubectl and stern, in one run, each goal beside its ratio
 	hack/bench.sh $(BENCHES)
 bench-check: build testbin living opensearch $(STERN) ## make bench, failing when a ratio misses its goal (to see a regression)
@@ -132,6 +132,8 @@ bench-logs: build testbin living opensearch $(STERN) ## live logs: the plugin ag
 	hack/bench.sh logs
 bench-follow: build testbin living opensearch $(STERN) ## following 300 streams for a minute, and the delay of a line, beside kubectl logs -f and stern
 	hack/bench.sh follow latency
+bench-soak: build testbin living opensearch $(STERN) ## following for 30 minutes (BENCH_FLAGS=-soak-minutes N) while the pods are replaced every minute: every line, heap, stacks and CPU a line flat
+	hack/bench.sh follow-soak
 bench-history: build testbin living opensearch $(STERN) ## history export: the plugin against a bare search_after loop
 	hack/bench.sh history
 bench-status: build testbin living opensearch $(STERN) ## status against the equivalent kubectl get

@@ -77,3 +77,16 @@ func TestRowsWith(t *testing.T) {
 		}
 	}
 }
+
+// The soak's fit: a flat series has no slope, a rising one its rate.
+func TestFit(t *testing.T) {
+	if l := fit([]point{{2, 5}, {3, 5}, {4, 5}}); l.slope != 0 || l.mean != 5 {
+		t.Errorf("flat: %+v", l)
+	}
+	if l := fit([]point{{2, 1}, {3, 3}, {4, 5}}); l.slope != 2 || l.mean != 3 {
+		t.Errorf("rising: %+v", l)
+	}
+	if m := gcTrace.FindStringSubmatch("gc 7 @1.2s 1%: 0.01+0.5+0.002 ms clock, 0.02+0.1/0.3/0.1+0.005 ms cpu, 12->13->6 MB, 14 MB goal, 1 MB stacks, 0 MB globals, 2 P"); m == nil || m[1] != "6" || m[2] != "1" {
+		t.Errorf("gc trace: %q", m)
+	}
+}

@@ -209,6 +209,11 @@ func exited(cmd *exec.Cmd) bool {
 
 // followPodsIn creates the serving's n pods, each with followContainers and a first line.
 func followPodsIn(ctx context.Context, kc kubernetes.Interface, s fixtures.Serving, n int) ([]string, error) {
+	return followPodsNamed(ctx, kc, s, "f", n)
+}
+
+// followPodsNamed is followPodsIn with the pods' suffixes starting with prefix.
+func followPodsNamed(ctx context.Context, kc kubernetes.Interface, s fixtures.Serving, prefix string, n int) ([]string, error) {
 	if err := fixtures.EnsureNamespace(ctx, kc, s.Namespace, nil); err != nil {
 		return nil, err
 	}
@@ -219,7 +224,7 @@ func followPodsIn(ctx context.Context, kc kubernetes.Interface, s fixtures.Servi
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem }()
-			p := s.Pod(fixtures.PodSpec{Component: "predictor", Suffix: fmt.Sprintf("f%04d", i)})
+			p := s.Pod(fixtures.PodSpec{Component: "predictor", Suffix: fmt.Sprintf("%s%04d", prefix, i)})
 			p.Spec.InitContainers, p.Status.InitContainerStatuses = nil, nil
 			names[i] = p.Name
 			for _, c := range followContainers {

@@ -193,7 +193,7 @@ func start() (*testenv.Env, error) {
 
 func run() int {
 	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "status-crowd": benchStatusCrowd, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote,
-		"remote-status": benchRemoteStatus, "remote-list": benchRemoteList, "remote-logs": benchRemoteLogs, "remote-follow": benchRemoteFollow, "remote-history": benchRemoteHistory, "startup": benchStartup}
+		"remote-status": benchRemoteStatus, "remote-list": benchRemoteList, "remote-logs": benchRemoteLogs, "remote-follow": benchRemoteFollow, "remote-history": benchRemoteHistory, "startup": benchStartup, "follow-soak": benchFollowSoak}
 	for _, name := range flag.Args() {
 		b, ok := benches[name]
 		if !ok {
@@ -419,7 +419,12 @@ func processCPU(pidfile string) time.Duration {
 	if err != nil {
 		return 0
 	}
-	stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/stat")
+	return pidCPU(strings.TrimSpace(string(pid)))
+}
+
+// pidCPU is the CPU time so far of a running process (0 if it is gone).
+func pidCPU(pid string) time.Duration {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return 0
 	}
