@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // The live-logs check catches a run that dropped and doubled lines in equal number, a line out
@@ -88,5 +94,25 @@ func TestFit(t *testing.T) {
 	}
 	if m := gcTrace.FindStringSubmatch("gc 7 @1.2s 1%: 0.01+0.5+0.002 ms clock, 0.02+0.1/0.3/0.1+0.005 ms cpu, 12->13->6 MB, 14 MB goal, 1 MB stacks, 0 MB globals, 2 P"); m == nil || m[1] != "6" || m[2] != "1" {
 		t.Errorf("gc trace: %q", m)
+	}
+}
+
+// The list floor reads a page's continue token from the protobuf envelope, as the API server
+// writes it, without decoding the items.
+func TestProtoContinue(t *testing.T) {
+	codec := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
+	for _, token := range []string{"", "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzfQ"} {
+		list := &corev1.PodList{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PodList"}, ListMeta: metav1.ListMeta{Continue: token, ResourceVersion: "123"},
+			Items: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"continue": "no"}}}}}
+		var b bytes.Buffer
+		if err := codec.Encode(list, &b); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := protoContinue(b.Bytes()); err != nil || got != token {
+			t.Errorf("continue %q, %v; want %q", got, err, token)
+		}
+	}
+	if _, err := protoContinue([]byte(`{"kind":"PodList"}`)); err == nil {
+		t.Error("a JSON answer was read as protobuf")
 	}
 }

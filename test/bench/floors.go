@@ -15,6 +15,7 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/encoding/protowire"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -142,18 +143,30 @@ func logsFloor(kubeconfig, ns string, pods []string, lines int) (run func() erro
 	return run, func() time.Time { return fw.at() }
 }
 
-// listFloor pages through every InferenceService and pod of the cluster, 500 a page, each
-// page's bytes read and dropped (only its continue token decoded).
+// listFloor reads what list -A reads, as the plugin reads it, with nothing decoded: every
+// InferenceService in one JSON request, beside every pod with the Hopsworks name label in
+// protobuf pages of 500 (the pager's size), each page's bytes dropped once its continue
+// token is read from the protobuf envelope.
 func listFloor() error {
 	kc, _, err := clients()
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
-	for _, path := range []string{"/apis/serving.kserve.io/v1beta1/inferenceservices", "/api/v1/pods"} {
-		next := ""
-		for {
-			req := kc.Discovery().RESTClient().Get().AbsPath(path).Param("limit", "500")
+	g, ctx := errgroup.WithContext(context.Background())
+	rc := kc.CoreV1().RESTClient()
+	g.Go(func() error {
+		body, err := kc.Discovery().RESTClient().Get().AbsPath("/apis/serving.kserve.io/v1beta1/inferenceservices").Stream(ctx)
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		_, err = io.Copy(io.Discard, body)
+		return err
+	})
+	g.Go(func() error {
+		for next := ""; ; {
+			req := rc.Get().AbsPath("/api/v1/pods").Param("limit", "500").Param("labelSelector", state.LabelName).
+				SetHeader("Accept", "application/vnd.kubernetes.protobuf")
 			if next != "" {
 				req = req.Param("continue", next)
 			}
@@ -161,20 +174,52 @@ func listFloor() error {
 			if err != nil {
 				return err
 			}
-			var page struct {
-				Metadata struct {
-					Continue string `json:"continue"`
-				} `json:"metadata"`
-			}
-			if err := json.Unmarshal(b, &page); err != nil {
+			if next, err = protoContinue(b); err != nil || next == "" {
 				return err
 			}
-			if next = page.Metadata.Continue; next == "" {
-				break
-			}
 		}
+	})
+	return g.Wait()
+}
+
+// protoContinue reads a list's continue token from the API server's protobuf answer: "k8s\0",
+// then runtime.Unknown, whose field 2 (raw) is the list, whose field 1 is its ListMeta,
+// whose field 3 is the token. Nothing else is decoded; the items are skipped by length.
+func protoContinue(b []byte) (string, error) {
+	if !bytes.HasPrefix(b, []byte("k8s\x00")) {
+		return "", fmt.Errorf("not a protobuf answer: %.40q", b)
 	}
-	return nil
+	raw, ok := protoField(b[4:], 2)
+	if !ok {
+		return "", fmt.Errorf("a protobuf answer without its object")
+	}
+	meta, ok := protoField(raw, 1)
+	if !ok {
+		return "", nil
+	}
+	token, _ := protoField(meta, 3)
+	return string(token), nil
+}
+
+// protoField is the first length-delimited field num of a protobuf message.
+func protoField(b []byte, num protowire.Number) ([]byte, bool) {
+	for len(b) > 0 {
+		n, typ, k := protowire.ConsumeTag(b)
+		if k < 0 {
+			return nil, false
+		}
+		b = b[k:]
+		if n == num && typ == protowire.BytesType {
+			v, k := protowire.ConsumeBytes(b)
+			return v, k >= 0
+		}
+		k = protowire.ConsumeFieldValue(n, typ, b)
+		if k < 0 {
+			return nil, false
+		}
+		b = b[k:]
+	}
+	return nil, false
 }
 
 // countLines counts the newlines of a stream, as a sink that reads everything, noting its
