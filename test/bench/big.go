@@ -64,20 +64,26 @@ func createServing(ctx context.Context, kc kubernetes.Interface, dc dynamic.Inte
 	return nil
 }
 
-// The list benchmark's cluster: 2,000 deployments in 200 namespaces with 5 pods each by
-// default; more pods a deployment show what grows with pods.
-var listPodsEach = flag.Int("list-pods", 5, "list: pods of each of the 2,000 deployments")
+// The list benchmark's cluster: 2,000 deployments in 200 namespaces (10 each) with 5 pods
+// each by default; more pods a deployment show what grows with pods, more deployments what
+// grows with them.
+var (
+	listPodsEach    = flag.Int("list-pods", 5, "list: pods of each deployment")
+	listDeployments = flag.Int("list-deployments", 2000, "list: deployments, 10 a namespace")
+)
 
-// benchList lists 2,000 deployments in 200 namespaces with their pods.
+// benchList lists -list-deployments deployments (2,000 in 200 namespaces by default) with their pods.
 func benchList() error {
 	kc, dc, err := clients()
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	const namespaces, perNS = 200, 10
+	const perNS = 10
+	namespaces := max(1, *listDeployments/perNS)
 	podsEach := *listPodsEach
-	if _, err := kc.CoreV1().Namespaces().Get(ctx, fmt.Sprintf("bench-list-%03d", namespaces-1), metav1.GetOptions{}); err != nil {
+	last := fmt.Sprintf("bench-list-%03d", namespaces-1)
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, last, metav1.GetOptions{}); err != nil {
 		err := parallel(namespaces*perNS, func(i int) error {
 			ns := fmt.Sprintf("bench-list-%03d", i/perNS)
 			if i%perNS == 0 {
@@ -99,10 +105,10 @@ func benchList() error {
 	}
 	isvcPods := "kubectl get isvc,pods -A"
 	jobs := []job{
-		{name: "kubectl get isvc -A", cmds: [][]string{{kubectl(), "get", "isvc", "-A"}}, check: rowsWith(namespaces*perNS, "bench-list-", "bench-list-199")},
-		{name: isvcPods, cmds: [][]string{{kubectl(), "get", "isvc,pods", "-A"}}, check: outputHas(0, "bench-list-199", "model09-predictor-")},
+		{name: "kubectl get isvc -A", cmds: [][]string{{kubectl(), "get", "isvc", "-A"}}, check: rowsWith(namespaces*perNS, "bench-list-", last)},
+		{name: isvcPods, cmds: [][]string{{kubectl(), "get", "isvc,pods", "-A"}}, check: outputHas(0, last, "model09-predictor-")},
 		{name: "floor: a paged LIST of both, in-process", fn: listFloor},
-		{name: "kubectl hopsdeploy list -A", cmds: [][]string{{*plugin, "list", "-A"}}, check: rowsWith(namespaces*perNS, "bench-list-", "bench-list-199"),
+		{name: "kubectl hopsdeploy list -A", cmds: [][]string{{*plugin, "list", "-A"}}, check: rowsWith(namespaces*perNS, "bench-list-", last),
 			goal: &goal{Against: isvcPods, Wall: 1.0, MemOf: isvcPods}},
 	}
 	return measure(fmt.Sprintf("list -A over %d deployments in %d namespaces, %d pods", namespaces*perNS, namespaces, namespaces*perNS*podsEach), jobs, nil)
