@@ -103,8 +103,8 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 		return nil, c.notFound(ctx, ns, name)
 	}
 	snap.Events = relatedEvents(snap, l.events)
-	if l.moreEvents && !c.SkipForbidden {
-		if snap.Events, err = c.eventsOf(ctx, ns, snap); err != nil {
+	if l.eventsNext != "" && !c.SkipForbidden {
+		if snap.Events, err = c.restOfEvents(ctx, ns, l.eventsNext, snap, snap.Events); err != nil {
 			return nil, err
 		}
 	}
@@ -129,9 +129,9 @@ type listed struct {
 	deps   []appsv1.Deployment
 	pods   []corev1.Pod
 	events []corev1.Event
-	// moreEvents says the namespace has more events than the first page read: Gather then
-	// asks for the deployment's object by object (eventsOf).
-	moreEvents bool
+	// eventsNext continues the events' list where the first page ended (a namespace with
+	// more than a page of them): Gather reads the rest once it knows the deployment's objects.
+	eventsNext string
 	// Knative's Revisions and PodAutoscalers of the deployment (Serverless mode); read
 	// beside the others, not after, so that they cost no round trip of their own.
 	revisions, autoscalers []unstructured.Unstructured
@@ -188,7 +188,7 @@ func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*liste
 		case err != nil:
 			return wrap(err, "list", "events", ns, c.Host)
 		}
-		l.events, l.moreEvents = el.Items, el.Continue != ""
+		l.events, l.eventsNext = el.Items, el.Continue
 		return nil
 	})
 	if !c.SkipForbidden { // logs needs only the pods

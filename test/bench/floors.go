@@ -36,8 +36,8 @@ var (
 )
 
 // statusFloor makes status's API calls: the lists in parallel (as Gather makes them); in a
-// namespace of more warnings than the first page, the events of the deployment's objects,
-// one list each, beside its ReplicaSets; then the crashed container's last 20 lines. From
+// namespace of more warnings than the first page, the rest of them, a page at a time; then
+// the crashed container's last 20 lines. From
 // the API server the kubeconfig names, with clients of its own each run (a connection as new
 // as a process's).
 func statusFloor(kubeconfig, ns, name string) func() error {
@@ -59,7 +59,7 @@ func statusFloor(kubeconfig, ns, name string) func() error {
 		g.Go(func() error { var err error; pods, err = kc.CoreV1().Pods(ns).List(gctx, sel); return err })
 		g.Go(func() error {
 			var err error
-			events, err = kc.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: warnings, Limit: 500})
+			events, err = kc.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: warnings, Limit: 1000})
 			return err
 		})
 		for _, gvr := range []schema.GroupVersionResource{state.RevisionResource, state.PodAutoscalerResource} {
@@ -77,20 +77,8 @@ func statusFloor(kubeconfig, ns, name string) func() error {
 		if len(pods.Items) == 0 {
 			return fmt.Errorf("no pod of %s", name)
 		}
-		if events.Continue != "" {
-			objects := []string{name, name + "-predictor", name + "-transformer"}
-			for _, p := range pods.Items {
-				objects = append(objects, p.Name)
-			}
-			g, gctx := errgroup.WithContext(ctx)
-			g.Go(func() error { _, err := kc.AppsV1().ReplicaSets(ns).List(gctx, sel); return err })
-			for _, o := range objects {
-				g.Go(func() error {
-					_, err := kc.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: warnings + ",involvedObject.name=" + o})
-					return err
-				})
-			}
-			if err := g.Wait(); err != nil {
+		for next := events.Continue; next != ""; next = events.Continue {
+			if events, err = kc.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: warnings, Limit: 1000, Continue: next}); err != nil {
 				return err
 			}
 		}

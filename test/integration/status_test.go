@@ -428,11 +428,10 @@ func TestUntilReadyFailsFastOnATerminalDiagnosis(t *testing.T) {
 	}
 }
 
-// A namespace of many deployments (more events than status's first page): status reads its
-// deployment's events object by object, not the namespace's every event, and finds the same
-// ones as in a small namespace: a crash-looping pod's, and a ReplicaSet's that could create
-// no pod (the quota refused it), which only the ReplicaSets' list names. The timeline, which
-// reads every type, finds them too.
+// A namespace of many deployments (more warnings than status's first page of events): status
+// reads the namespace's events page by page, keeping its deployment's, and finds the same ones
+// as in a small namespace: a crash-looping pod's, and a ReplicaSet's that could create no pod
+// (the quota refused it). The timeline, which reads every type, finds them too.
 func TestStatusInACrowdedNamespace(t *testing.T) {
 	e := testenv.Get(t)
 	ns := e.Namespace(t)
@@ -466,7 +465,7 @@ func TestStatusInACrowdedNamespace(t *testing.T) {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
-	for i := range 600 {
+	for i := range 1100 {
 		g.Go(func() error {
 			pod := fmt.Sprintf("other%02d-predictor-00001-deployment-7d9f8b-p%d", i%40, i)
 			ev := fixtures.Event(ns, "Pod", pod, corev1.EventTypeWarning, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", 1, time.Now(), "spec.containers{kserve-container}")
@@ -479,7 +478,7 @@ func TestStatusInACrowdedNamespace(t *testing.T) {
 	}
 	for name, want := range small {
 		if got := events(name); got != want {
-			t.Errorf("%s's events among 600 others: %s\nwant (in a small namespace) %s", name, got, want)
+			t.Errorf("%s's events among 1,100 others: %s\nwant (in a small namespace) %s", name, got, want)
 		}
 	}
 	contains(t, "why quota", plugin(t, "why", "quota", "-n", ns).must(t).out, "exceeded quota")
