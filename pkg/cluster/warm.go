@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"time"
 )
 
 // WarmStreams opens up to n connections of the Streams client in the background, while the
@@ -21,15 +22,21 @@ func (c *Clients) WarmStreams(ctx context.Context, n int) (wait func()) {
 	if rc == nil { // a fake clientset
 		return wg.Wait
 	}
-	// Each answer is read only once every request has its own: a connection handed back
-	// before another request starts would be taken again, and fewer than n opened.
+	// Each answer is read only once every request has its own (or after a second, should one
+	// hang): a connection handed back before another request starts would be taken again,
+	// and fewer than n opened.
 	var answered sync.WaitGroup
 	answered.Add(n)
+	all := make(chan struct{})
+	go func() { answered.Wait(); close(all) }()
 	for range n {
 		wg.Go(func() {
 			body, err := rc.Get().AbsPath("/version").Stream(ctx)
 			answered.Done()
-			answered.Wait()
+			select {
+			case <-all:
+			case <-time.After(time.Second):
+			}
 			if err == nil {
 				_, _ = io.Copy(io.Discard, body) // to its end, so that the connection is kept
 				_ = body.Close()
