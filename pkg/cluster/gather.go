@@ -69,9 +69,11 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	return &Clients{Kube: kc, Streams: sc, Dyn: dc, Host: cfg.Host}, nil
 }
 
-// Gather reads one deployment into a Snapshot with four list calls made in parallel
-// (InferenceServices, DEFAULT Deployments, pods, Warning events), plus one for the pods of an
-// InferenceService that Hopsworks did not label. An unknown name is a *NotFoundError.
+// Gather reads one deployment into a Snapshot with list calls made in parallel (its
+// InferenceService by name and by label, DEFAULT Deployments, pods, the first page of Warning
+// events, Knative's objects), plus one for the pods of an InferenceService that Hopsworks did
+// not label, and, in a namespace with more events than a page, the rest of them page by page.
+// An unknown name is a *NotFoundError.
 func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot, error) {
 	snap := &state.Snapshot{Namespace: ns, Name: name, Now: time.Now()}
 	byName, err := Selector(state.LabelName, name)
@@ -138,7 +140,7 @@ type listed struct {
 	skipped                []string // what the user may not list, left out
 }
 
-// listFour makes Gather's four list calls in parallel.
+// listFour makes Gather's first list calls in parallel (four kinds of object, and Knative's).
 func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*listed, error) {
 	l := &listed{}
 	var skipped sync.Map
