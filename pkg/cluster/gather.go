@@ -40,10 +40,10 @@ type Clients struct {
 	Host    string
 	// AllEvents makes Gather read every event type, not only warnings (for timelines).
 	AllEvents bool
-	// SkipForbidden makes Gather go on without events or InferenceServices when the user
-	// may not list them (logs needs only the pods); Snapshot.Skipped says what was left out.
-	// Nor does it read what only a diagnosis uses: Knative's objects, nodes, and a crowded
-	// namespace's events beyond the first page.
+	// SkipForbidden makes Gather go on without InferenceServices when the user may not
+	// list them (logs needs only the pods); Snapshot.Skipped says what was left out. Nor
+	// does it read what only a diagnosis uses: events (every list of which is a pass over
+	// the namespace's in etcd), Knative's objects, nodes.
 	SkipForbidden bool
 	// Logs opens the log streams that status, why, timeline and bundle quote; nil means the
 	// API server's pods/log through Kube (a seam for unit tests, as in the log engine).
@@ -105,7 +105,7 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 		return nil, c.notFound(ctx, ns, name)
 	}
 	snap.Events = relatedEvents(snap, l.events)
-	if l.eventsNext != "" && !c.SkipForbidden {
+	if l.eventsNext != "" {
 		if snap.Events, err = c.restOfEvents(ctx, ns, l.eventsNext, snap, snap.Events); err != nil {
 			return nil, err
 		}
@@ -181,18 +181,16 @@ func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*liste
 		l.pods = pl.Items
 		return nil
 	})
-	g.Go(func() error {
-		el, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: c.eventTypes(), Limit: eventPage})
-		switch {
-		case apierrors.IsForbidden(err) && c.SkipForbidden:
-			skipped.Store("events", "events")
+	if !c.SkipForbidden { // logs needs only the pods: not even one pass over the events
+		g.Go(func() error {
+			el, err := c.Kube.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: c.eventTypes(), Limit: eventPage})
+			if err != nil {
+				return wrap(err, "list", "events", ns, c.Host)
+			}
+			l.events, l.eventsNext = el.Items, el.Continue
 			return nil
-		case err != nil:
-			return wrap(err, "list", "events", ns, c.Host)
-		}
-		l.events, l.eventsNext = el.Items, el.Continue
-		return nil
-	})
+		})
+	}
 	if !c.SkipForbidden { // logs needs only the pods
 		listKnative(gctx, g, c, ns, byName, state.RevisionResource, &l.revisions, &skipped)
 		listKnative(gctx, g, c, ns, byName, state.PodAutoscalerResource, &l.autoscalers, &skipped)

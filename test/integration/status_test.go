@@ -378,7 +378,8 @@ func TestStatusWatchUntilReady(t *testing.T) {
 }
 
 // logs needs only the pods: a user who may not list events or InferenceServices still reads
-// them, with one line saying what was left out. --project says when namespaces cannot be
+// them, with one line saying what was left out (events, which logs never reads, are not
+// named). --project says when namespaces cannot be
 // listed, and refuses to choose between namespaces that carry the same project label.
 func TestLogsWithPartialRightsAndProjects(t *testing.T) {
 	e := testenv.Get(t)
@@ -396,7 +397,7 @@ func TestLogsWithPartialRightsAndProjects(t *testing.T) {
 	})
 	r := pluginEnv(t, []string{"KUBECONFIG=" + kc}, "logs", "fraud", "-n", ns, "-o", "raw").must(t)
 	contains(t, "logs without events and InferenceServices", r.out, "Application startup complete.")
-	contains(t, "what was left out", r.err, "note: you may not list events or inferenceservices.serving.kserve.io in "+ns+": left out")
+	contains(t, "what was left out", r.err, "note: you may not list inferenceservices.serving.kserve.io in "+ns+": left out")
 
 	// --project when namespaces cannot be listed: Hopsworks' rule, said so.
 	r = pluginEnv(t, []string{"KUBECONFIG=" + kc}, "logs", "fraud", "--project", ns, "-o", "raw").must(t)
