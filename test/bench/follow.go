@@ -61,6 +61,39 @@ type stream struct{ pod, container string }
 // the stream opened is not read, so it is written again until it arrives.
 func openMark(s stream) string { return "open=" + s.pod + "/" + s.container + ";" }
 
+// markIn is the open mark a printed line carries, if any.
+func markIn(line []byte) (string, bool) {
+	k := bytes.Index(line, []byte("open="))
+	if k < 0 {
+		return "", false
+	}
+	m := bytes.IndexByte(line[k:], ';')
+	if m <= 0 {
+		return "", false
+	}
+	return string(line[k : k+m+1]), true
+}
+
+// awaitOpen writes each stream's open mark (mark) until the follower has printed it (isOpen),
+// every 300 ms, for at most 90 s or until the follower has ended (gone); it returns the
+// streams still closed then.
+func awaitOpen(streams []stream, isOpen func(stream) bool, mark func(stream), gone func() bool) []stream {
+	for start := time.Now(); ; time.Sleep(300 * time.Millisecond) {
+		var closed []stream
+		for _, st := range streams {
+			if !isOpen(st) {
+				closed = append(closed, st)
+			}
+		}
+		if len(closed) == 0 || time.Since(start) > 90*time.Second || gone() {
+			return closed
+		}
+		for _, st := range closed {
+			mark(st)
+		}
+	}
+}
+
 // followOnce starts f, waits until every stream is open (its openMark arrived), runs write,
 // waits for want lines (at most 15 s more), stops f and returns what it saw.
 func followOnce(f follower, streams []stream, want int, mark func(stream), write func()) (tail, error) {
@@ -127,12 +160,10 @@ func followOnce(f follower, streams []stream, want int, mark func(stream), write
 			line := sc.Bytes()
 			i := bytes.Index(line, []byte(" t="))
 			if i < 0 {
-				if k := bytes.Index(line, []byte("open=")); k >= 0 {
-					if m := bytes.IndexByte(line[k:], ';'); m > 0 {
-						mu.Lock()
-						open[string(line[k:k+m+1])] = true
-						mu.Unlock()
-					}
+				if m, ok := markIn(line); ok {
+					mu.Lock()
+					open[m] = true
+					mu.Unlock()
 				}
 				continue
 			}
@@ -163,27 +194,14 @@ func followOnce(f follower, streams []stream, want int, mark func(stream), write
 		}
 		<-done
 	}
-	opened := time.Now()
-	for {
+	isOpen := func(st stream) bool {
 		mu.Lock()
-		var closed []stream
-		for _, st := range streams {
-			if !open[openMark(st)] {
-				closed = append(closed, st)
-			}
-		}
-		mu.Unlock()
-		if len(closed) == 0 {
-			break
-		}
-		if time.Since(opened) > 90*time.Second || (cmd != nil && exited(cmd)) {
-			stop()
-			return tail{}, fmt.Errorf("%s: only %d of %d streams opened: %s", f.name, len(streams)-len(closed), len(streams), stderrOf())
-		}
-		for _, st := range closed {
-			mark(st)
-		}
-		time.Sleep(300 * time.Millisecond)
+		defer mu.Unlock()
+		return open[openMark(st)]
+	}
+	if closed := awaitOpen(streams, isOpen, mark, func() bool { return cmd != nil && exited(cmd) }); len(closed) > 0 {
+		stop()
+		return tail{}, fmt.Errorf("%s: only %d of %d streams opened: %s", f.name, len(streams)-len(closed), len(streams), stderrOf())
 	}
 	write()
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

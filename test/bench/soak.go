@@ -112,10 +112,8 @@ func benchFollowSoak() error {
 		for sc.Scan() {
 			line := sc.Bytes()
 			mu.Lock()
-			if k := bytes.Index(line, []byte("open=")); k >= 0 {
-				if m := bytes.IndexByte(line[k:], ';'); m > 0 {
-					open[string(line[k:k+m+1])] = true
-				}
+			if m, ok := markIn(line); ok {
+				open[m] = true
 			} else if k := bytes.Index(line, []byte("seq=")); k >= 0 {
 				if m := bytes.IndexByte(line[k:], ' '); m > 0 {
 					if n, err := strconv.Atoi(string(line[k+4 : k+m])); err == nil {
@@ -139,32 +137,23 @@ func benchFollowSoak() error {
 		}
 		return st
 	}
-	// awaitOpen writes each stream's open mark until the plugin has printed it.
-	awaitOpen := func(streams []stream) error {
-		for start := time.Now(); ; time.Sleep(300 * time.Millisecond) {
-			var closed []stream
+	isOpen := func(st stream) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return open[openMark(st)]
+	}
+	mark := func(st stream) { _ = cluster.Logs.Append(s.Namespace, st.pod, st.container, time.Time{}, openMark(st)) }
+	// opened waits until the plugin has printed every stream's open mark.
+	opened := func(streams []stream) error {
+		if closed := awaitOpen(streams, isOpen, mark, func() bool { return exited(cmd) }); len(closed) > 0 {
 			mu.Lock()
-			for _, st := range streams {
-				if !open[openMark(st)] {
-					closed = append(closed, st)
-				}
-			}
-			mu.Unlock()
-			if len(closed) == 0 {
-				return nil
-			}
-			if time.Since(start) > 90*time.Second || exited(cmd) {
-				mu.Lock()
-				defer mu.Unlock()
-				return fmt.Errorf("soak: %d of %d streams not open after %s: %s", len(closed), len(streams), time.Since(start).Round(time.Second), lastErr)
-			}
-			for _, st := range closed {
-				_ = cluster.Logs.Append(s.Namespace, st.pod, st.container, time.Time{}, openMark(st))
-			}
+			defer mu.Unlock()
+			return fmt.Errorf("soak: %d of %d streams not open: %s", len(closed), len(streams), lastErr)
 		}
+		return nil
 	}
 	current := streamsOf(pods)
-	if err := awaitOpen(current); err != nil {
+	if err := opened(current); err != nil {
 		return err
 	}
 
@@ -218,7 +207,7 @@ func benchFollowSoak() error {
 			if err != nil {
 				return err
 			}
-			if err := awaitOpen(streamsOf(next)); err != nil {
+			if err := opened(streamsOf(next)); err != nil {
 				return err
 			}
 			writeMu.Lock()
