@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -29,17 +28,16 @@ import (
 func crowded(t *testing.T, others int) (c *Clients, lists *[]string) {
 	t.Helper()
 	labels := map[string]string{state.LabelName: "fraud"}
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "fraud-predictor-00001-deployment-7d9f8b-a", Namespace: "ns", Labels: labels,
-		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "fraud-predictor-00001-deployment-7d9f8b"}}}}
-	refused := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "fraud-predictor-00001-deployment-6c9f7b", Namespace: "ns", Labels: labels}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "fraud-predictor-00001-deployment-7d9f8b-a", Namespace: "ns", Labels: labels}}
+	refused := "fraud-predictor-00001-deployment-6c9f7b" // a ReplicaSet the quota let create no pod
 	event := func(i int, kind, name, typ, reason string) *corev1.Event {
 		return &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%04d", name, i), Namespace: "ns"},
 			InvolvedObject: corev1.ObjectReference{Kind: kind, Name: name, Namespace: "ns"}, Type: typ, Reason: reason}
 	}
-	objs := []runtime.Object{pod, refused,
+	objs := []runtime.Object{pod,
 		event(1, "Pod", pod.Name, corev1.EventTypeWarning, "BackOff"),
 		event(2, "Pod", pod.Name, corev1.EventTypeNormal, "Pulled"),
-		event(3, "ReplicaSet", refused.Name, corev1.EventTypeWarning, "FailedCreate"),
+		event(3, "ReplicaSet", refused, corev1.EventTypeWarning, "FailedCreate"),
 		event(4, "InferenceService", "fraud", corev1.EventTypeWarning, "InternalError")}
 	for i := range others {
 		objs = append(objs, event(i, "Pod", fmt.Sprintf("another-predictor-%d", i%40), corev1.EventTypeWarning, "Unhealthy"))

@@ -190,8 +190,6 @@ func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*liste
 			l.events, l.eventsNext = el.Items, el.Continue
 			return nil
 		})
-	}
-	if !c.SkipForbidden { // logs needs only the pods
 		listKnative(gctx, g, c, ns, byName, state.RevisionResource, &l.revisions, &skipped)
 		listKnative(gctx, g, c, ns, byName, state.PodAutoscalerResource, &l.autoscalers, &skipped)
 	}

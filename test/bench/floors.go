@@ -37,9 +37,8 @@ var (
 
 // statusFloor makes status's API calls: the lists in parallel (as Gather makes them); in a
 // namespace of more warnings than the first page, the rest of them, a page at a time; then
-// the crashed container's last 20 lines. From
-// the API server the kubeconfig names, with clients of its own each run (a connection as new
-// as a process's).
+// the crashed container's last 20 lines. From the API server the kubeconfig names, with
+// clients of its own each run (a connection as new as a process's).
 func statusFloor(kubeconfig, ns, name string) func() error {
 	return func() error {
 		kc, dc, err := clientsOf(kubeconfig, true)

@@ -54,9 +54,6 @@ func benchFollowSoak() error {
 	}
 	ctx := context.Background()
 	s := fixtures.Serving{Name: "soak", Namespace: "bench-soak", ID: 920, Standard: true, Logger: true}
-	if _, err := kc.CoreV1().Namespaces().Get(ctx, s.Namespace, metav1.GetOptions{}); err == nil {
-		return fmt.Errorf("namespace %s is left from an earlier soak: run with a fresh -dir", s.Namespace)
-	}
 	gen := 0
 	pods, err := followPodsNamed(ctx, kc, s, fmt.Sprintf("g%03d-", gen), *soakPods)
 	if err != nil {

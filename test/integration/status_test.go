@@ -16,7 +16,6 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	"golang.org/x/sync/errgroup"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -443,18 +442,6 @@ func TestStatusInACrowdedNamespace(t *testing.T) {
 	quota.Serving.ID = 301
 	e.Apply(t, crash)
 	e.Apply(t, quota)
-	// The ReplicaSet that KServe's Deployment made for quota's predictor, as the Deployment
-	// controller names and labels it.
-	labels := quota.Serving.Labels("kserve")
-	labels["component"] = "predictor"
-	labels["serving.kserve.io/inferenceservice"] = "quota"
-	zero := int32(0)
-	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "quota-predictor-6c9f7b5d4", Namespace: ns, Labels: labels},
-		Spec: appsv1.ReplicaSetSpec{Replicas: &zero, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"component": "predictor", "serving.kserve.io/inferenceservice": "quota"}},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "kserve-container", Image: "docker.hops.works/python-env:4.2"}}}}}}
-	if _, err := e.Kube.AppsV1().ReplicaSets(ns).Create(ctx, rs, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	events := func(name string) string {
 		s, _ := statusOf(t, ns, name)
 		if len(s.Events) == 0 {
