@@ -14,20 +14,19 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
 // ListOptions are the options of `list`.
 type ListOptions struct {
 	*Globals
-	PrintFlags    *genericclioptions.PrintFlags
+	Output        *OutputFlags
 	AllNamespaces bool
 	Selector      string
 	Statuses      []string
 }
 
 func newListCommand(g *Globals) *cobra.Command {
-	o := &ListOptions{Globals: g, PrintFlags: genericclioptions.NewPrintFlags("")}
+	o := &ListOptions{Globals: g, Output: newOutputFlags()}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List Hopsworks deployments with their status, instances, mode and model",
@@ -38,8 +37,7 @@ func newListCommand(g *Globals) *cobra.Command {
 		Args: maxArgs(0),
 		RunE: run(o),
 	}
-	o.PrintFlags.AddFlags(cmd)
-	cmd.Flags().Lookup("output").Usage = "output format: wide, or one of " + strings.Join(o.PrintFlags.AllowedFormats(), ", ")
+	o.Output.AddFlags(cmd, "output format: wide, or one of "+strings.Join(o.Output.AllowedFormats(), ", "))
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list deployments of every namespace")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "label selector, e.g. serving.hops.works/model-name=fraud")
 	cmd.Flags().StringSliceVar(&o.Statuses, "status", nil, "only deployments with these statuses (comma-separated: "+statusNames()+")")
@@ -80,8 +78,8 @@ func (o *ListOptions) Validate() error {
 	if _, err := labels.Parse(o.Selector); err != nil {
 		return usageErr("invalid -l %q: %v", o.Selector, err)
 	}
-	if f := formatName(*o.PrintFlags.OutputFormat); f != "" && f != "wide" && !slices.Contains(o.PrintFlags.AllowedFormats(), f) {
-		return usageErr("invalid -o %q: use wide or one of %s", f, strings.Join(o.PrintFlags.AllowedFormats(), ", "))
+	if err := o.Output.Validate("wide"); err != nil {
+		return err
 	}
 	if o.AllNamespaces && o.Project != "" {
 		return usageErr("--project and -A both choose namespaces: give one of them")
@@ -137,7 +135,7 @@ func (o *ListOptions) Run(ctx context.Context) error {
 			rows = append(rows, printers.HistoryRow(ns, h.Name, h.LastSeen))
 		}
 	}
-	switch f := *o.PrintFlags.OutputFormat; f {
+	switch f := o.Output.Format; f {
 	case "", "wide":
 		return printers.List(o.Streams.Out, rows, o.AllNamespaces, f == "wide", style)
 	default:
@@ -145,10 +143,10 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		p, err := o.PrintFlags.ToPrinter()
+		p, err := o.Output.ToPrinter()
 		if err != nil {
 			return usageErr("%v", err)
 		}
-		return printers.PrintMachine(o.Streams.Out, p, u, formatName(f), term.IsTerminal(o.Streams.Out))
+		return printers.PrintMachine(o.Streams.Out, p, u, o.Output.FormatName(), term.IsTerminal(o.Streams.Out))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,13 +14,12 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
 // StatusOptions are the options of `status`.
 type StatusOptions struct {
 	*Globals
-	PrintFlags *genericclioptions.PrintFlags
+	Output     *OutputFlags
 	Name       string
 	Watch      bool
 	Until      string
@@ -35,7 +33,7 @@ type StatusOptions struct {
 }
 
 func newStatusCommand(g *Globals) *cobra.Command {
-	o := &StatusOptions{Globals: g, PrintFlags: genericclioptions.NewPrintFlags(""), LogLines: 10}
+	o := &StatusOptions{Globals: g, Output: newOutputFlags(), LogLines: 10}
 	cmd := &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show a deployment's Hopsworks status and condition, its pods, events and a diagnosis",
@@ -55,7 +53,7 @@ Exit codes: 0 ok; 1 error (not found, forbidden, unreachable); 2 invalid flags; 
 		ValidArgsFunction: completeDeployments(g),
 		RunE:              run(o),
 	}
-	o.PrintFlags.AddFlags(cmd)
+	o.Output.AddFlags(cmd, "output format: one of "+strings.Join(o.Output.AllowedFormats(), ", "))
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "after the first view, print each change of status or condition, with a timestamp")
 	cmd.Flags().StringVar(&o.Until, "until", "", "wait until the deployment is ready (Running or Idle), stopped or failed, then exit (see exit codes)")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "with --until: give up after this long (exit code 3); 0 waits forever")
@@ -100,8 +98,8 @@ func (o *StatusOptions) Validate() error {
 	if o.LogLines < 0 {
 		return usageErr("invalid --log-lines %d: it must not be negative", o.LogLines)
 	}
-	if f := formatName(*o.PrintFlags.OutputFormat); f != "" && !slices.Contains(o.PrintFlags.AllowedFormats(), f) {
-		return usageErr("invalid -o %q: use one of %s", f, strings.Join(o.PrintFlags.AllowedFormats(), ", "))
+	if err := o.Output.Validate(); err != nil {
+		return err
 	}
 	if o.FromBundle != "" && (o.Watch || o.Until != "") {
 		return usageErr("--from-bundle reads a snapshot: it does not go with --watch or --until")
@@ -153,7 +151,7 @@ func isNotFound(err error) bool {
 }
 
 func (o *StatusOptions) print(r *diagnose.Report) error {
-	if *o.PrintFlags.OutputFormat == "" {
+	if o.Output.Format == "" {
 		return printers.Status(o.Streams.Out, r, o.style)
 	}
 	u, err := printers.ToObject(r, printers.KindStatus)
@@ -162,11 +160,11 @@ func (o *StatusOptions) print(r *diagnose.Report) error {
 	}
 	u.SetName(r.Name)
 	u.SetNamespace(r.Namespace)
-	p, err := o.PrintFlags.ToPrinter()
+	p, err := o.Output.ToPrinter()
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	return printers.PrintMachine(o.Streams.Out, p, u, formatName(*o.PrintFlags.OutputFormat), term.IsTerminal(o.Streams.Out))
+	return printers.PrintMachine(o.Streams.Out, p, u, o.Output.FormatName(), term.IsTerminal(o.Streams.Out))
 }
 
 // untilErr is the exit of --until: nil when reached, exit 4 when the deployment failed instead.
@@ -217,19 +215,13 @@ func (o *StatusOptions) watch(ctx context.Context, last *diagnose.Report) error 
 }
 
 func (o *StatusOptions) printChange(r *diagnose.Report) error {
-	if *o.PrintFlags.OutputFormat != "" {
+	if o.Output.Format != "" {
 		if r == nil {
 			return nil
 		}
 		return o.print(r)
 	}
 	return printers.StatusChange(o.Streams.Out, time.Now(), r, o.style)
-}
-
-// formatName is the format of an -o value without its argument (jsonpath=... -> jsonpath).
-func formatName(o string) string {
-	name, _, _ := strings.Cut(o, "=")
-	return name
 }
 
 // watchWarning says that a watch's read failed and is retried, on one sanitised line: the

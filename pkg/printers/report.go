@@ -1,11 +1,11 @@
 package printers
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"html/template"
+	"fmt"
+	"html"
 	"io"
 	"sort"
 	"strings"
@@ -15,13 +15,8 @@ import (
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
 )
 
-//go:embed html/report.html.tmpl html/search.js
+//go:embed html/report.css html/search.js
 var pageFiles embed.FS
-
-// pageTemplate is the report page. html/template escapes every value read from the cluster,
-// a log or a bundle as text; the only script is the page's own, allowed by its hash in the
-// page's Content-Security-Policy, so that even a value that escaped would not run.
-var pageTemplate = template.Must(template.ParseFS(pageFiles, "html/report.html.tmpl"))
 
 // Page is what the report page shows: the status and diagnosis, the timeline chart, the
 // events, and the container logs (scrubbed, in a bundle) with a search box.
@@ -32,11 +27,6 @@ type Page struct {
 	History []string
 	Taken   time.Time
 	Version string
-}
-
-type pageLog struct {
-	Name  string
-	Lines []string
 }
 
 // ReportHTML writes the page: one self-contained file (no network, no external script, style
@@ -56,25 +46,70 @@ func ReportHTML(w io.Writer, p Page) error {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	var logs []pageLog
-	for _, k := range names {
-		logs = append(logs, pageLog{Name: k, Lines: p.Logs[k]})
-	}
-	r := p.Report
+	r := term.Sanitized(p.Report)
 	status := "unknown"
 	if s := r.Condition.Status; s != nil {
 		status = map[bool]string{true: "true", false: "false"}[*s]
 	}
-	var b bytes.Buffer
-	err = pageTemplate.Execute(&b, map[string]any{
-		"R": term.Sanitized(r), "ConditionStatus": status, "Chart": chart.String(),
-		"Logs": term.Sanitized(logs), "History": term.Sanitized(p.History),
-		"Taken": p.Taken.UTC().Format(time.RFC3339), "Version": p.Version,
-		"Script": template.JS(script), "ScriptHash": "sha256-" + base64.StdEncoding.EncodeToString(sum[:]),
-	})
+	style, err := pageFiles.ReadFile("html/report.css")
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(b.Bytes())
+	// Every value read from the cluster, a log or a bundle is escaped as text (esc); the
+	// page's own style and script are written as they are.
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	b.WriteString(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; script-src '`)
+	b.WriteString("sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'\">\n")
+	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+	fmt.Fprintf(&b, "<title>%s (%s): %s</title>\n<style>\n%s</style>\n</head>\n<body>\n", esc(r.Name), esc(r.Namespace), esc(r.Status), style)
+	fmt.Fprintf(&b, "<h1 id=\"title\">%s <span class=\"meta\">namespace %s</span></h1>\n", esc(r.Name), esc(r.Namespace))
+	fmt.Fprintf(&b, "<p><span id=\"status\" class=\"status %s\">%s</span>\n condition %s %s: %s\n", esc(r.Status), esc(r.Status), esc(string(r.Condition.Type)), status, esc(r.Condition.Reason))
+	fmt.Fprintf(&b, " <span class=\"meta\">· taken %s by kubectl hopsdeploy %s</span></p>\n\n", p.Taken.UTC().Format(time.RFC3339), esc(p.Version))
+
+	b.WriteString("<h2>Diagnosis</h2>\n<div id=\"diagnosis\">\n")
+	if d := r.Diagnosis; d != nil {
+		fmt.Fprintf(&b, "<p class=\"cause\">%s</p>\n<ul>", esc(d.Cause))
+		for _, e := range d.Evidence {
+			fmt.Fprintf(&b, "<li>%s</li>", esc(e))
+		}
+		b.WriteString("</ul>\n")
+		if l := d.Logs; l != nil && len(l.Lines) > 0 {
+			fmt.Fprintf(&b, "<p class=\"meta\">last lines of %s in %s</p><pre>", esc(l.Container), esc(l.Pod))
+			for _, line := range l.Lines {
+				b.WriteString(esc(line) + "\n")
+			}
+			b.WriteString("</pre>")
+		}
+		fmt.Fprintf(&b, "\n<p class=\"next\">Next: %s</p>", esc(d.Next))
+	}
+	fmt.Fprintf(&b, "\n</div>\n\n<h2>Timeline</h2>\n<pre id=\"chart\">%s</pre>\n\n", esc(chart.String()))
+
+	b.WriteString("<h2>Events</h2>\n<table id=\"events\"><tr><th>last seen</th><th>count</th><th>type</th><th>object</th><th>reason</th><th>message</th></tr>\n")
+	for _, e := range r.Events {
+		fmt.Fprintf(&b, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			e.LastSeen.UTC().Format("2006-01-02 15:04:05"), e.Count, esc(e.Type), esc(e.Object), esc(e.Reason), esc(e.Message))
+	}
+	b.WriteString("</table>\n\n<h2>Logs</h2>\n")
+	b.WriteString(`<p><input id="search" type="search" placeholder="search the logs" aria-label="search the logs"><span id="count"></span></p>` + "\n<div id=\"logs\">\n")
+	logBlock := func(name string, lines []string) {
+		fmt.Fprintf(&b, "<div class=\"log\"><div class=\"meta\">%s</div>", esc(name))
+		for _, line := range lines {
+			fmt.Fprintf(&b, "<div class=\"line\">%s</div>", esc(line))
+		}
+		b.WriteString("</div>")
+	}
+	for _, k := range names {
+		logBlock(term.Sanitize(k), term.Sanitized(p.Logs[k]))
+		b.WriteString("\n")
+	}
+	if len(p.History) > 0 {
+		logBlock("history (OpenSearch) around the last failure", term.Sanitized(p.History))
+	}
+	fmt.Fprintf(&b, "\n</div>\n<script>%s</script>\n</body>\n</html>\n", script)
+	_, err = io.WriteString(w, b.String())
 	return err
 }
+
+// esc is s as HTML text, or as a quoted attribute's value.
+func esc(s string) string { return html.EscapeString(s) }

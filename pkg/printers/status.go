@@ -1,5 +1,5 @@
 // Package printers renders reports for people: the status of a deployment and the list of
-// deployments. Machine output (-o json|yaml|jsonpath|go-template) goes through cli-runtime's
+// deployments. Machine output (-o json|yaml|name|jsonpath) goes through cli-runtime's
 // printers instead (see ToObject).
 package printers
 
