@@ -52,11 +52,18 @@ type Clients struct {
 
 // NewClients builds the clients from a REST config.
 func NewClients(cfg *rest.Config) (*Clients, error) {
-	kc, err := kubernetes.NewForConfig(cfg)
+	// One HTTP client for the typed and the dynamic clients, whose first requests go out
+	// together: one connection for both (firstConnGate).
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, err
 	}
-	dc, err := dynamic.NewForConfig(cfg)
+	hc.Transport = newFirstConnGate(hc.Transport)
+	kc, err := kubernetes.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := dynamic.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, err
 	}
