@@ -51,6 +51,7 @@ var (
 	testbin = flag.String("testbin", os.Getenv("TESTBIN"), "folder of kubectl")
 	plugin  = flag.String("plugin", "bin/kubectl-hopsdeploy", "the plugin binary")
 	stern   = flag.String("stern", "", "the stern binary (logs)")
+	floorP  = flag.String("logsfloor", "bin/hopsdeploy-logsfloor", "the live-logs floor as a process of its own (test/bench/logsfloor), for the time to a first line")
 	peakRSS = flag.String("peakrss", "", "the forking wrapper that says a command's peak memory (hack/peakrss.c; without it, the peak read from /proc while the command runs)")
 	runs    = flag.Int("runs", 5, "runs of each command, at least 5, alternated in a random order")
 	seed    = flag.Int64("seed", 0, "the order's random seed (0: from the clock; the table says which)")

@@ -98,7 +98,10 @@ func remoteRows(what string, roundTrips float64, jobs func(kcfg string) []job) e
 
 // benchRemoteLogs reads every line of the live-logs benchmark's pods from an API server at
 // each of remoteRTTs: the floor, kubectl logs (which reads the pods one after another without
-// -f), stern and the plugin; each row says when its first line came.
+// -f), stern and the plugin; each row says when its first line came. The floor here is a
+// process of its own (test/bench/logsfloor): a first line that any command-line tool shows
+// comes after its start and its kubeconfig, which an in-process floor skips (the plugin
+// starts in 8 ms, more than the goal's 10 ms of slack could hold).
 func benchRemoteLogs() error {
 	ns, sc, err := logsScenario()
 	if err != nil {
@@ -111,10 +114,10 @@ func benchRemoteLogs() error {
 		if err != nil {
 			return err
 		}
-		floor, kl := "floor: every stream read in-process, in goroutines", "kubectl logs -l --prefix"
-		fl, first := logsFloor(kcfg, ns, sc.PodNames(), *lines)
+		floor, kl := "floor: a process reading every stream in goroutines", "kubectl logs -l --prefix"
+		floorCmd := append([]string{*floorP, kcfg, ns, "kserve-container", fmt.Sprint(*lines)}, sc.PodNames()...)
 		jobs := []job{
-			{name: floor, fn: fl, fnFirst: first},
+			{name: floor, cmds: [][]string{floorCmd}, check: outputHas(0, "first\n", fmt.Sprintf("\n%d lines\n", *pods**lines))},
 			{name: kl, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "logs", "-n", ns, "-l", sel, "-c", "kserve-container", "--prefix", "--max-log-requests", n, "--tail=-1"}}, check: seq},
 		}
 		if *stern != "" {
