@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -58,7 +59,15 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc.Transport = newFirstConnGate(hc.Transport)
+	// A copy: without TLS or credentials, client-go hands out http.DefaultClient itself,
+	// whose Transport is nil (the default transport).
+	gated := *hc
+	rt := gated.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	gated.Transport = newFirstConnGate(rt)
+	hc = &gated
 	kc, err := kubernetes.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, err

@@ -57,3 +57,18 @@ func TestFirstRequestsShareOneConnection(t *testing.T) {
 		t.Errorf("8 requests started together opened %d connections, want 1", n)
 	}
 }
+
+// A config without TLS or credentials gets client-go's http.DefaultClient: the gate goes on a
+// copy of it, over the default transport, and the default client stays as it is.
+func TestClientsWithoutTLSLeaveTheDefaultClientAlone(t *testing.T) {
+	c, err := NewClients(&rest.Config{Host: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Kube.CoreV1().Pods("p").List(context.Background(), metav1.ListOptions{}); err == nil {
+		t.Error("a list from a closed port succeeded")
+	}
+	if http.DefaultClient.Transport != nil {
+		t.Errorf("http.DefaultClient's transport is now %T", http.DefaultClient.Transport)
+	}
+}
