@@ -33,7 +33,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) < 5 {
-		return fmt.Errorf("usage: logsfloor KUBECONFIG NAMESPACE CONTAINER LINES POD...")
+		return fmt.Errorf("usage: logsfloor KUBECONFIG NAMESPACE CONTAINER LINES POD [POD]")
 	}
 	kubeconfig, ns, container, pods := args[0], args[1], args[2], args[4:]
 	want, err := strconv.Atoi(args[3])
