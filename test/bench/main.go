@@ -196,14 +196,18 @@ func run() int {
 	benches := map[string]func() error{"logs": benchLogs, "history": benchHistory, "history-secured": benchHistorySecured, "status": benchStatus, "list": benchList, "status-big": benchStatusBig, "status-crowd": benchStatusCrowd, "follow": benchFollow, "latency": benchLatency, "remote": benchRemote,
 		"remote-status": benchRemoteStatus, "remote-list": benchRemoteList, "remote-logs": benchRemoteLogs, "remote-follow": benchRemoteFollow, "remote-history": benchRemoteHistory, "startup": benchStartup, "follow-soak": benchFollowSoak}
 	for _, name := range flag.Args() {
-		b, ok := benches[name]
-		if !ok {
+		if _, ok := benches[name]; !ok {
 			fmt.Fprintf(os.Stderr, "error: unknown benchmark %q\n", name)
 			return 2
 		}
-		if err := b(); err != nil {
-			fmt.Fprintln(os.Stderr, "error:", err)
-			return 1
+	}
+	// A benchmark that fails (a wrong output, a command's error) is said at once and the run
+	// goes on: the others' rows are printed, and the run fails at the end.
+	var failed []string
+	for _, name := range flag.Args() {
+		if err := benches[name](); err != nil {
+			fmt.Fprintf(os.Stderr, "error: %s: %v\n", name, err)
+			failed = append(failed, name)
 		}
 	}
 	fmt.Printf("\n%d runs each, alternated in a random order (-seed %d); wall: median (min to max); ratio: median wall against the first row of the same benchmark; goals are judged on each row's worst quartile (75th percentile)\n", *runs, *seed)
@@ -214,6 +218,10 @@ func run() int {
 	}
 	_ = tw.Flush()
 	fmt.Printf("bench: %d within goal, %d not\n", within, missed)
+	if len(failed) > 0 {
+		fmt.Printf("bench: %d failed: %s\n", len(failed), strings.Join(failed, ", "))
+		return 1
+	}
 	if *check && missed > 0 {
 		return 1
 	}
