@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/bench/streamfloor"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -20,8 +21,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // The floors: the least a command's work can cost, done in this process with client-go and
@@ -100,13 +99,7 @@ func logsFloor(kubeconfig, ns string, pods []string, lines int) (run func() erro
 	var fw *firstWrite
 	run = func() error {
 		fw = &firstWrite{}
-		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-		if err != nil {
-			return err
-		}
-		cfg.QPS, cfg.Burst = 500, 1000
-		cfg.TLSClientConfig.NextProtos = []string{"http/1.1"}
-		kc, err := kubernetes.NewForConfig(cfg)
+		kc, err := streamfloor.Clientset(kubeconfig)
 		if err != nil {
 			return err
 		}
@@ -118,7 +111,7 @@ func logsFloor(kubeconfig, ns string, pods []string, lines int) (run func() erro
 					return err
 				}
 				defer rc.Close()
-				n, err := countLines(rc, fw)
+				n, err := streamfloor.CountLines(rc, func() { _, _ = fw.before(io.Discard).Write([]byte{0}) })
 				if err == nil && n != lines {
 					err = fmt.Errorf("%s: %d lines, want %d", p, n, lines)
 				}
@@ -207,26 +200,6 @@ func protoField(b []byte, num protowire.Number) ([]byte, bool) {
 		b = b[k:]
 	}
 	return nil, false
-}
-
-// countLines counts the newlines of a stream, as a sink that reads everything, noting its
-// first bytes in fw.
-func countLines(r io.Reader, fw *firstWrite) (int, error) {
-	buf := make([]byte, 256<<10)
-	n := 0
-	for {
-		k, err := r.Read(buf)
-		if k > 0 && n == 0 {
-			_, _ = fw.before(io.Discard).Write(buf[:1])
-		}
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
 }
 
 // slicedFloor is history's floor, the server's limit: the matching documents read in a

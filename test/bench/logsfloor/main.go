@@ -9,19 +9,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/bench/streamfloor"
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 func main() {
@@ -40,13 +37,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return err
-	}
-	cfg.QPS, cfg.Burst = 500, 1000
-	cfg.TLSClientConfig.NextProtos = []string{"http/1.1"}
-	kc, err := kubernetes.NewForConfig(cfg)
+	kc, err := streamfloor.Clientset(kubeconfig)
 	if err != nil {
 		return err
 	}
@@ -60,20 +51,9 @@ func run(args []string) error {
 				return err
 			}
 			defer rc.Close()
-			buf := make([]byte, 256<<10)
-			n := 0
-			for {
-				k, err := rc.Read(buf)
-				if k > 0 {
-					first.Do(func() { _, _ = os.Stdout.WriteString("first\n") })
-				}
-				n += bytes.Count(buf[:k], []byte{'\n'})
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return err
-				}
+			n, err := streamfloor.CountLines(rc, func() { first.Do(func() { _, _ = os.Stdout.WriteString("first\n") }) })
+			if err != nil {
+				return err
 			}
 			if n != want {
 				return fmt.Errorf("%s: %d lines, want %d", p, n, want)
