@@ -48,20 +48,22 @@ func (c *seqCheck) stream(i int) io.Writer {
 	return f
 }
 
-// check reads each spooled output, line by line.
+// check reads each spooled output, line by line, and removes every spool (each holds a whole
+// run's output).
 func (c *seqCheck) check() error {
+	var first error
 	for i, f := range c.spools {
 		_, err := f.Seek(0, io.SeekStart)
-		if err == nil {
+		if err == nil && first == nil {
 			_, err = io.Copy(&lineSplitter{onLine: func(l []byte) { c.line(i, l) }}, f)
 		}
 		f.Close()
 		os.Remove(f.Name())
-		if err != nil {
-			return err
+		if first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // podMark precedes a benchmark pod's suffix (b0000...) in its name.
