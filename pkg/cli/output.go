@@ -57,7 +57,8 @@ func (f *OutputFlags) Validate(extra ...string) error {
 		return nil
 	}
 	allowed := strings.Join(slices.Concat(extra, f.AllowedFormats()), ", ")
-	if slices.Contains([]string{"go-template", "go-template-file", "template", "templatefile"}, name) {
+	// cli-runtime's names of its go-template formats (naming them links no template code).
+	if slices.Contains((&genericclioptions.GoTemplatePrintFlags{}).AllowedFormats(), name) {
 		return usageErr("invalid -o %q: go templates are not supported; use -o jsonpath='{...}' (or -o json), one of %s", name, allowed)
 	}
 	return usageErr("invalid -o %q: use one of %s", name, allowed)
