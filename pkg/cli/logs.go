@@ -7,8 +7,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
@@ -224,16 +224,15 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, ns, err := o.clientsAndNamespace(ctx, &settings)
+	// The streams go over the connection of the deployment's lists (HTTP/2), each with a
+	// bounded receive window: one round trip each, and memory that does not grow with a fast
+	// server (cluster.LogStreamWindow).
+	c, ns, err := o.clientsAndNamespace(ctx, &settings, cluster.LogStreamWindow)
 	if err != nil {
 		return err
 	}
 	c.SkipForbidden = true // logs needs only the pods
 	tuneGCForStreams()
-	if !o.config.Follow && o.config.Source != inspect.SourceHistory {
-		// The streams' connections open while the deployment is read, not after.
-		c.WarmStreams(ctx, min(o.MaxLogRequests, warmStreams))
-	}
 	h := o.historyOf(ctx, c, ns, settings)
 	if o.config.Source == inspect.SourceHistory {
 		h.prepare(ctx)
@@ -251,11 +250,6 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	cfg := o.config
 	cfg.Namespace = ns
 	src := inspect.LogSources{Kube: c.Kube, History: h.Open, HistoryIndex: h.Index, HistoryHint: historyHint()}
-	if !cfg.Follow {
-		// A read to the end: HTTP/1.1 streams, whose unread bytes wait in the kernel, not in
-		// HTTP/2 buffers. Following keeps HTTP/2: many slow streams on one connection.
-		src.Open = logs.KubeStreams(c.Streams)
-	}
 	if !cfg.LastWords {
 		return inspect.Logs(ctx, src, snap, cfg)
 	}
@@ -276,10 +270,6 @@ func tuneGCForStreams() {
 		debug.SetGCPercent(50)
 	}
 }
-
-// warmStreams bounds the connections a read opens ahead: enough for the first lines of a
-// deployment's pods to come at once, few enough to cost a server nothing much when they go unused.
-const warmStreams = 8
 
 // runFromBundle reads a bundle's container logs through the log engine, as live.
 func (o *LogsOptions) runFromBundle(ctx context.Context) error {

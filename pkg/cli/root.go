@@ -46,7 +46,10 @@ type Globals struct {
 }
 
 // Clients builds the API clients from the kubectl flags.
-func (g *Globals) Clients() (*cluster.Clients, error) {
+func (g *Globals) Clients() (*cluster.Clients, error) { return g.clients(0) }
+
+// clients is Clients with each HTTP/2 stream's receive window (cluster.NewClients).
+func (g *Globals) clients(streamWindow int) (*cluster.Clients, error) {
 	cfg, err := g.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		return nil, fmt.Errorf("no usable kubeconfig: %w (set --kubeconfig or KUBECONFIG)", err)
@@ -57,7 +60,7 @@ func (g *Globals) Clients() (*cluster.Clients, error) {
 	if cfg.QPS == 0 {
 		cfg.QPS, cfg.Burst = 50, 100
 	}
-	return cluster.NewClients(cfg)
+	return cluster.NewClients(cfg, streamWindow)
 }
 
 // Namespace is the namespace to work in: --project's, else -n's, else the context's. A
@@ -129,8 +132,8 @@ func (g *Globals) validateDeployment(name string) error {
 
 // clientsAndNamespace builds the clients and resolves the namespace (with the history
 // settings s, which say whether Hopsworks can be asked): the start of every Run.
-func (g *Globals) clientsAndNamespace(ctx context.Context, s *history.Settings) (*cluster.Clients, string, error) {
-	c, err := g.Clients()
+func (g *Globals) clientsAndNamespace(ctx context.Context, s *history.Settings, streamWindow int) (*cluster.Clients, string, error) {
+	c, err := g.clients(streamWindow)
 	if err != nil {
 		return nil, "", err
 	}

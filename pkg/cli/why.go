@@ -126,7 +126,7 @@ func (g *Globals) inspectSources(ctx context.Context) (inspect.Sources, string, 
 	if err != nil {
 		return inspect.Sources{}, "", err
 	}
-	c, ns, err := g.clientsAndNamespace(ctx, &s)
+	c, ns, err := g.clientsAndNamespace(ctx, &s, 0)
 	if err != nil {
 		return inspect.Sources{}, "", err
 	}

@@ -31,14 +31,8 @@ const isvcName = "inferenceservices.serving.kserve.io"
 // Clients are the API clients the plugin uses.
 type Clients struct {
 	Kube kubernetes.Interface
-	// Streams is the client for pods/log reads to the end: HTTP/1.1, one connection a
-	// stream. Over one HTTP/2 connection each stream may hold up to 4 MiB that the plugin has
-	// not read yet (Go's per-stream flow-control window): ten fast streams made 35-40 MiB of
-	// heap. Over HTTP/1.1 the unread bytes wait in the kernel (docs/benchmarks.md). Following
-	// keeps HTTP/2: 300 slow streams on 300 connections cost more than they save.
-	Streams kubernetes.Interface
-	Dyn     dynamic.Interface
-	Host    string
+	Dyn  dynamic.Interface
+	Host string
 	// AllEvents makes Gather read every event type, not only warnings (for timelines).
 	AllEvents bool
 	// SkipForbidden makes Gather go on without InferenceServices when the user may not
@@ -51,13 +45,20 @@ type Clients struct {
 	Logs LogOpener
 }
 
-// NewClients builds the clients from a REST config.
-func NewClients(cfg *rest.Config) (*Clients, error) {
+// NewClients builds the clients from a REST config. streamWindow, when not zero, is what each
+// HTTP/2 stream may hold that the plugin has not read yet (streamwindow.go); zero keeps Go's.
+func NewClients(cfg *rest.Config, streamWindow int) (*Clients, error) {
+	if streamWindow > 0 {
+		cfg = privateTransport(cfg)
+	}
 	// One HTTP client for the typed and the dynamic clients, whose first requests go out
 	// together: one connection for both (firstConnGate).
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if streamWindow > 0 {
+		setStreamWindow(hc.Transport, streamWindow)
 	}
 	// A copy: without TLS or credentials, client-go hands out http.DefaultClient itself,
 	// whose Transport is nil (the default transport).
@@ -76,13 +77,7 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	h1 := rest.CopyConfig(cfg)
-	h1.TLSClientConfig.NextProtos = []string{"http/1.1"}
-	sc, err := kubernetes.NewForConfig(h1)
-	if err != nil {
-		return nil, err
-	}
-	return &Clients{Kube: kc, Streams: sc, Dyn: dc, Host: cfg.Host}, nil
+	return &Clients{Kube: kc, Dyn: dc, Host: cfg.Host}, nil
 }
 
 // Gather reads one deployment into a Snapshot with list calls made in parallel (its

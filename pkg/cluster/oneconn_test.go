@@ -34,7 +34,7 @@ func TestFirstRequestsShareOneConnection(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	c, err := NewClients(&rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: ca}})
+	c, err := NewClients(&rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: ca}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestFirstRequestsShareOneConnection(t *testing.T) {
 // A config without TLS or credentials gets client-go's http.DefaultClient: the gate goes on a
 // copy of it, over the default transport, and the default client stays as it is.
 func TestClientsWithoutTLSLeaveTheDefaultClientAlone(t *testing.T) {
-	c, err := NewClients(&rest.Config{Host: "http://127.0.0.1:1"})
+	c, err := NewClients(&rest.Config{Host: "http://127.0.0.1:1"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,6 @@ func clientsOf(t *testing.T, sc fixtures.Scenario) (*cluster.Clients, *state.Sna
 	kinds := map[schema.GroupVersionResource]string{cluster.ISVCResource: "InferenceServiceList", state.RevisionResource: "RevisionList", state.PodAutoscalerResource: "PodAutoscalerList"}
 	c := &cluster.Clients{Kube: fake.NewClientset(objs...), Dyn: dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), kinds, dyn...),
 		Logs: scenarioLogs{sc}.open}
-	c.Streams = c.Kube
 	return c, snap
 }
 

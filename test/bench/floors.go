@@ -93,8 +93,8 @@ func statusFloor(kubeconfig, ns, name string) func() error {
 }
 
 // logsFloor reads every pod's log to the end, one stream a goroutine over a connection of
-// its own (HTTP/1.1, as the plugin reads), into a line count, from the API server the
-// kubeconfig names; first says when the last run's first bytes came.
+// its own (HTTP/1.1: no stream shares a connection or a window with another), into a line
+// count, from the API server the kubeconfig names; first says when the last run's first bytes came.
 func logsFloor(kubeconfig, ns string, pods []string, lines int) (run func() error, first func() time.Time) {
 	var fw *firstWrite
 	run = func() error {

@@ -1,8 +1,8 @@
 // Command logsfloor is the live-logs benchmark's floor as a process of its own, for the time to
 // a first line: the least any command-line tool does before it can show one. It starts, reads
 // the kubeconfig, and reads each named pod's log to its end, one stream a goroutine over a
-// connection of its own (HTTP/1.1, as the plugin reads), counting lines; it knows the pods'
-// names, so it lists nothing. It writes "first" when the first bytes come and, at the end,
+// connection of its own (HTTP/1.1: no stream shares a connection or a window), counting
+// lines; it knows the pods' names, so it lists nothing. It writes "first" when the first bytes come and, at the end,
 // "N lines"; a pod with another count than LINES fails it.
 //
 // Usage: logsfloor KUBECONFIG NAMESPACE CONTAINER LINES POD...

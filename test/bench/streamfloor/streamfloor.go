@@ -11,7 +11,9 @@ import (
 )
 
 // Clientset is a client of the kubeconfig's API server that reads each stream over a
-// connection of its own (HTTP/1.1, as the plugin reads to the end).
+// connection of its own (HTTP/1.1): no stream shares a connection or a flow-control window
+// with another. Over HTTP/2 the same floor came no sooner to its first line: its streams,
+// started together, each dialed a connection of their own all the same.
 func Clientset(kubeconfig string) (*kubernetes.Clientset, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
