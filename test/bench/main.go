@@ -29,7 +29,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,15 +109,16 @@ type goal struct {
 	WallMax time.Duration
 }
 
-// stats are a job's medians in one benchmark, with the spread of its wall time and the worst
-// quartile's wall and CPU, which the goals are judged on.
+// stats are a job's medians in one benchmark, with the spread of its wall time, the worst
+// quartile of its wall (goals of the row alone) and its runs round by round (goals against
+// another row).
 type stats struct {
-	wall, cpu, server   time.Duration
-	minWall, maxWall    time.Duration
-	worstWall, worstCPU time.Duration // the 75th percentile
-	first, worstFirst   time.Duration // until the first output: median, 75th percentile
-	rss                 int64
-	rounds              []sample // one a round, in the order of the rounds
+	wall, cpu, server time.Duration
+	minWall, maxWall  time.Duration
+	worstWall         time.Duration // the 75th percentile
+	first             time.Duration // until the first output, the median
+	rss               int64
+	rounds            []sample // one a round, in the order of the rounds
 }
 
 // row is one line of the final table.
@@ -597,9 +597,7 @@ func measureStats(title string, jobs []job, extra func(name string, s sample) st
 		cpu := func(s sample) time.Duration { return s.cpu }
 		st := stats{wall: median(results[i], wall), cpu: median(results[i], cpu), server: median(results[i], func(s sample) time.Duration { return s.server }),
 			minWall: quantile(results[i], wall, 0), maxWall: quantile(results[i], wall, 1),
-			worstWall: quantile(results[i], wall, 0.75), worstCPU: quantile(results[i], cpu, 0.75)}
-		firstOf := func(s sample) time.Duration { return s.first }
-		st.first, st.worstFirst = median(results[i], firstOf), quantile(results[i], firstOf, 0.75)
+			worstWall: quantile(results[i], wall, 0.75), first: median(results[i], func(s sample) time.Duration { return s.first })}
 		for _, s := range results[i] {
 			st.rss = max(st.rss, s.rss)
 		}
@@ -656,7 +654,7 @@ func worstOver(own, ref stats, f func(sample) time.Duration) time.Duration {
 	return time.Duration(quantileOf(d, 0.75))
 }
 
-// quantileOf is the q-quantile of v by nearest rank, as quantile; 0 for none.
+// quantileOf is the q-quantile of v (0: the least, 1: the most), nearest rank; 0 for none.
 func quantileOf(v []float64, q float64) float64 {
 	if len(v) == 0 {
 		return 0
@@ -666,14 +664,13 @@ func quantileOf(v []float64, q float64) float64 {
 	return v[min(int(math.Round(q*float64(len(v)-1))), len(v)-1)]
 }
 
-// quantile is the q-quantile of the samples (0: the least, 1: the most), nearest rank.
+// quantile is the q-quantile of one value of the samples (quantileOf).
 func quantile(ss []sample, f func(sample) time.Duration, q float64) time.Duration {
-	v := make([]time.Duration, len(ss))
+	v := make([]float64, len(ss))
 	for i, s := range ss {
-		v[i] = f(s)
+		v[i] = float64(f(s))
 	}
-	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
-	return v[min(int(math.Round(q*float64(len(v)-1))), len(v)-1)]
+	return time.Duration(quantileOf(v, q))
 }
 
 // order shuffles each round of a benchmark.
