@@ -58,7 +58,7 @@ func (e *Engine) opener() StreamOpener {
 }
 
 func (e *Engine) newTail(stop, idle func() bool) *tail {
-	return &tail{open: e.opener(), idle: idle, notBefore: e.NotBefore, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps, stop: stop, onError: e.onError}
+	return &tail{open: e.opener(), idle: idle, notBefore: e.NotBefore, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps || e.Sink.opts.Format == "json", stop: stop, onError: e.onError}
 }
 
 // slots bounds concurrent streams; past the bound it warns once and queues.

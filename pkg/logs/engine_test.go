@@ -426,3 +426,41 @@ func TestFollowStartsHandedPodsAndDropsTheGoneOnes(t *testing.T) {
 		t.Errorf("the gone pod's stream went on after the list: %q", out.String())
 	}
 }
+
+// A read asks the kubelet for timestamps only when something reads them: the output
+// (--timestamps, -o json) or the cut between history and live; a plain read to the end
+// moves its lines without them, as kubectl logs does. Each output has the lines it asked.
+func TestReadAsksTimestampsOnlyWhenSomethingReadsThem(t *testing.T) {
+	pod := testPod("fraud-predictor-a", "predictor", 0, "kserve-container")
+	for _, c := range []struct {
+		name   string
+		sink   SinkOptions
+		cut    bool // history printed lines up to t0: only later ones are live
+		stamps bool
+		want   string
+	}{
+		{name: "plain", sink: SinkOptions{}, want: "a1\na2\n"},
+		{name: "--timestamps", sink: SinkOptions{Timestamps: true}, stamps: true, want: "2026-11-25T10:00:00Z a1\n2026-11-25T10:00:01Z a2\n"},
+		{name: "-o json", sink: SinkOptions{Format: "json"}, stamps: true, want: `"timestamp":"2026-11-25T10:00:01Z"`},
+		{name: "after history", sink: SinkOptions{}, cut: true, stamps: true, want: "a2\n"},
+	} {
+		f := newFakeLogs()
+		f.append(pod.Name, "kserve-container", t0, "a1")
+		f.append(pod.Name, "kserve-container", t0.Add(time.Second), "a2")
+		var out, errOut syncBuffer
+		e := newTestEngine(fake.NewClientset(), f, &out, &errOut, false, 10)
+		e.Sink = NewSink(&out, c.sink)
+		if c.cut {
+			e.NotBefore = t0.Add(time.Second)
+		}
+		if err := e.Run(context.Background(), []corev1.Pod{*pod}); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.requests) != 1 || f.requests[0].Timestamps != c.stamps {
+			t.Errorf("%s: requests %+v, want one with timestamps %v", c.name, f.requests, c.stamps)
+		}
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("%s: output %q, want %q", c.name, out.String(), c.want)
+		}
+	}
+}
