@@ -125,7 +125,9 @@ func (s *Sink) Write(l *Line, flush bool) error {
 		return s.fail(err)
 	}
 	s.n++
-	if flush {
+	// The first line goes out at once, whatever follows: a read to the end is written in
+	// 64 KiB blocks, and the user should not wait for the first of them to fill.
+	if flush || s.n == 1 {
 		return s.fail(s.w.Flush())
 	}
 	return nil

@@ -21,3 +21,20 @@ func TestSinkNeutralisesNamesAndKeepsPipedLines(t *testing.T) {
 		t.Errorf("notice %q", out.String())
 	}
 }
+
+// The first line is written out at once; the lines after it wait for a block (or a flush).
+func TestSinkWritesTheFirstLineAtOnce(t *testing.T) {
+	var out bytes.Buffer
+	s := NewSink(&out, SinkOptions{})
+	_ = s.Write(&Line{Message: []byte("first")}, false)
+	if got := out.String(); got != "first\n" {
+		t.Errorf("after the first line: %q, want it written", got)
+	}
+	_ = s.Write(&Line{Message: []byte("second")}, false)
+	if got := out.String(); got != "first\n" {
+		t.Errorf("after the second line: %q, want it buffered", got)
+	}
+	if err := s.Flush(); err != nil || out.String() != "first\nsecond\n" {
+		t.Errorf("after the flush: %q, %v", out.String(), err)
+	}
+}
