@@ -249,7 +249,7 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	}
 	cfg := o.config
 	cfg.Namespace = ns
-	src := inspect.LogSources{Kube: c.Kube, History: h.Open, HistoryIndex: h.Index, HistoryHint: historyHint()}
+	src := inspect.LogSources{Kube: c.Kube, Bulk: c.BulkLogs, History: h.Open, HistoryIndex: h.Index, HistoryHint: historyHint()}
 	if !cfg.LastWords {
 		return inspect.Logs(ctx, src, snap, cfg)
 	}

@@ -43,10 +43,14 @@ type Clients struct {
 	// Logs opens the log streams that status, why, timeline and bundle quote; nil means the
 	// API server's pods/log through Kube (a seam for unit tests, as in the log engine).
 	Logs LogOpener
+	// BulkLogs opens the rest of a long log read over an HTTP/1.1 connection of its own
+	// (the log engine's handoff); nil where the command reads no log to its end.
+	BulkLogs LogOpener
 }
 
 // NewClients builds the clients from a REST config. streamWindow, when not zero, is what each
-// HTTP/2 stream may hold that the plugin has not read yet (streamwindow.go); zero keeps Go's.
+// HTTP/2 stream may hold that the plugin has not read yet (streamwindow.go), and the clients
+// can read the rest of a long log over HTTP/1.1 (BulkLogs); zero keeps Go's window.
 func NewClients(cfg *rest.Config, streamWindow int) (*Clients, error) {
 	if streamWindow > 0 {
 		cfg = privateTransport(cfg)
@@ -77,7 +81,13 @@ func NewClients(cfg *rest.Config, streamWindow int) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Kube: kc, Dyn: dc, Host: cfg.Host}, nil
+	c := &Clients{Kube: kc, Dyn: dc, Host: cfg.Host}
+	if streamWindow > 0 {
+		if c.BulkLogs, err = bulkLogs(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // Gather reads one deployment into a Snapshot with list calls made in parallel (its

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
@@ -47,4 +48,17 @@ func setStreamWindow(rt http.RoundTripper, window int) {
 			return
 		}
 	}
+}
+
+// bulkLogs opens log streams over HTTP/1.1, a connection each: a long read's bytes then
+// wait in the kernel, not in the heap, and cost no HTTP/2 flow control (a window update a
+// read, which the API server reads and answers).
+func bulkLogs(cfg *rest.Config) (LogOpener, error) {
+	h1 := rest.CopyConfig(cfg)
+	h1.NextProtos = []string{"http/1.1"}
+	kc, err := kubernetes.NewForConfig(h1)
+	if err != nil {
+		return nil, err
+	}
+	return KubeLogs(kc), nil
 }

@@ -47,7 +47,7 @@ func Logs(ctx context.Context, src LogSources, snap *state.Snapshot, c LogsConfi
 	if err != nil {
 		return usage("%v", err)
 	}
-	engine := &logs.Engine{Kube: src.Kube, Open: src.Open, Namespace: c.Namespace, Deployment: c.Deployment,
+	engine := &logs.Engine{Kube: src.Kube, Open: src.Open, Bulk: src.Bulk, Namespace: c.Namespace, Deployment: c.Deployment,
 		LabelSelector: selector, Selection: sel, Options: c.PodLogOptions(),
 		Following: c.Follow, MaxRequests: c.MaxRequests, Sink: sink, ErrOut: c.ErrOut}
 	plan := PlanSources(&c, diagnose.Build(snap), pods, sel.Containers, src.History != nil)

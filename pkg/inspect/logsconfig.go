@@ -58,6 +58,9 @@ type LogSources struct {
 	Kube kubernetes.Interface
 	// Open opens a live stream; nil means the API server's pods/log through Kube.
 	Open logs.StreamOpener
+	// Bulk opens the rest of a long read to the end over a connection of its own; nil reads
+	// all of it over Open.
+	Bulk logs.StreamOpener
 	// History opens the OpenSearch reader; nil when none is configured. Opening is deferred
 	// because most runs never read history.
 	History func() (history.Source, error)

@@ -22,7 +22,10 @@ import (
 type Engine struct {
 	Kube kubernetes.Interface
 	// Open opens one stream; nil means the API server's pods/log through Kube.
-	Open       StreamOpener
+	Open StreamOpener
+	// Bulk opens the rest of a long read to the end over a connection of its own (HTTP/1.1,
+	// handoff.go); nil reads all of it over Open.
+	Bulk       StreamOpener
 	Namespace  string
 	Deployment string
 	// LabelSelector finds the deployment's pods (for the follow watch).
@@ -58,7 +61,7 @@ func (e *Engine) opener() StreamOpener {
 }
 
 func (e *Engine) newTail(stop, idle func() bool) *tail {
-	return &tail{open: e.opener(), idle: idle, notBefore: e.NotBefore, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps || e.Sink.opts.Format == "json", stop: stop, onError: e.onError}
+	return &tail{open: e.opener(), bulk: e.Bulk, idle: idle, notBefore: e.NotBefore, sink: e.Sink, deployment: e.Deployment, opts: e.Options, follow: e.Following, stamps: e.Sink.opts.Timestamps || e.Sink.opts.Format == "json", stop: stop, onError: e.onError}
 }
 
 // slots bounds concurrent streams; past the bound it warns once and queues.

@@ -62,6 +62,7 @@ func (r *Resume) mark(ts time.Time) {
 // stop says the instance is gone.
 type tail struct {
 	open       StreamOpener
+	bulk       StreamOpener // the rest of a long read to the end (handoff); nil: all over open
 	sink       *Sink
 	deployment string
 	opts       corev1.PodLogOptions // the user's options
@@ -170,6 +171,10 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	rc, err := tl.open(ctx, t.Namespace, t.Pod, opts)
 	if err != nil {
 		return 0, err
+	}
+	if tl.bulk != nil && handoffApplies(opts) {
+		same := *opts
+		rc = newHandoff(ctx, rc, func(ctx context.Context) (io.ReadCloser, error) { return tl.bulk(ctx, t.Namespace, t.Pod, &same) })
 	}
 	defer rc.Close()
 	// A read to the end takes big reads; a followed stream, one of up to hundreds, mostly
