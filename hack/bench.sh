@@ -16,8 +16,8 @@ SECURED_PORT=${BENCH_SECURED_OPENSEARCH_PORT:-19264}
 HOPSWORKS_ADDR=${BENCH_HOPSWORKS_ADDR:-127.0.0.1:19265}
 mkdir -p "$DIR"
 . hack/hopsworks-standin.sh
-CGO_ENABLED=0 go build -trimpath -o bin/ ./test/bench ./test/sandbox ./test/bench/logsfloor
-mv bin/bench bin/hopsdeploy-bench; mv bin/sandbox bin/hopsdeploy-sandbox; mv bin/logsfloor bin/hopsdeploy-logsfloor
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/ ./test/bench ./test/sandbox ./test/bench/logsfloor ./test/bench/statusfloor
+mv bin/bench bin/hopsdeploy-bench; mv bin/sandbox bin/hopsdeploy-sandbox; mv bin/logsfloor bin/hopsdeploy-logsfloor; mv bin/statusfloor bin/hopsdeploy-statusfloor
 # The forking wrapper that says a command's peak memory (see its comment).
 ${CC:-cc} -O2 -Wall -o bin/peakrss hack/peakrss.c
 stop() {

@@ -13,14 +13,11 @@ import (
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/bench/statuscalls"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/bench/streamfloor"
-	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/encoding/protowire"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // The floors: the least a command's work can cost, done in this process with client-go and
@@ -34,61 +31,15 @@ var (
 	statusChecked = outputHas(0, "Status:     Failed", "Condition:  STARTED false", "ModuleNotFoundError")
 )
 
-// statusFloor makes status's API calls: the lists in parallel (as Gather makes them); in a
-// namespace of more warnings than the first page, the rest of them, a page at a time; then
-// the crashed container's last 20 lines. From the API server the kubeconfig names, with
-// clients of its own each run (a connection as new as a process's).
+// statusFloor makes status's API calls (statuscalls.Status) from the API server the
+// kubeconfig names, with clients of its own each run (a connection as new as a process's).
 func statusFloor(kubeconfig, ns, name string) func() error {
 	return func() error {
 		kc, dc, err := clientsOf(kubeconfig, true)
 		if err != nil {
 			return err
 		}
-		ctx := context.Background()
-		sel := metav1.ListOptions{LabelSelector: state.LabelName + "=" + name}
-		warnings := "type=Warning"
-		var pods *corev1.PodList
-		var events *corev1.EventList
-		g, gctx := errgroup.WithContext(ctx)
-		for _, o := range []metav1.ListOptions{{FieldSelector: "metadata.name=" + name}, sel} {
-			g.Go(func() error { _, err := dc.Resource(fixtures.ISVCResource).Namespace(ns).List(gctx, o); return err })
-		}
-		g.Go(func() error { _, err := kc.AppsV1().Deployments(ns).List(gctx, sel); return err })
-		g.Go(func() error { var err error; pods, err = kc.CoreV1().Pods(ns).List(gctx, sel); return err })
-		g.Go(func() error {
-			var err error
-			events, err = kc.CoreV1().Events(ns).List(gctx, metav1.ListOptions{FieldSelector: warnings, Limit: 1000})
-			return err
-		})
-		for _, gvr := range []schema.GroupVersionResource{state.RevisionResource, state.PodAutoscalerResource} {
-			g.Go(func() error { // Knative's: none here (no such resource), as on a cluster without it
-				_, err := dc.Resource(gvr).Namespace(ns).List(gctx, sel)
-				if apierrors.IsNotFound(err) {
-					return nil
-				}
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
-		if len(pods.Items) == 0 {
-			return fmt.Errorf("no pod of %s", name)
-		}
-		for next := events.Continue; next != ""; next = events.Continue {
-			if events, err = kc.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: warnings, Limit: 1000, Continue: next}); err != nil {
-				return err
-			}
-		}
-		n := int64(20)
-		b, err := kc.CoreV1().Pods(ns).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{Container: state.ContainerMain, Previous: true, TailLines: &n}).DoRaw(ctx)
-		if err != nil {
-			return err
-		}
-		if !bytes.Contains(b, []byte("ModuleNotFoundError")) {
-			return fmt.Errorf("the previous log of %s lacks its traceback", pods.Items[0].Name)
-		}
-		return nil
+		return statuscalls.Status(context.Background(), kc, dc, ns, name)
 	}
 }
 
