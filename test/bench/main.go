@@ -36,13 +36,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hopsdeploy/kubectl-hopsdeploy/test/bench/statuscalls"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/fixtures"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/kwoklogs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/testenv"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -309,20 +309,10 @@ func clientsOf(kubeconfig string, new bool) (kubernetes.Interface, dynamic.Inter
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg.QPS, cfg.Burst = 500, 1000
 	if new {
 		cfg.Dial = (&net.Dialer{}).DialContext
 	}
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	kc, err := kubernetes.NewForConfigAndClient(cfg, hc)
-	if err != nil {
-		return nil, nil, err
-	}
-	dc, err := dynamic.NewForConfigAndClient(cfg, hc)
-	return kc, dc, err
+	return statuscalls.Clients(cfg)
 }
 
 func kubectl() string { return filepath.Join(*testbin, "kubectl") }

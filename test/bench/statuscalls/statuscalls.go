@@ -16,7 +16,24 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
+
+// Clients are the typed and the dynamic client of cfg's API server over one HTTP client, as
+// the plugin has them, with a rate limit that never waits.
+func Clients(cfg *rest.Config) (kubernetes.Interface, dynamic.Interface, error) {
+	cfg.QPS, cfg.Burst = 500, 1000
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	kc, err := kubernetes.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	dc, err := dynamic.NewForConfigAndClient(cfg, hc)
+	return kc, dc, err
+}
 
 // Status makes status's API calls for the deployment name: the lists in parallel (as Gather
 // makes them); in a namespace of more warnings than the first page, the rest of them, a page

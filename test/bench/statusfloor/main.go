@@ -13,9 +13,6 @@ import (
 	"os"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/test/bench/statuscalls"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -34,16 +31,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.QPS, cfg.Burst = 500, 1000
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return err
-	}
-	kc, err := kubernetes.NewForConfigAndClient(cfg, hc)
-	if err != nil {
-		return err
-	}
-	dc, err := dynamic.NewForConfigAndClient(cfg, hc)
+	kc, dc, err := statuscalls.Clients(cfg)
 	if err != nil {
 		return err
 	}
