@@ -232,6 +232,7 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 		return err
 	}
 	c.SkipForbidden = true // logs needs only the pods
+	c.FromCache = true     // and no consistent read of them
 	tuneGCForStreams()
 	h := o.historyOf(ctx, c, ns, settings)
 	if o.config.Source == inspect.SourceHistory {

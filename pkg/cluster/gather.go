@@ -43,6 +43,11 @@ type Clients struct {
 	// Logs opens the log streams that status, why, timeline and bundle quote; nil means the
 	// API server's pods/log through Kube (a seam for unit tests, as in the log engine).
 	Logs LogOpener
+	// FromCache serves Gather's lists from the API server's watch cache (resourceVersion
+	// "0"), as an informer's first list is: no wait for etcd to confirm that the cache is
+	// current, at the price of a cache some milliseconds behind. For logs, which reads the
+	// pods it finds and follows with an informer; a diagnosis reads consistently.
+	FromCache bool
 	// BulkLogs opens the rest of a long log read over an HTTP/1.1 connection of its own
 	// (the log engine's handoff); nil where the command reads no log to its end.
 	BulkLogs LogOpener
@@ -116,7 +121,7 @@ func (c *Clients) Gather(ctx context.Context, ns, name string) (*state.Snapshot,
 	}
 	if sel != byName {
 		// An InferenceService that Hopsworks did not label: find its pods by KServe's label.
-		pl, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		pl, err := c.Kube.CoreV1().Pods(ns).List(ctx, c.listOptions(metav1.ListOptions{LabelSelector: sel}))
 		if err != nil {
 			return nil, wrap(err, "list", "pods", ns, c.Host)
 		}
@@ -172,7 +177,7 @@ func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*liste
 	isvcs := make([][]unstructured.Unstructured, 2)
 	for i, o := range []metav1.ListOptions{{FieldSelector: byField}, {LabelSelector: byName}} {
 		g.Go(func() error {
-			il, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(gctx, o)
+			il, err := c.Dyn.Resource(ISVCResource).Namespace(ns).List(gctx, c.listOptions(o))
 			switch {
 			case apierrors.IsNotFound(err): // the CRD is not installed: no KServe here
 				return nil
@@ -187,7 +192,7 @@ func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*liste
 		})
 	}
 	g.Go(func() error {
-		dl, err := c.Kube.AppsV1().Deployments(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
+		dl, err := c.Kube.AppsV1().Deployments(ns).List(gctx, c.listOptions(metav1.ListOptions{LabelSelector: byName}))
 		if err != nil {
 			return wrap(err, "list", "deployments.apps", ns, c.Host)
 		}
@@ -195,7 +200,7 @@ func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*liste
 		return nil
 	})
 	g.Go(func() error {
-		pl, err := c.Kube.CoreV1().Pods(ns).List(gctx, metav1.ListOptions{LabelSelector: byName})
+		pl, err := c.Kube.CoreV1().Pods(ns).List(gctx, c.listOptions(metav1.ListOptions{LabelSelector: byName}))
 		if err != nil {
 			return wrap(err, "list", "pods", ns, c.Host)
 		}
@@ -229,6 +234,14 @@ func (c *Clients) listFour(ctx context.Context, ns, name, byName string) (*liste
 	})
 	slices.Sort(l.skipped)
 	return l, nil
+}
+
+// listOptions are o, from the watch cache when FromCache says so.
+func (c *Clients) listOptions(o metav1.ListOptions) metav1.ListOptions {
+	if c.FromCache {
+		o.ResourceVersion = "0"
+	}
+	return o
 }
 
 // listKnative lists one of Knative's resources of the deployment. They add to a diagnosis
