@@ -18,8 +18,10 @@ import (
 // keeps its first stream.
 
 // handoffAfter is how far a read goes over its first stream before it opens the second: a
-// log shorter than this (a --tail, most pods' logs) costs no connection of its own.
-var handoffAfter int64 = 256 << 10
+// log shorter than this (a --tail, most pods' logs) costs no connection of its own. What
+// the first stream reads until the second answers is read twice: at 256 KiB a million lines
+// took 7% longer (docs/benchmarks.md).
+var handoffAfter int64 = 64 << 10
 
 // handoffApplies tells whether a request reads the same bytes whenever it is made: from the
 // start of one container instance's log, or from a fixed time, to its end, not followed,
