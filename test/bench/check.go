@@ -37,7 +37,7 @@ func newSeqCheck(pods, lines int) *seqCheck {
 }
 
 func (c *seqCheck) stream(i int) io.Writer {
-	f, err := os.CreateTemp("", "hopsdeploy-bench-out-")
+	f, err := os.CreateTemp(spoolDir(), "hopsdeploy-bench-out-")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -46,6 +46,15 @@ func (c *seqCheck) stream(i int) io.Writer {
 	}
 	c.spools[i] = f
 	return f
+}
+
+// spoolDir is where outputs are spooled: in memory (tmpfs) where the machine has it, so that
+// no run's output is written back to a disk during the runs after it.
+func spoolDir() string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		return "/dev/shm"
+	}
+	return ""
 }
 
 // check reads each spooled output, line by line, and removes every spool (each holds a whole
