@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -145,6 +146,12 @@ func main() {
 		*seed = time.Now().UnixNano()
 	}
 	order = rand.New(rand.NewSource(*seed))
+	if signal.Ignored(os.Interrupt) {
+		// Started in the background by a shell without job control, which ignores the
+		// interrupt; every tool would inherit that, and a followed row ends its tool with
+		// one (stern then never ends). A handler of the bench's own is reset in its tools.
+		signal.Notify(make(chan os.Signal, 1), os.Interrupt)
+	}
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] status|status-big|list|logs|follow|latency|history|history-secured...")
 		os.Exit(2)
@@ -480,6 +487,8 @@ func runJob(j job) (sample, error) {
 		go func(c []string) {
 			defer wg.Done()
 			var stderr bytes.Buffer
+			exited := make(chan struct{})
+			defer close(exited)
 			cmd, peak, err := startMeasured(c, func(cmd *exec.Cmd) {
 				cmd.Env = env()
 				if j.open {
@@ -488,8 +497,17 @@ func runJob(j job) (sample, error) {
 					cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 					go func() {
 						<-openedOrLate(chk)
-						if cmd.Process != nil {
-							_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+						if cmd.Process == nil {
+							return
+						}
+						_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+						// A tool that does not end on its interrupt would hold the whole run
+						// (stern v1.33.0 once slept 37 minutes after it): killed after 10 s.
+						select {
+						case <-exited:
+						case <-time.After(10 * time.Second):
+							fmt.Fprintf(os.Stderr, "note: %s did not end 10 s after its interrupt: killed\n", strings.Join(c, " "))
+							_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 						}
 					}()
 				}
