@@ -717,8 +717,7 @@ func benchLogs() error {
 	jobs = append(jobs, job{name: floor, fn: fl, fnFirst: first})
 	// The same floor as a process of its own: what any command-line tool's start, kubeconfig
 	// and connections add to the in-process floor, whose goal it is not.
-	floorCmd := append([]string{*floorP, filepath.Join(*dir, "kubeconfig"), ns, "kserve-container", fmt.Sprint(*lines)}, sc.PodNames()...)
-	jobs = append(jobs, job{name: "floor: the same, a process of its own", cmds: [][]string{floorCmd}, check: outputHas(0, "first\n", fmt.Sprintf("\n%d lines\n", *pods**lines))})
+	jobs = append(jobs, logsFloorProcess("floor: the same, a process of its own", filepath.Join(*dir, "kubeconfig"), ns, sc.PodNames()))
 	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}},
 		goal: &goal{Against: floor, Wall: 1.1, CPUOf: floor, CPUx: 1.5, MemOf: jobs[1].name}, check: seq, untimed: true})
 	total := *pods * *lines

@@ -115,9 +115,8 @@ func benchRemoteLogs() error {
 			return err
 		}
 		floor, kl := "floor: a process reading every stream in goroutines", "kubectl logs -l --prefix"
-		floorCmd := append([]string{*floorP, kcfg, ns, "kserve-container", fmt.Sprint(*lines)}, sc.PodNames()...)
 		jobs := []job{
-			{name: floor, cmds: [][]string{floorCmd}, check: outputHas(0, "first\n", fmt.Sprintf("\n%d lines\n", *pods**lines))},
+			logsFloorProcess(floor, kcfg, ns, sc.PodNames()),
 			{name: kl, cmds: [][]string{{kubectl(), "--kubeconfig", kcfg, "logs", "-n", ns, "-l", sel, "-c", "kserve-container", "--prefix", "--max-log-requests", n, "--tail=-1"}}, check: seq},
 		}
 		if *stern != "" {
@@ -134,6 +133,13 @@ func benchRemoteLogs() error {
 		}
 	}
 	return nil
+}
+
+// logsFloorProcess is the live-logs floor as a process of its own (test/bench/logsfloor),
+// reading the named pods from the kubeconfig's API server, its output checked.
+func logsFloorProcess(name, kubeconfig, ns string, names []string) job {
+	cmd := append([]string{*floorP, kubeconfig, ns, "kserve-container", fmt.Sprint(*lines)}, names...)
+	return job{name: name, cmds: [][]string{cmd}, check: outputHas(0, "first\n", fmt.Sprintf("\n%d lines\n", *pods**lines))}
 }
 
 // benchRemoteFollow starts following the live-logs benchmark's pods (each stream's last line,
