@@ -110,7 +110,7 @@ func stableColor(name string) *color.Color {
 // Write writes one line; flush asks for the output to be flushed now (follow mode, when the
 // stream has nothing more buffered).
 func (s *Sink) Write(l *Line, flush bool) error {
-	if s.opts.Grep != "" && l.Source != "history" && !bytes.Contains(bytes.ToLower(l.Message), []byte(strings.ToLower(s.opts.Grep))) {
+	if !s.keeps(l) {
 		return nil
 	}
 	s.mu.Lock()
@@ -120,17 +120,96 @@ func (s *Sink) Write(l *Line, flush bool) error {
 	}
 	// Formatted into one scratch buffer, reused line after line under the lock: no garbage
 	// per line, which is most of what reading a million lines would allocate.
-	s.scratch = s.format(s.scratch[:0], l)
-	if _, err := s.w.Write(s.scratch); err != nil {
+	s.scratch = s.format(s.scratch[:0], l, nil)
+	return s.put(s.scratch, 1, flush)
+}
+
+// put writes lines, formatted, and counts them; s.mu is held.
+func (s *Sink) put(b []byte, lines int64, flush bool) error {
+	if _, err := s.w.Write(b); err != nil {
 		return s.fail(err)
 	}
-	s.n++
+	first := s.n == 0
+	s.n += lines
 	// The first line goes out at once, whatever follows: a read to the end is written in
 	// 64 KiB blocks, and the user should not wait for the first of them to fill.
-	if flush || s.n == 1 {
+	if flush || first {
 		return s.fail(s.w.Flush())
 	}
 	return nil
+}
+
+// keeps tells whether --grep keeps a line.
+func (s *Sink) keeps(l *Line) bool {
+	return s.opts.Grep == "" || l.Source == "history" || bytes.Contains(bytes.ToLower(l.Message), []byte(strings.ToLower(s.opts.Grep)))
+}
+
+// Batch gathers one stream's lines, formatted outside the sink's lock, to be written in one
+// piece: with a lock taken a line, ten streams read to their end queued on it (a million
+// lines, a million locks). Not safe for concurrent use: one a stream.
+type Batch struct {
+	s      *Sink
+	buf    []byte
+	lines  int64
+	key    prefixKey // whose prefix is prefix
+	prefix []byte
+}
+
+// prefixKey is what a text line's prefix is made of.
+type prefixKey struct{ pod, host, source, container string }
+
+// batchMax is how much a batch holds before it is written, whatever the stream holds next.
+const batchMax = 32 << 10
+
+// Batch returns an empty batch for one stream.
+func (s *Sink) Batch() *Batch { return &Batch{s: s} }
+
+// Add formats a line into the batch, unless --grep drops it.
+func (b *Batch) Add(l *Line) {
+	s := b.s
+	if !s.keeps(l) {
+		return
+	}
+	var prefix []byte
+	if s.opts.Prefix && s.opts.Format != "json" && s.opts.Format != "raw" {
+		// A stream's lines share their prefix: sanitised (and coloured) once, not a line.
+		if k := (prefixKey{l.Pod, l.Host, l.Source, l.Container}); b.prefix == nil || k != b.key {
+			b.key, b.prefix = k, s.appendPrefix(nil, l)
+		}
+		prefix = b.prefix
+	}
+	b.buf = s.format(b.buf, l, prefix)
+	b.lines++
+}
+
+// Len is how many bytes the batch holds.
+func (b *Batch) Len() int { return len(b.buf) }
+
+// Write writes the batch to the sink in one piece and empties it; flush as Sink.Write's.
+func (b *Batch) Write(flush bool) error {
+	s := b.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer b.empty()
+	if s.err != nil {
+		return s.err
+	}
+	if b.lines == 0 {
+		if flush {
+			return s.fail(s.w.Flush())
+		}
+		return nil
+	}
+	return s.put(b.buf, b.lines, flush)
+}
+
+// empty empties the batch; a buffer that one long line grew is let go, so that hundreds of
+// followed streams do not each keep one.
+func (b *Batch) empty() {
+	b.buf, b.lines = b.buf[:0], 0
+	if cap(b.buf) > 2*batchMax {
+		b.buf = nil
+	}
 }
 
 // Flush writes out what is buffered.
@@ -143,8 +222,8 @@ func (s *Sink) Flush() error {
 	return s.fail(s.w.Flush())
 }
 
-// format appends the formatted line to out.
-func (s *Sink) format(out []byte, l *Line) []byte {
+// format appends the formatted line to out; prefix, when not nil, is its appendPrefix.
+func (s *Sink) format(out []byte, l *Line, prefix []byte) []byte {
 	if s.opts.Format == "json" {
 		ts := l.RawTS
 		if ts == "" && !l.Timestamp.IsZero() {
@@ -168,30 +247,39 @@ func (s *Sink) format(out []byte, l *Line) []byte {
 			out = append(out, ' ')
 		}
 		if s.opts.Prefix {
-			who := l.Pod
-			if who == "" {
-				who = l.Host
-			}
-			if l.Source == "history" {
-				who = "history:" + who
-			}
-			// Names come from the cluster or OpenSearch: neutralised always, piped or not.
-			who = term.Sanitize(who)
-			container := term.Sanitize(l.Container)
-			if s.opts.Color {
-				out = append(out, stableColor(who).Sprint(who)...)
-				out = append(out, ' ')
-				out = append(out, stableColor(container).Sprint(container)...)
+			if prefix == nil {
+				out = s.appendPrefix(out, l)
 			} else {
-				out = append(out, who...)
-				out = append(out, ' ')
-				out = append(out, container...)
+				out = append(out, prefix...)
 			}
-			out = append(out, ' ')
 		}
 	}
 	out = append(out, msg...)
 	return append(out, '\n')
+}
+
+// appendPrefix appends a text line's prefix, its pod (or host) and container and a space.
+func (s *Sink) appendPrefix(out []byte, l *Line) []byte {
+	who := l.Pod
+	if who == "" {
+		who = l.Host
+	}
+	if l.Source == "history" {
+		who = "history:" + who
+	}
+	// Names come from the cluster or OpenSearch: neutralised always, piped or not.
+	who = term.Sanitize(who)
+	container := term.Sanitize(l.Container)
+	if s.opts.Color {
+		out = append(out, stableColor(who).Sprint(who)...)
+		out = append(out, ' ')
+		out = append(out, stableColor(container).Sprint(container)...)
+	} else {
+		out = append(out, who...)
+		out = append(out, ' ')
+		out = append(out, container...)
+	}
+	return append(out, ' ')
 }
 
 // Notice writes a lifecycle, source or error line to the error stream, neutralised: its

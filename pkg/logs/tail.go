@@ -192,6 +192,7 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	var cont bool
 	var contTS time.Time
 	var contRaw string
+	batch := tl.sink.Batch()
 	for {
 		line, more, err := readPiece(br)
 		if len(line) > 0 || more {
@@ -207,11 +208,16 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 			if !early && !resumeFrom.skip(ts, &pending) {
 				l := &Line{Timestamp: ts, RawTS: raw, Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod,
 					Component: t.Component, Container: t.Container, Message: msg, Source: "live"}
-				if werr := tl.sink.Write(l, tl.follow && br.Buffered() == 0); werr != nil {
-					return n, werr
-				}
+				batch.Add(l)
 				res.mark(ts)
 				n++
+			}
+		}
+		// What the batch holds goes out before a read that may wait for the network, and
+		// a followed stream's output is flushed then.
+		if waits := err != nil || !lineBuffered(br); waits || batch.Len() >= batchMax {
+			if werr := batch.Write(tl.follow && waits); werr != nil {
+				return n, werr
 			}
 		}
 		if err != nil {
@@ -221,6 +227,13 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 			return n, err
 		}
 	}
+}
+
+// lineBuffered tells whether br holds a whole line, which the next read returns without
+// waiting for the network.
+func lineBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	return bytes.IndexByte(b, '\n') >= 0
 }
 
 // readLine reads one line without its newline. A line longer than maxLine comes back in

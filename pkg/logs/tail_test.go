@@ -3,6 +3,7 @@ package logs
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -98,4 +99,35 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	}
 	r.n += len(p)
 	return len(p), nil
+}
+
+// A followed stream whose last read ends inside a line writes and flushes the whole lines
+// before it waits for the rest: the next read may take as long as the pod's next line.
+func TestFollowedStreamWritesWholeLinesBeforeItWaits(t *testing.T) {
+	pr, pw := io.Pipe()
+	open := func(context.Context, string, string, *corev1.PodLogOptions) (io.ReadCloser, error) { return pr, nil }
+	var out syncBuffer
+	tl := &tail{open: open, sink: NewSink(&out, SinkOptions{}), follow: true}
+	done := make(chan error, 1)
+	go func() {
+		_, err := tl.stream(context.Background(), Target{Namespace: "ns", Pod: "p", Container: "c"}, &corev1.PodLogOptions{Follow: true}, &Resume{}, false)
+		done <- err
+	}()
+	if _, err := pw.Write([]byte("one\ntwo\nthr")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); out.String() != "one\ntwo\n" && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if got := out.String(); got != "one\ntwo\n" {
+		t.Fatalf("while the rest of a line is awaited: %q, want the two whole lines", got)
+	}
+	_, _ = pw.Write([]byte("ee\n"))
+	_ = pw.Close()
+	if err := <-done; !errors.Is(err, io.EOF) {
+		t.Fatalf("stream: %v", err)
+	}
+	if got := out.String(); got != "one\ntwo\nthree\n" {
+		t.Errorf("%q", got)
+	}
 }
