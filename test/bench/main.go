@@ -717,9 +717,12 @@ func benchLogs() error {
 	jobs = append(jobs, job{name: floor, fn: fl, fnFirst: first})
 	// The same floor as a process of its own: what any command-line tool's start, kubeconfig
 	// and connections add to the in-process floor, whose goal it is not.
-	jobs = append(jobs, logsFloorProcess("floor: the same, a process of its own", filepath.Join(*dir, "kubeconfig"), ns, sc.PodNames()))
+	// The CPU goal reads its CPU: the in-process floor's is the whole bench process's (1.4 s
+	// where this process reads the same in 0.3 s, docs/benchmarks.md), not the reading's.
+	floorProcess := "floor: the same, a process of its own"
+	jobs = append(jobs, logsFloorProcess(floorProcess, filepath.Join(*dir, "kubeconfig"), ns, sc.PodNames()))
 	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}},
-		goal: &goal{Against: floor, Wall: 1.1, CPUOf: floor, CPUx: 1.5, MemOf: jobs[1].name}, check: seq, untimed: true})
+		goal: &goal{Against: floor, Wall: 1.1, CPUOf: floorProcess, CPUx: 1.5, MemOf: jobs[1].name}, check: seq, untimed: true})
 	total := *pods * *lines
 	return measure(fmt.Sprintf("Reading %d lines from %d pods through the API server", total, *pods), jobs, func(_ string, s sample) string {
 		return fmt.Sprintf("%.0f lines/s", float64(total)/s.wall.Seconds())
