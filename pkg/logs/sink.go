@@ -173,8 +173,8 @@ func (b *Batch) Add(l *Line) {
 	var prefix []byte
 	if s.opts.Prefix && s.opts.Format != "json" && s.opts.Format != "raw" {
 		// A stream's lines share their prefix: sanitised (and coloured) once, not a line.
-		if k := (prefixKey{l.Pod, l.Host, l.Source, l.Container}); b.prefix == nil || k != b.key {
-			b.key, b.prefix = k, s.appendPrefix(nil, l)
+		if k := &b.key; b.prefix == nil || l.Pod != k.pod || l.Container != k.container || l.Host != k.host || l.Source != k.source {
+			b.key, b.prefix = prefixKey{l.Pod, l.Host, l.Source, l.Container}, s.appendPrefix(nil, l)
 		}
 		prefix = b.prefix
 	}

@@ -183,7 +183,15 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	if tl.follow {
 		size = 4 * 1024
 	}
-	br := bufio.NewReaderSize(rc, size)
+	// What the batch holds goes out, and a followed stream's output is flushed, before each
+	// read of the stream, which may wait for the network: the lines read so far are shown
+	// while it waits. Batch and reads are this goroutine's alone.
+	batch := tl.sink.Batch()
+	var werr error
+	br := bufio.NewReaderSize(beforeRead{rc, func() error {
+		werr = batch.Write(tl.follow)
+		return werr
+	}}, size)
 	pending := res.Count
 	resumeFrom := *res
 	n := 0
@@ -192,9 +200,13 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	var cont bool
 	var contTS time.Time
 	var contRaw string
-	batch := tl.sink.Batch()
+	// One line, its stream's fields set once: a read to the end passes a million through.
+	l := Line{Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod, Component: t.Component, Container: t.Container, Source: "live"}
 	for {
 		line, more, err := readPiece(br)
+		if werr != nil {
+			return n, werr
+		}
 		if len(line) > 0 || more {
 			ts, raw, msg := time.Time{}, "", line
 			switch {
@@ -206,17 +218,14 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 			cont, contTS, contRaw = more, ts, raw
 			early := !tl.notBefore.IsZero() && !ts.IsZero() && ts.Before(tl.notBefore)
 			if !early && !resumeFrom.skip(ts, &pending) {
-				l := &Line{Timestamp: ts, RawTS: raw, Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod,
-					Component: t.Component, Container: t.Container, Message: msg, Source: "live"}
-				batch.Add(l)
+				l.Timestamp, l.RawTS, l.Message = ts, raw, msg
+				batch.Add(&l)
 				res.mark(ts)
 				n++
 			}
 		}
-		// What the batch holds goes out before a read that may wait for the network, and
-		// a followed stream's output is flushed then.
-		if waits := err != nil || !lineBuffered(br); waits || batch.Len() >= batchMax {
-			if werr := batch.Write(tl.follow && waits); werr != nil {
+		if err != nil || batch.Len() >= batchMax {
+			if werr := batch.Write(tl.follow && err != nil); werr != nil {
 				return n, werr
 			}
 		}
@@ -229,11 +238,17 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	}
 }
 
-// lineBuffered tells whether br holds a whole line, which the next read returns without
-// waiting for the network.
-func lineBuffered(br *bufio.Reader) bool {
-	b, _ := br.Peek(br.Buffered())
-	return bytes.IndexByte(b, '\n') >= 0
+// beforeRead calls before ahead of each read of r; its error ends the reading.
+type beforeRead struct {
+	r      io.Reader
+	before func() error
+}
+
+func (b beforeRead) Read(p []byte) (int, error) {
+	if err := b.before(); err != nil {
+		return 0, err
+	}
+	return b.r.Read(p)
 }
 
 // readLine reads one line without its newline. A line longer than maxLine comes back in
