@@ -225,7 +225,7 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 			}
 		}
 		if err != nil || batch.Len() >= batchMax {
-			if werr := batch.Write(tl.follow && err != nil); werr != nil {
+			if werr = batch.Write(tl.follow && err != nil); werr != nil {
 				return n, werr
 			}
 		}

@@ -716,9 +716,9 @@ func benchLogs() error {
 	fl, first := logsFloor(filepath.Join(*dir, "kubeconfig"), ns, sc.PodNames(), *lines)
 	jobs = append(jobs, job{name: floor, fn: fl, fnFirst: first})
 	// The same floor as a process of its own: what any command-line tool's start, kubeconfig
-	// and connections add to the in-process floor, whose goal it is not.
-	// The CPU goal reads its CPU: the in-process floor's is the whole bench process's (1.4 s
-	// where this process reads the same in 0.3 s, docs/benchmarks.md), not the reading's.
+	// and connections add to the in-process floor. The CPU goal reads this row's CPU: the
+	// in-process floor's is the whole bench process's (1.4 s where this process reads the
+	// same in 0.3 s, docs/benchmarks.md), not the reading's.
 	floorProcess := "floor: the same, a process of its own"
 	jobs = append(jobs, logsFloorProcess(floorProcess, filepath.Join(*dir, "kubeconfig"), ns, sc.PodNames()))
 	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}},
