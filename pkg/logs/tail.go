@@ -202,7 +202,20 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	var contRaw string
 	// One line, its stream's fields set once: a read to the end passes a million through.
 	l := Line{Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod, Component: t.Component, Container: t.Container, Source: "live"}
+	// Without timestamps no line is skipped or resumed: what the reader holds goes to the batch
+	// a buffer at a time, not a line at a time (Batch.AddLines).
+	whole := !stamped && tl.notBefore.IsZero()
 	for {
+		if whole && !cont {
+			if addBuffered(br, batch, &l, &n) {
+				if batch.Len() >= batchMax {
+					if werr = batch.Write(false); werr != nil {
+						return n, werr
+					}
+				}
+				continue
+			}
+		}
 		line, more, err := readPiece(br)
 		if werr != nil {
 			return n, werr
@@ -236,6 +249,20 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 			return n, err
 		}
 	}
+}
+
+// addBuffered adds the complete lines that br holds to the batch, counting them in n; false
+// when it holds none (the next read is readPiece's).
+func addBuffered(br *bufio.Reader, batch *Batch, l *Line, n *int) bool {
+	buffered, _ := br.Peek(br.Buffered())
+	end := bytes.LastIndexByte(buffered, '\n')
+	if end < 0 {
+		return false
+	}
+	used, lines := batch.AddLines(l, buffered[:end+1])
+	_, _ = br.Discard(used)
+	*n += lines
+	return used > 0
 }
 
 // beforeRead calls before ahead of each read of r; its error ends the reading.

@@ -134,6 +134,82 @@ func TestFollowedStreamWritesWholeLinesBeforeItWaits(t *testing.T) {
 	}
 }
 
+// A stream without timestamps hands the reader's buffer to the batch whole
+// (Batch.AddLines): its output is what formatting one line at a time gives, whatever the
+// reads' sizes, the sink's options, empty lines, lines longer than the buffer, or a last
+// line without its newline; and it counts the lines it read, --grep's dropped ones too.
+func TestStreamOfWholeBuffersWritesWhatLineByLineWould(t *testing.T) {
+	var log bytes.Buffer
+	for i := range 3000 {
+		switch i % 7 {
+		case 0:
+			log.WriteString("\n") // an empty line: left out
+		case 3:
+			fmt.Fprintf(&log, "line %d keep \x1b[2J with a CR\r\n", i)
+		default:
+			fmt.Fprintf(&log, "line %d %s\n", i, strings.Repeat("x", i%200))
+		}
+		if i == 1500 {
+			log.WriteString(strings.Repeat("long ", 30000) + "\n") // 150 KB: longer than the buffer
+		}
+	}
+	log.WriteString("the last line, without its newline")
+	var want []string
+	for l := range strings.SplitSeq(log.String(), "\n") {
+		if l != "" {
+			want = append(want, l)
+		}
+	}
+	for _, opts := range []SinkOptions{{}, {Prefix: true}, {Prefix: true, Color: true}, {Format: "raw", Prefix: true},
+		{Format: "json"}, {Prefix: true, Grep: "KEEP"}, {Prefix: true, Sanitize: true}} {
+		var reference bytes.Buffer
+		ref := NewSink(&reference, opts)
+		b := ref.Batch()
+		for _, l := range want {
+			b.Add(&Line{Namespace: "ns", Pod: "p", Container: "c", Source: "live", Message: []byte(l)})
+		}
+		if err := b.Write(true); err != nil {
+			t.Fatal(err)
+		}
+		for _, seed := range []int64{1, 2, 3} {
+			open := func(context.Context, string, string, *corev1.PodLogOptions) (io.ReadCloser, error) {
+				return io.NopCloser(&choppyReader{b: log.Bytes(), seed: seed}), nil
+			}
+			var out bytes.Buffer
+			tl := &tail{open: open, sink: NewSink(&out, opts)}
+			n, err := tl.stream(context.Background(), Target{Namespace: "ns", Pod: "p", Container: "c"}, &corev1.PodLogOptions{}, &Resume{}, false)
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("%+v: %v", opts, err)
+			}
+			_ = tl.sink.Flush()
+			if out.String() != reference.String() {
+				t.Errorf("%+v, reads of seed %d: %d bytes differ from the %d formatted a line at a time", opts, seed, out.Len(), reference.Len())
+			}
+			if n != len(want) {
+				t.Errorf("%+v: %d lines read, want %d", opts, n, len(want))
+			}
+		}
+	}
+}
+
+// choppyReader hands out its bytes in reads of sizes from 1 byte to 20 KB, after its seed.
+type choppyReader struct {
+	b    []byte
+	seed int64
+	i    int
+}
+
+func (r *choppyReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	r.i++
+	size := int((r.seed*7919+int64(r.i)*104729)%20000) + 1
+	n := copy(p[:min(len(p), size)], r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
 // BenchmarkStreamReadToItsEnd is the engine's own work on a read to the end: 100,000 lines
 // from a stream in memory, prefixed, into a sink that discards them (go test -bench).
 func BenchmarkStreamReadToItsEnd(b *testing.B) {
