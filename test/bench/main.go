@@ -332,8 +332,10 @@ func env() []string {
 	return append(os.Environ(), "KUBECONFIG="+filepath.Join(*dir, "kubeconfig"), "NO_COLOR=1")
 }
 
-// runOnce runs a job's commands in parallel with output to /dev/null.
+// runOnce runs a job's commands in parallel with output to /dev/null, once the machine has
+// settled.
 func runOnce(j job) (sample, error) {
+	settle()
 	srv0 := processCPU(j.server)
 	s, err := runJob(j)
 	if j.server != "" {
@@ -455,6 +457,17 @@ func pidCPU(pid string) time.Duration {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
+
+// settle lets the run before end on the machine before the next starts: the bench's own
+// garbage (a checked output of a million lines) collected, not on the cores the next tool
+// shares, and a moment for the servers to finish what that run left them.
+func settle() {
+	runtime.GC()
+	time.Sleep(settleFor)
+}
+
+// settleFor is how long the machine is left idle between two runs.
+const settleFor = 100 * time.Millisecond
 
 func runJob(j job) (sample, error) {
 	start := time.Now()
