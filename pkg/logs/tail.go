@@ -168,13 +168,9 @@ func isTransient(err error) bool {
 
 // stream makes one request and writes its lines; it returns how many it wrote.
 func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions, res *Resume, stamped bool) (int, error) {
-	rc, err := tl.open(ctx, t.Namespace, t.Pod, opts)
+	rc, err := tl.openStream(ctx, t, opts)
 	if err != nil {
 		return 0, err
-	}
-	if tl.bulk != nil && handoffApplies(opts) {
-		same := *opts
-		rc = newHandoff(ctx, rc, func(ctx context.Context) (io.ReadCloser, error) { return tl.bulk(ctx, t.Namespace, t.Pod, &same) })
 	}
 	defer rc.Close()
 	// A read to the end takes big reads; a followed stream, one of up to hundreds, mostly
@@ -207,11 +203,9 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	whole := !stamped && tl.notBefore.IsZero()
 	for {
 		if whole && !cont {
-			if addBuffered(br, batch, &l, &n) {
-				if batch.Len() >= batchMax {
-					if werr = batch.Write(false); werr != nil {
-						return n, werr
-					}
+			if added, err := addBuffered(br, batch, &l, &n); added {
+				if werr = err; werr != nil {
+					return n, werr
 				}
 				continue
 			}
@@ -251,18 +245,33 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	}
 }
 
-// addBuffered adds the complete lines that br holds to the batch, counting them in n; false
-// when it holds none (the next read is readPiece's).
-func addBuffered(br *bufio.Reader, batch *Batch, l *Line, n *int) bool {
+// openStream makes the request; a long read to the end hands off to a connection of its own
+// (handoff.go).
+func (tl *tail) openStream(ctx context.Context, t Target, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+	rc, err := tl.open(ctx, t.Namespace, t.Pod, opts)
+	if err != nil || tl.bulk == nil || !handoffApplies(opts) {
+		return rc, err
+	}
+	same := *opts
+	return newHandoff(ctx, rc, func(ctx context.Context) (io.ReadCloser, error) { return tl.bulk(ctx, t.Namespace, t.Pod, &same) }), nil
+}
+
+// addBuffered adds the complete lines that br holds to the batch, counting them in n, and
+// writes the batch once it is full; added is false when br holds none (the next read is
+// readPiece's).
+func addBuffered(br *bufio.Reader, batch *Batch, l *Line, n *int) (added bool, err error) {
 	buffered, _ := br.Peek(br.Buffered())
 	end := bytes.LastIndexByte(buffered, '\n')
 	if end < 0 {
-		return false
+		return false, nil
 	}
 	used, lines := batch.AddLines(l, buffered[:end+1])
 	_, _ = br.Discard(used)
 	*n += lines
-	return used > 0
+	if batch.Len() >= batchMax {
+		err = batch.Write(false)
+	}
+	return used > 0, err
 }
 
 // beforeRead calls before ahead of each read of r; its error ends the reading.
