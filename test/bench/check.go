@@ -64,7 +64,8 @@ func (c *seqCheck) check() error {
 	for i, f := range c.spools {
 		_, err := f.Seek(0, io.SeekStart)
 		if err == nil && first == nil {
-			_, err = io.Copy(&lineSplitter{onLine: func(l []byte) { c.line(i, l) }}, f)
+			stream := []byte("stream " + strconv.Itoa(i))
+			_, err = io.Copy(&lineSplitter{onLine: func(l []byte) { c.line(stream, l) }}, f)
 		}
 		f.Close()
 		os.Remove(f.Name())
@@ -78,12 +79,11 @@ func (c *seqCheck) check() error {
 // podMark precedes a benchmark pod's suffix (b0000...) in its name.
 var podMark = []byte("7d9f8b-b")
 
-func (c *seqCheck) line(stream int, l []byte) {
-	var key []byte
+// line checks one line of the output named stream (the key of a line without a pod's name).
+func (c *seqCheck) line(stream, l []byte) {
+	key := stream
 	if i := bytes.Index(l, podMark); i >= 0 && i+len(podMark)+4 <= len(l) {
 		key = l[i+len(podMark)-1 : i+len(podMark)+4]
-	} else {
-		key = []byte("stream " + strconv.Itoa(stream))
 	}
 	seq := -1
 	if i := bytes.Index(l, []byte("request ")); i >= 0 {
