@@ -200,12 +200,11 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 	l := Line{Namespace: t.Namespace, Deployment: tl.deployment, Pod: t.Pod, Component: t.Component, Container: t.Container, Source: "live"}
 	// Without timestamps no line is skipped or resumed: what the reader holds goes to the batch
 	// a buffer at a time, not a line at a time (Batch.AddLines).
-	whole := !stamped && tl.notBefore.IsZero()
 	for {
-		if whole && !cont {
+		if !stamped && !cont {
 			if added, err := addBuffered(br, batch, &l, &n); added {
-				if werr = err; werr != nil {
-					return n, werr
+				if err != nil {
+					return n, err
 				}
 				continue
 			}
