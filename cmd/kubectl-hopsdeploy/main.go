@@ -18,7 +18,7 @@ import (
 
 func main() {
 	// The garbage collector keeps Go's defaults, except for logs, which tunes it for many
-	// streams (cli.tuneGCForStreams): a tight soft limit would make a command whose live heap
+	// streams (cli.logsGC): a tight soft limit would make a command whose live heap
 	// is larger (list -A holds every InferenceService) collect without end.
 	// For developers: HOPSDEPLOY_CPUPROFILE=FILE writes a CPU profile of the run.
 	if path := os.Getenv("HOPSDEPLOY_CPUPROFILE"); path != "" {

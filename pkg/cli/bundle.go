@@ -139,7 +139,7 @@ func writePrivate(path string, force bool, write func(io.Writer) error) error {
 // NAME, -n or --project given with it must be the bundle's.
 func (g *Globals) openBundle(path, name string) (*bundle.Bundle, error) {
 	// A bundle is read whole (its objects up to the caps of bundle.Read), with Go's GC
-	// defaults: the logs command's tuning for streams (tuneGCForStreams) would have the GC
+	// defaults: the logs command's tuning for streams (logsGC) would have the GC
 	// run without end on a large one (4 s instead of under 1 for 40,000 pods and events), so
 	// logs --from-bundle reads it before that tuning.
 	f, err := os.Open(path)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -220,6 +221,8 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	if o.FromBundle != "" {
 		return o.runFromBundle(ctx)
 	}
+	var gc logsGC
+	gc.gathering()
 	settings, err := o.openSearchSettings(o.flags)
 	if err != nil {
 		return err
@@ -233,7 +236,6 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	}
 	c.SkipForbidden = true // logs needs only the pods
 	c.FromCache = true     // and no consistent read of them
-	tuneGCForStreams()
 	h := o.historyOf(ctx, c, ns, settings)
 	if o.config.Source == inspect.SourceHistory {
 		h.prepare(ctx)
@@ -248,6 +250,7 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	gc.streaming()
 	cfg := o.config
 	cfg.Namespace = ns
 	src := inspect.LogSources{Kube: c.Kube, Bulk: c.BulkLogs, History: h.Open, HistoryIndex: h.Index, HistoryHint: historyHint()}
@@ -257,15 +260,42 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	return lastWords(ctx, src, snap, cfg)
 }
 
-// tuneGCForStreams sets the garbage collector for reading log streams (GOMEMLIMIT and GOGC
-// override it): a soft memory limit, under which the GC works harder before the heap grows and
+// streamsMemoryLimit is the logs command's soft memory limit (logsGC).
+const streamsMemoryLimit = 48 << 20
+
+// logsGC sets the garbage collector for reading log streams, unless GOMEMLIMIT or GOGC say
+// otherwise: a soft memory limit, under which the GC works harder before the heap grows and
 // never fails an allocation, and a smaller GC target, since reading logs makes short-lived
 // garbage only. Reading many streams at once then stays under kubectl's footprint at little
 // cost in CPU (docs/benchmarks.md). It is the logs command's alone: with a larger live heap
 // the same limit makes the GC run without end (list -A took four times the CPU under it).
-func tuneGCForStreams() {
+type logsGC struct{ off bool }
+
+// gathering turns the collector off, under the streams' memory limit, while the command
+// starts and reads the deployment: the few MiB of garbage that makes is not worth a
+// collection in the way of the first line (docs/benchmarks.md, "The first line and the
+// garbage collector"). The limit bounds the heap all the same.
+func (g *logsGC) gathering() {
+	if os.Getenv("GOMEMLIMIT") == "" && os.Getenv("GOGC") == "" {
+		debug.SetMemoryLimit(streamsMemoryLimit)
+		debug.SetGCPercent(-1)
+		g.off = true
+	}
+}
+
+// streaming sets the collector for the streams. After gathering, the first collection runs
+// beside the log requests, while their answers are a round trip away: lowering the target
+// at once would start it in the requests' way, each allocation paying for some of its work.
+func (g *logsGC) streaming() {
+	if g.off {
+		go func() {
+			runtime.GC()
+			debug.SetGCPercent(50)
+		}()
+		return
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
+		debug.SetMemoryLimit(streamsMemoryLimit)
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)

@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"math"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+// gcPercent reads the GC target (SetGCPercent has no read-only form: it is set back).
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// keepGC puts the process's GC settings back after the test.
+func keepGC(t *testing.T) {
+	p, limit := gcPercent(), debug.SetMemoryLimit(-1)
+	t.Cleanup(func() {
+		debug.SetGCPercent(p)
+		debug.SetMemoryLimit(limit)
+	})
+}
+
+func TestLogsGCIsOffWhileGatheringThenTunedForStreams(t *testing.T) {
+	keepGC(t)
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
+	var gc logsGC
+	gc.gathering()
+	if p, limit := gcPercent(), debug.SetMemoryLimit(-1); p != -1 || limit != streamsMemoryLimit {
+		t.Fatalf("while gathering: GOGC %d, limit %d; want off under %d", p, limit, streamsMemoryLimit)
+	}
+	gc.streaming()
+	// The target is set once the background collection is over.
+	for deadline := time.Now().Add(10 * time.Second); gcPercent() != 50; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("streaming: GOGC %d, want 50", gcPercent())
+		}
+	}
+	if limit := debug.SetMemoryLimit(-1); limit != streamsMemoryLimit {
+		t.Fatalf("streaming: limit %d, want %d", limit, streamsMemoryLimit)
+	}
+}
+
+func TestLogsGCLeavesWhatTheEnvironmentSets(t *testing.T) {
+	keepGC(t)
+	t.Setenv("GOGC", "200") // read by the runtime at start only: set here, as the user did
+	t.Setenv("GOMEMLIMIT", "")
+	debug.SetGCPercent(200)
+	debug.SetMemoryLimit(math.MaxInt64)
+	var gc logsGC
+	gc.gathering()
+	if p := gcPercent(); p != 200 {
+		t.Fatalf("while gathering: GOGC %d, want the environment's 200", p)
+	}
+	gc.streaming()
+	if p, limit := gcPercent(), debug.SetMemoryLimit(-1); p != 200 || limit != streamsMemoryLimit {
+		t.Fatalf("streaming: GOGC %d, limit %d; want 200 under %d", p, limit, streamsMemoryLimit)
+	}
+}
