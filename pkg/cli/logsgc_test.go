@@ -3,14 +3,20 @@ package cli
 import (
 	"math"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
 
-// gcPercent reads the GC target (SetGCPercent has no read-only form: it is set back).
+// gcPercent reads the GC target without setting it (runtime/metrics; SetGCPercent would race
+// with the background step it checks).
 func gcPercent() int {
-	p := debug.SetGCPercent(100)
-	debug.SetGCPercent(p)
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	p := int(s[0].Value.Uint64())
+	if p == 0 {
+		return -1 // off: the metric says 0
+	}
 	return p
 }
 
