@@ -141,7 +141,7 @@ func (g *Globals) openBundle(path, name string) (*bundle.Bundle, error) {
 	// A bundle is read whole (its objects up to the caps of bundle.Read), with Go's GC
 	// defaults: the logs command's tuning for streams (logsGC) would have the GC
 	// run without end on a large one (4 s instead of under 1 for 40,000 pods and events), so
-	// logs --from-bundle reads it before that tuning.
+	// logs --from-bundle never sets it.
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open the bundle: %w", err)
