@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -55,7 +54,7 @@ const (
 	PhaseLoad       = "model load, to ready"
 )
 
-var pulledIn = regexp.MustCompile(`Successfully pulled image "([^"]+)" in ([0-9.]+m?s)`)
+var pulledIn = lazyRegexp(`Successfully pulled image "([^"]+)" in ([0-9.]+m?s)`)
 
 // ColdStarts is the anatomy of every pod of the deployment, newest first, at most max.
 func ColdStarts(s *state.Snapshot, max int) []ColdStart {
@@ -208,7 +207,7 @@ func pulled(events []corev1.Event, pod, container string) string {
 		if e.InvolvedObject.Name != pod || e.Reason != "Pulled" || !strings.Contains(e.InvolvedObject.FieldPath, "{"+container+"}") {
 			continue
 		}
-		if m := pulledIn.FindStringSubmatch(e.Message); m != nil {
+		if m := pulledIn().FindStringSubmatch(e.Message); m != nil {
 			return "image pulled in " + m[2]
 		}
 		if strings.Contains(e.Message, "already present") {

@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,9 +10,9 @@ import (
 )
 
 var (
-	quotaExceeded = regexp.MustCompile(`exceeded quota: ([^,]+), requested: ([^,]+(?:,[^:,]+=[^,]+)*), used: ([^,]+(?:,[^:,]+=[^,]+)*), limited: (.+)$`)
-	quotaNeeds    = regexp.MustCompile(`failed quota: ([^:]+): (must specify .+)$`)
-	limitRange    = regexp.MustCompile(`((?:maximum|minimum) \S+ usage per (?:Container|Pod) is [^,]+, but (?:limit|request) is [^,.]+)`)
+	quotaExceeded = lazyRegexp(`exceeded quota: ([^,]+), requested: ([^,]+(?:,[^:,]+=[^,]+)*), used: ([^,]+(?:,[^:,]+=[^,]+)*), limited: (.+)$`)
+	quotaNeeds    = lazyRegexp(`failed quota: ([^:]+): (must specify .+)$`)
+	limitRange    = lazyRegexp(`((?:maximum|minimum) \S+ usage per (?:Container|Pod) is [^,]+, but (?:limit|request) is [^,.]+)`)
 )
 
 // failedCreate: the controllers cannot create the pods, because the API server refuses them:
@@ -43,18 +42,18 @@ func failedCreate(s *state.Snapshot, r *Report, pods []podCtx) *Diagnosis {
 	component := componentOfObject(object, r.Name)
 	ns := q(r.Namespace)
 	d := &Diagnosis{Evidence: evidence}
-	switch m := quotaExceeded.FindStringSubmatch(msg); {
+	switch m := quotaExceeded().FindStringSubmatch(msg); {
 	case m != nil:
 		d.Cause = fmt.Sprintf("Kubernetes refuses to create the %s's pods: the project's ResourceQuota %s is used up (requested %s, used %s, limited to %s).", component, m[1], m[2], m[3], m[4])
 		d.Next = fmt.Sprintf("see the quota: kubectl describe resourcequota %s -n %s; then stop another deployment, lower this one's resources in Hopsworks, or ask the project's owner to raise the quota", q(m[1]), ns)
 		d.Terminal = true
-	case quotaNeeds.MatchString(msg):
-		m := quotaNeeds.FindStringSubmatch(msg)
+	case quotaNeeds().MatchString(msg):
+		m := quotaNeeds().FindStringSubmatch(msg)
 		d.Cause = fmt.Sprintf("Kubernetes refuses to create the %s's pods: the project's ResourceQuota %s requires what they do not set (%s).", component, m[1], m[2])
 		d.Next = fmt.Sprintf("set the deployment's resource limits in Hopsworks; the quota: kubectl describe resourcequota %s -n %s", q(m[1]), ns)
 		d.Terminal = true
-	case limitRange.MatchString(msg):
-		d.Cause = fmt.Sprintf("Kubernetes refuses to create the %s's pods: a LimitRange of the project says %s.", component, limitRange.FindString(msg))
+	case limitRange().MatchString(msg):
+		d.Cause = fmt.Sprintf("Kubernetes refuses to create the %s's pods: a LimitRange of the project says %s.", component, limitRange().FindString(msg))
 		d.Next = fmt.Sprintf("lower the deployment's resources in Hopsworks to fit; the limits: kubectl describe limitrange -n %s", ns)
 		d.Terminal = true
 	default:
@@ -102,7 +101,7 @@ func componentOfObject(object, name string) string {
 	return "deployment"
 }
 
-var missingObject = regexp.MustCompile(`(configmap|secret) "([^"]+)" not found`)
+var missingObject = lazyRegexp(`(configmap|secret) "([^"]+)" not found`)
 
 // failedMount: the kubelet cannot mount a volume of a scheduled pod, so no container of it
 // starts (ContainerCreating), init containers included. A ConfigMap or Secret that does not
@@ -118,7 +117,7 @@ func failedMount(pods []podCtx, r *Report, ns string) *Diagnosis {
 			Evidence: append([]string{fmt.Sprintf("pod %s: scheduled on %s, no container started", p.pod.Name, orDefault(p.pod.Spec.NodeName, "a node"))}, ev...),
 			Next:     fmt.Sprintf("see the volume: kubectl describe pod %s -n %s", q(p.pod.Name), q(ns)),
 		}
-		if m := missingObject.FindStringSubmatch(strings.Join(ev, " ")); m != nil {
+		if m := missingObject().FindStringSubmatch(strings.Join(ev, " ")); m != nil {
 			kind := map[string]string{"configmap": "ConfigMap", "secret": "Secret"}[m[1]]
 			d.Cause = fmt.Sprintf("The %s's pod cannot start: the %s %s that it mounts does not exist.", p.component, kind, m[2])
 			d.Next = fmt.Sprintf("create the %s %s in the project's namespace, or remove the volume from the deployment: kubectl get %s -n %s", m[1], m[2], m[1], q(ns))

@@ -6,7 +6,6 @@ package diagnose
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -439,7 +438,7 @@ func NoiseLine(noise []EventSummary) string {
 }
 
 // triedPod is a pod name in a ReplicaSet's FailedCreate message, with its random suffix.
-var triedPod = regexp.MustCompile(`pods "([a-z0-9.-]+)-[a-z0-9]{5}"`)
+var triedPod = lazyRegexp(`pods "([a-z0-9.-]+)-[a-z0-9]{5}"`)
 
 // SummarizeEvents de-duplicates events by object, type, reason and message, adding counts,
 // newest first. A ReplicaSet's FailedCreate events, one per pod it tried, count as one.
@@ -452,7 +451,7 @@ func SummarizeEvents(events []corev1.Event) []EventSummary {
 		msg := e.Message
 		if e.Reason == "FailedCreate" {
 			// One refusal per pod the ReplicaSet tried, each naming its pod: one line.
-			msg = triedPod.ReplaceAllString(strings.TrimPrefix(msg, "(combined from similar events): "), `pods "$1-*"`)
+			msg = triedPod().ReplaceAllString(strings.TrimPrefix(msg, "(combined from similar events): "), `pods "$1-*"`)
 		}
 		k := key{e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name, e.Type, e.Reason, msg}
 		first, last := eventTimes(&e)

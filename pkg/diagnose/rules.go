@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -465,13 +464,13 @@ func (d *Diagnosis) AttachLogs(lines []string) {
 	}
 }
 
-var exceptionLine = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Exit|Interrupt)|Killed|panic|fatal|FATAL|ERROR)\b.*`)
+var exceptionLine = lazyRegexp(`^([A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Exit|Interrupt)|Killed|panic|fatal|FATAL|ERROR)\b.*`)
 
 // lastException finds the last exception line of a Python traceback (or an error line).
 func lastException(lines []string) string {
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := strings.TrimSpace(stripTimestamp(lines[i]))
-		if exceptionLine.MatchString(l) {
+		if exceptionLine().MatchString(l) {
 			return l
 		}
 	}

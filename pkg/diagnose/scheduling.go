@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,10 +11,10 @@ import (
 )
 
 var (
-	insufficient = regexp.MustCompile(`Insufficient ([A-Za-z0-9./_-]+)`)
-	claimMissing = regexp.MustCompile(`persistentvolumeclaim "([^"]+)" not found`)
+	insufficient = lazyRegexp(`Insufficient ([A-Za-z0-9./_-]+)`)
+	claimMissing = lazyRegexp(`persistentvolumeclaim "([^"]+)" not found`)
 	// "untolerated taint(s)" since Kubernetes 1.31; "untolerated taint {k: v}" before.
-	taintWords = regexp.MustCompile(`untolerated taint(?:\(s\)| (\{[^}]*\}))`)
+	taintWords = lazyRegexp(`untolerated taint(?:\(s\)| (\{[^}]*\}))`)
 )
 
 // placement is what the scheduler's message says of the nodes, reason by reason.
@@ -32,13 +31,13 @@ type placement struct {
 // untolerated taint {k: v}, 2 Insufficient cpu. preemption: ...".
 func readPlacement(msg string) placement {
 	var p placement
-	for _, m := range insufficient.FindAllStringSubmatch(msg, -1) {
+	for _, m := range insufficient().FindAllStringSubmatch(msg, -1) {
 		p.missing = append(p.missing, strings.TrimSuffix(m[1], "."))
 	}
-	if m := claimMissing.FindStringSubmatch(msg); m != nil {
+	if m := claimMissing().FindStringSubmatch(msg); m != nil {
 		p.claim = m[1]
 	}
-	for _, m := range taintWords.FindAllStringSubmatch(msg, -1) {
+	for _, m := range taintWords().FindAllStringSubmatch(msg, -1) {
 		p.taints = append(p.taints, m[1]) // "" when the scheduler does not name it
 	}
 	p.unbound = strings.Contains(msg, "unbound immediate PersistentVolumeClaims")

@@ -205,7 +205,7 @@ func Traceback(lines []string) []string {
 	end := len(lines) - 1
 	for i := start + 1; i < len(lines); i++ {
 		l := strings.TrimSpace(stripTimestamp(lines[i]))
-		if exceptionLine.MatchString(l) {
+		if exceptionLine().MatchString(l) {
 			end = i
 			break
 		}
