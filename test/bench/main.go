@@ -191,7 +191,7 @@ func apply(ctx context.Context, sc fixtures.Scenario) error {
 func start() (*testenv.Env, error) {
 	logs := filepath.Join(*dir, "logs")
 	_ = os.RemoveAll(logs) // the pods are new at each start
-	e, err := testenv.StartWith(logs)
+	e, err := testenv.StartWith(logs, false)
 	if err != nil {
 		return nil, err
 	}
@@ -730,8 +730,7 @@ func benchLogs() error {
 	jobs = append(jobs, job{name: floor, fn: fl, fnFirst: first})
 	// The same floor as a process of its own: what any command-line tool's start, kubeconfig
 	// and connections add to the in-process floor. The CPU goal reads this row's CPU: the
-	// in-process floor's is the whole bench process's (1.4 s where this process reads the
-	// same in 0.3 s, docs/benchmarks.md), not the reading's.
+	// in-process floor's is the whole bench process's (with its log bridge), not the reading's.
 	floorProcess := "floor: the same, a process of its own"
 	jobs = append(jobs, logsFloorProcess(floorProcess, filepath.Join(*dir, "kubeconfig"), ns, sc.PodNames()))
 	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}},
