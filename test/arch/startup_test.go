@@ -2,10 +2,7 @@ package arch
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,29 +14,16 @@ import (
 func TestNoRegexpCompiledAtStart(t *testing.T) {
 	fset := token.NewFileSet()
 	vars := 0
-	for _, root := range []string{"../../pkg", "../../cmd"} {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
-			}
-			f, err := parser.ParseFile(fset, path, nil, 0)
-			if err != nil {
-				return err
-			}
-			for _, decl := range f.Decls {
-				if g, ok := decl.(*ast.GenDecl); ok && g.Tok == token.VAR {
-					vars++
-					for _, call := range compiledAtStart(g) {
-						t.Errorf("%s: a regular expression compiled at every start: compile it on its first use (sync.OnceValue)", strings.TrimPrefix(fset.Position(call.Pos()).String(), "../../"))
-					}
+	eachProductFile(t, fset, func(_ string, f *ast.File) {
+		for _, decl := range f.Decls {
+			if g, ok := decl.(*ast.GenDecl); ok && g.Tok == token.VAR {
+				vars++
+				for _, call := range compiledAtStart(g) {
+					t.Errorf("%s: a regular expression compiled at every start: compile it on its first use (sync.OnceValue)", strings.TrimPrefix(fset.Position(call.Pos()).String(), "../../"))
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
-	}
+	})
 	if vars < 20 {
 		t.Fatalf("only %d variable declarations found: the walk missed the code", vars)
 	}
