@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/cluster"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/inspect"
+	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/logs"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/printers"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/state"
 	"github.com/hopsdeploy/kubectl-hopsdeploy/pkg/term"
@@ -240,6 +243,8 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	if o.config.Source == inspect.SourceHistory {
 		h.prepare(ctx)
 	}
+	early := o.prefetch(ctx, c, ns)
+	defer early.close()
 	var snap *state.Snapshot
 	if o.config.Source == inspect.SourceLive {
 		snap, err = c.Gather(ctx, ns, o.config.Deployment)
@@ -255,9 +260,65 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	cfg.Namespace = ns
 	src := inspect.LogSources{Kube: c.Kube, Bulk: c.BulkLogs, History: h.Open, HistoryIndex: h.Index, HistoryHint: historyHint()}
 	if !cfg.LastWords {
+		early.wire(&src)
 		return inspect.Logs(ctx, src, snap, cfg)
 	}
 	return lastWords(ctx, src, snap, cfg)
+}
+
+// earlyStreams are the streams a logs run asks for while it reads the deployment: the ones
+// the same command read last time, remembered in kubectl's cache directory (--cache-dir).
+type earlyStreams struct {
+	cache    logs.StreamCache
+	key      string
+	loaded   []logs.Target
+	prefetch *logs.Prefetch
+}
+
+// prefetch starts asking for the streams this command read last time; a zero earlyStreams
+// when it reads no live log first (--source history, --last-words) or no cache directory is
+// set.
+func (o *LogsOptions) prefetch(ctx context.Context, c *cluster.Clients, ns string) *earlyStreams {
+	cfg := o.config
+	dir := ""
+	if o.ConfigFlags.CacheDir != nil && *o.ConfigFlags.CacheDir != "" {
+		dir = filepath.Join(*o.ConfigFlags.CacheDir, "hopsdeploy", "streams")
+	}
+	if dir == "" || cfg.Source == inspect.SourceHistory || cfg.LastWords {
+		return &earlyStreams{}
+	}
+	e := &earlyStreams{cache: logs.StreamCache{Dir: dir},
+		key: logs.StreamCacheKey(c.Host, ns, cfg.Deployment, cfg.Component, cfg.Pod, strings.Join(cfg.Containers, ","))}
+	e.loaded = e.cache.Load(e.key, ns)
+	if len(e.loaded) > 0 {
+		settings := logs.StreamSettings{Options: cfg.PodLogOptions(), Follow: cfg.Follow, Stamps: cfg.Timestamps || cfg.Format == "json"}
+		e.prefetch = logs.StartPrefetch(ctx, logs.KubeStreams(c.Kube), c.BulkLogs, e.loaded, settings, cfg.MaxRequests)
+	}
+	return e
+}
+
+// wire makes the run read through the prefetched streams, and remember what it reads.
+func (e *earlyStreams) wire(src *inspect.LogSources) {
+	if e.key == "" {
+		return
+	}
+	if e.prefetch != nil {
+		src.Open = e.prefetch.Opener()
+	}
+	src.Reading = func(targets []logs.Target) {
+		if e.prefetch != nil {
+			e.prefetch.Keep(targets)
+		}
+		// A cache that cannot be written costs the next run a round trip, nothing more.
+		_ = e.cache.Store(e.key, targets, e.loaded)
+	}
+}
+
+// close closes the prefetched streams that the run did not read.
+func (e *earlyStreams) close() {
+	if e.prefetch != nil {
+		e.prefetch.Close()
+	}
 }
 
 // streamsMemoryLimit is the logs command's soft memory limit (logsGC).

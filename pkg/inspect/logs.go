@@ -61,6 +61,13 @@ func Logs(ctx context.Context, src LogSources, snap *state.Snapshot, c LogsConfi
 	if snap.Empty() && plan.History {
 		plan.Why = fmt.Sprintf("nothing of %s is in the cluster (stopped?): reading history", c.Deployment)
 	}
+	if src.Reading != nil {
+		var reading []logs.Target
+		if plan.Live && !(c.Follow && plan.History) {
+			reading = engine.Targets(pods)
+		}
+		src.Reading(reading)
+	}
 	var histErr error
 	if plan.History {
 		if histErr = historyPart(ctx, src, &c, sink, sel.Containers, snap.Tool(), plan); histErr != nil && ctx.Err() != nil {

@@ -68,6 +68,10 @@ type LogSources struct {
 	HistoryIndex string
 	// HistoryHint says how to configure OpenSearch, for messages when it is not.
 	HistoryHint string
+	// Reading, when set, is told the live streams the run reads at its start (none when
+	// it reads no live log first), before any is read: what a Prefetch keeps and a
+	// StreamCache remembers.
+	Reading func(targets []logs.Target)
 }
 
 // opener is Open, or the API server's pods/log through Kube when none is given.

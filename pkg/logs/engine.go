@@ -84,12 +84,28 @@ func (e *Engine) acquire(ctx context.Context, s slots, want int) bool {
 	}
 }
 
+// Targets are the streams that Run, or a follow's start, reads of pods: the selected
+// containers that have started (or, with --previous, have an instance before).
+func (e *Engine) Targets(pods []corev1.Pod) []Target {
+	var targets []Target
+	for i := range pods {
+		for _, t := range e.Selection.Targets(&pods[i]) {
+			if e.readable(t) {
+				targets = append(targets, t)
+			}
+		}
+	}
+	return targets
+}
+
+func (e *Engine) readable(t Target) bool { return t.ContainerID != "" || e.Options.Previous }
+
 // Run streams the current logs of pods once (no follow) and returns when all are read.
 func (e *Engine) Run(ctx context.Context, pods []corev1.Pod) error {
 	var targets []Target
 	for i := range pods {
 		for _, t := range e.Selection.Targets(&pods[i]) {
-			if t.ContainerID == "" && !e.Options.Previous {
+			if !e.readable(t) {
 				Notice(e.ErrOut, "%s %s: not started yet (%s)", t.Pod, t.Container, waitingReason(&pods[i], t.Container))
 				continue
 			}

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"errors"
 	"hash/crc32"
 	"io"
 
@@ -33,6 +34,8 @@ func handoffApplies(o *corev1.PodLogOptions) bool {
 // handoff reads a stream, first, until the same request made over bulk takes over.
 type handoff struct {
 	ctx   context.Context
+	limit int64                                        // the first stream was asked for this many bytes (0: all)
+	after int64                                        // the second request is made once this many are read
 	cur   io.ReadCloser                                // the stream being read
 	open  func(context.Context) (io.ReadCloser, error) // the same request over bulk
 	read  int64                                        // bytes handed out from cur (the first stream)
@@ -54,14 +57,26 @@ type opened struct {
 }
 
 func newHandoff(ctx context.Context, first io.ReadCloser, open func(context.Context) (io.ReadCloser, error)) *handoff {
-	return &handoff{ctx: ctx, cur: first, open: open}
+	return &handoff{ctx: ctx, cur: first, open: open, after: handoffAfter}
 }
 
+// newLimitedHandoff reads first, a request for the log's first limit bytes, then the same
+// request without the limit, made over open once half of those are read, from the bytes
+// after them. The first stream cannot go on past its limit: a log that changed in between
+// fails the read (errLogChanged).
+func newLimitedHandoff(ctx context.Context, first io.ReadCloser, limit int64, open func(context.Context) (io.ReadCloser, error)) *handoff {
+	return &handoff{ctx: ctx, cur: first, open: open, limit: limit, after: limit / 2}
+}
+
+// errLogChanged ends a limited hand-off whose second stream does not start with the bytes
+// already written: the log was rotated, or replaced, between the two requests.
+var errLogChanged = errors.New("the log changed while it was read (rotated?): read it again")
+
 func (h *handoff) Read(p []byte) (int, error) {
-	if h.state == handoffOpening {
+	if h.state == handoffOpening && h.limit == 0 {
 		select {
 		case o := <-h.next:
-			h.takeOver(o)
+			_ = h.takeOver(o) // if not, the first stream goes on
 		default:
 		}
 	}
@@ -72,35 +87,62 @@ func (h *handoff) Read(p []byte) (int, error) {
 	h.read += int64(n)
 	h.sum = crc32.Update(h.sum, crc32.IEEETable, p[:n])
 	switch {
+	case errors.Is(err, io.EOF) && h.limit > 0 && h.read >= h.limit:
+		return n, h.afterLimit() // the first stream ended at its limit: the second goes on
 	case err != nil:
 		h.abandon() // the first stream ended (or failed) before the second answered
-	case h.state == handoffFirst && h.read >= handoffAfter:
-		h.state = handoffOpening
-		ctx, cancel := context.WithCancel(h.ctx)
-		h.stop, h.next = cancel, make(chan opened, 1)
-		go func() {
-			rc, err := h.open(ctx)
-			h.next <- opened{rc, err}
-		}()
+	case h.state == handoffFirst && h.read >= h.after:
+		h.openSecond()
 	}
 	return n, err
 }
 
+// openSecond makes the second request.
+func (h *handoff) openSecond() {
+	h.state = handoffOpening
+	ctx, cancel := context.WithCancel(h.ctx)
+	h.stop, h.next = cancel, make(chan opened, 1)
+	go func() {
+		rc, err := h.open(ctx)
+		h.next <- opened{rc, err}
+	}()
+}
+
 // takeOver switches to the second stream if its first bytes are those handed out so far;
-// otherwise (it failed, or the log changed in between) the first stream goes on alone.
-func (h *handoff) takeOver(o opened) {
+// otherwise (it failed, or the log changed in between) the first stream goes on alone, and
+// the reason comes back.
+func (h *handoff) takeOver(o opened) error {
 	h.state = handoffDone
 	if o.err != nil {
 		h.stop()
-		return
+		return o.err
 	}
 	if same, err := prefixIs(o.rc, h.read, h.sum); err != nil || !same {
 		_ = o.rc.Close()
 		h.stop()
-		return
+		if err == nil {
+			err = errLogChanged
+		}
+		return err
 	}
 	_ = h.cur.Close()
 	h.cur = o.rc
+	return nil
+}
+
+// afterLimit waits for the second stream and moves to it; an error when it failed or does not
+// start with the bytes already read.
+func (h *handoff) afterLimit() error {
+	if h.state == handoffFirst {
+		h.openSecond()
+	}
+	select {
+	case o := <-h.next:
+		return h.takeOver(o)
+	case <-h.ctx.Done():
+		h.abandon()
+		return h.ctx.Err()
+	}
 }
 
 // prefixIs reads n bytes from r and tells whether their CRC-32 is sum.

@@ -104,15 +104,8 @@ func (tl *tail) instanceEnded(ctx context.Context) bool {
 const maxLine = 4 << 20
 
 func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
-	opts := tl.opts
-	opts.Container = t.Container
-	// Timestamps when something reads them: the output, a followed stream's resuming, the
-	// cut between history and live (notBefore). A read to the end without them moves 40% fewer
-	// bytes through the kubelet and the API server (a line of 70 bytes has 31 of timestamp),
-	// as kubectl logs asks. --limit-bytes counts the bytes the user sees: then only when shown.
-	stamped := tl.stamps || (opts.LimitBytes == nil && (tl.follow || !tl.notBefore.IsZero()))
-	opts.Timestamps = stamped
-	opts.Follow = tl.follow
+	opts := firstRequest(tl.opts, t.Container, tl.follow, tl.stamps, !tl.notBefore.IsZero())
+	stamped := opts.Timestamps
 	if fresh {
 		// A new pod or a restarted container: all of its lines are new.
 		opts.TailLines, opts.SinceSeconds, opts.SinceTime = nil, nil, nil
@@ -160,6 +153,20 @@ func (tl *tail) run(ctx context.Context, t Target, fresh bool) {
 			opts.SinceTime, opts.SinceSeconds, opts.TailLines, opts.LimitBytes = &since, nil, nil, nil
 		}
 	}
+}
+
+// firstRequest is the options of a stream's first request, from the user's: its container,
+// follow, and timestamps when something reads them: the output (stamps), a followed stream's
+// resuming, the cut between history and live (cut). A read to the end without them moves 40%
+// fewer bytes through the kubelet and the API server (a line of 70 bytes has 31 of
+// timestamp), as kubectl logs asks. --limit-bytes counts the bytes the user sees: then only
+// when shown.
+func firstRequest(user corev1.PodLogOptions, container string, follow, stamps, cut bool) corev1.PodLogOptions {
+	opts := user
+	opts.Container = container
+	opts.Timestamps = stamps || (opts.LimitBytes == nil && (follow || cut))
+	opts.Follow = follow
+	return opts
 }
 
 func isTransient(err error) bool {
@@ -250,6 +257,9 @@ func (tl *tail) openStream(ctx context.Context, t Target, opts *corev1.PodLogOpt
 	rc, err := tl.open(ctx, t.Namespace, t.Pod, opts)
 	if err != nil || tl.bulk == nil || !handoffApplies(opts) {
 		return rc, err
+	}
+	if own, ok := rc.(interface{ ownConnection() bool }); ok && own.ownConnection() {
+		return rc, nil // prefetched over a connection of its own
 	}
 	same := *opts
 	return newHandoff(ctx, rc, func(ctx context.Context) (io.ReadCloser, error) { return tl.bulk(ctx, t.Namespace, t.Pod, &same) }), nil

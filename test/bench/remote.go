@@ -122,6 +122,9 @@ func benchRemoteLogs() error {
 		if *stern != "" {
 			jobs = append(jobs, job{name: "stern --no-follow", cmds: [][]string{{*stern, "--kubeconfig", kcfg, "-n", ns, "-l", sel, "-c", "kserve-container", "--no-follow", "--max-log-requests", n, "--since", "48h", "--color", "never"}}, check: seq})
 		}
+		// The plugin asks for the streams it read last time while it lists the pods (its
+		// warm-up run remembered them); the row without that memory shows the lists' round trip.
+		jobs = append(jobs, job{name: "kubectl hopsdeploy logs, nothing remembered (--cache-dir \"\")", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "--cache-dir", "", "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}}, check: seq})
 		jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}}, check: seq,
 			goal: &goal{Against: kl, Wall: 1.0, FirstOf: floor, RTT: rtt, FirstSlack: 10 * time.Millisecond}})
 		_, err = measureStats(fmt.Sprintf("Live logs, %d pods x %d lines, API server %s away", *pods, *lines, rtt), jobs, func(_ string, s sample) string {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -361,5 +362,61 @@ func TestLogsUntrustedLines(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Errorf("invalid JSON line: %v", err)
 		}
+	}
+}
+
+// TestLogsRemembersStreams: a logs run asks, while it reads the deployment, for the streams
+// the same command read last time (--cache-dir), and prints only what the deployment's pods
+// say, whatever the cache file holds.
+func TestLogsRemembersStreams(t *testing.T) {
+	e := testenv.Get(t)
+	ns := e.Namespace(t)
+	pred := e.Apply(t, fixtures.Running(ns, "fraud")).PodNames()[0]
+	foreign := e.Apply(t, fixtures.Running(ns, "other")).PodNames()[0]
+	dir := t.TempDir()
+	args := []string{"logs", "fraud", "-n", ns, "--tail", "-1", "--prefix", "--cache-dir", dir, "-v", "6"}
+	first := plugin(t, args...).must(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "hopsdeploy", "streams", "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache files after a run: %v", files)
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), pred) {
+		t.Errorf("the cache file names %s, not %s", b, pred)
+	}
+	logRequests := func(r result, pod string) int {
+		return strings.Count(r.err, "/pods/"+pod+"/log?")
+	}
+	if n := logRequests(first, pred); n != 1 {
+		t.Errorf("cold run: %d requests of %s's log, want 1:\n%s", n, pred, first.err)
+	}
+	// Warm: the one request is the prefetched one, taken by the engine, not asked twice.
+	warm := plugin(t, args...).must(t)
+	if warm.out != first.out || logRequests(warm, pred) != 1 {
+		t.Errorf("warm run: %d requests of %s's log, output the same: %v", logRequests(warm, pred), pred, warm.out == first.out)
+	}
+	// A cache naming another deployment's pod and a pod that does not exist: asked, never printed.
+	tampered := fmt.Sprintf(`[{"pod":%q,"container":"kserve-container"},{"pod":"ghost-0","container":"kserve-container"}]`, foreign)
+	if err := os.WriteFile(files[0], []byte(tampered), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := plugin(t, args...).must(t)
+	if r.out != first.out || logRequests(r, "ghost-0") != 1 || logRequests(r, pred) != 1 {
+		t.Errorf("tampered cache: output the same %v, ghost-0 asked %d times (want 1), %s %d (want 1):\n%s", r.out == first.out, logRequests(r, "ghost-0"), pred, logRequests(r, pred), r.err)
+	}
+	for _, l := range lines(r.out) {
+		if !strings.HasPrefix(l, pred+" ") {
+			t.Errorf("a line not of %s: %q", pred, l)
+		}
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), pred) || strings.Contains(string(b), foreign) {
+		t.Errorf("the cache file was not rewritten: %s", b)
+	}
+	// A cache directory that cannot be written costs nothing but the early requests.
+	blocked := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := plugin(t, "logs", "fraud", "-n", ns, "--tail", "-1", "--prefix", "--cache-dir", blocked); r.code != 0 || r.out != first.out || r.err != "" {
+		t.Errorf("unwritable cache: exit %d, output the same %v, stderr %q", r.code, r.out == first.out, r.err)
 	}
 }
