@@ -16,7 +16,8 @@ import (
 // 50% more CPU than over HTTP/1.1, docs/benchmarks.md). The second request asks for the same
 // bytes from the start; it takes over from the first once its first bytes are the ones
 // already written, checked by their checksum. A log that changed between the two (rotated)
-// keeps its first stream.
+// keeps its first stream; after a first request limited to 64 KiB, as a prefetched read to
+// the end asks for (prefetch.go), it fails that stream instead (newLimitedHandoff).
 
 // handoffAfter is how far a read goes over its first stream before it opens the second: a
 // log shorter than this (a --tail, most pods' logs) costs no connection of its own. What

@@ -16,8 +16,8 @@ import (
 // options (Opener); the lists decide what is read, the cache only what is asked early.
 //
 // A read to the end that would hand off (handoff.go) asks early for its first 64 KiB only,
-// over the lists' connection, and for all of it over a connection of its own (bulk) once it
-// is taken, which goes on after those bytes: a stream held over HTTP/2 while the lists answer
+// over the lists' connection, and for all of it over a connection of its own (bulk) once half
+// of those are read, going on after them: a stream held over HTTP/2 while the lists answer
 // would otherwise fill its window, all of which the hand-off's second request would read
 // again. The second request waits until then so that its bytes, which come as fast as the
 // server can send them, do not take the server's cores from the lists.
@@ -45,9 +45,9 @@ type StreamSettings struct {
 	Stamps  bool
 }
 
-// StartPrefetch asks for each target's stream at once, as the engine would ask for it first
-// (firstRequest): over open, or over bulk (nil: none) when the read would hand off. At most
-// limit are asked.
+// StartPrefetch asks for each target's stream at once over open, as the engine would ask for
+// it first (firstRequest); a read that would hand off, for its first handoffAfter bytes, and
+// for the rest over bulk once taken (nil: no hand-off). At most limit streams are asked.
 func StartPrefetch(ctx context.Context, open, bulk StreamOpener, targets []Target, s StreamSettings, limit int) *Prefetch {
 	p := &Prefetch{open: open, held: map[string]*heldStream{}}
 	for _, t := range targets {
@@ -61,8 +61,8 @@ func StartPrefetch(ctx context.Context, open, bulk StreamOpener, targets []Targe
 		h := &heldStream{opts: firstRequest(s.Options, t.Container, s.Follow, s.Stamps, false), ready: make(chan struct{}), cancel: cancel}
 		first := h.opts
 		if bulk != nil && handoffApplies(&h.opts) {
-			limit := handoffAfter
-			first.LimitBytes, h.bulk = &limit, bulk
+			head := handoffAfter
+			first.LimitBytes, h.bulk = &head, bulk
 		}
 		p.held[t.Key()] = h
 		go func() {
@@ -101,14 +101,14 @@ func (p *Prefetch) Opener() StreamOpener {
 			// request reports as it would have.
 			return p.open(ctx, namespace, pod, opts)
 		}
-		// The requests were made under the run's context: the caller's ends them too.
+		// The request was made under the run's context: the caller's ends it too.
 		stop := context.AfterFunc(ctx, h.cancel)
 		var rc io.ReadCloser = h.rc
 		if h.bulk != nil {
 			same := *opts
 			rc = newLimitedHandoff(ctx, h.rc, handoffAfter, func(ctx context.Context) (io.ReadCloser, error) { return h.bulk(ctx, namespace, pod, &same) })
 		}
-		return &adopted{ReadCloser: rc, own: h.bulk != nil, done: func() { stop(); h.cancel() }}, nil
+		return &adopted{ReadCloser: rc, handsOff: h.bulk != nil, done: func() { stop(); h.cancel() }}, nil
 	}
 }
 
@@ -146,12 +146,12 @@ func (h *heldStream) discard() {
 // adopted is a prefetched stream in the engine's hands.
 type adopted struct {
 	io.ReadCloser
-	own  bool
-	done func()
+	handsOff bool
+	done     func()
 }
 
-// ownConnection tells the engine that the stream hands off already: it does not again.
-func (a *adopted) ownConnection() bool { return a.own }
+// handsOffAlready tells the engine that the stream hands off by itself: not again.
+func (a *adopted) handsOffAlready() bool { return a.handsOff }
 
 func (a *adopted) Close() error {
 	err := a.ReadCloser.Close()

@@ -258,8 +258,8 @@ func (tl *tail) openStream(ctx context.Context, t Target, opts *corev1.PodLogOpt
 	if err != nil || tl.bulk == nil || !handoffApplies(opts) {
 		return rc, err
 	}
-	if own, ok := rc.(interface{ ownConnection() bool }); ok && own.ownConnection() {
-		return rc, nil // prefetched over a connection of its own
+	if ho, ok := rc.(interface{ handsOffAlready() bool }); ok && ho.handsOffAlready() {
+		return rc, nil // a prefetched read to the end (Prefetch)
 	}
 	same := *opts
 	return newHandoff(ctx, rc, func(ctx context.Context) (io.ReadCloser, error) { return tl.bulk(ctx, t.Namespace, t.Pod, &same) }), nil
