@@ -28,11 +28,20 @@ func TestStreamCacheRemembers(t *testing.T) {
 	if other := StreamCacheKey("https://api:6443", "ns", "fraud", "transformer", "", ""); other == key || c.Load(other, "ns") != nil {
 		t.Errorf("another selection shares the file")
 	}
-	// The same streams again: not written.
-	_ = os.Chmod(c.Dir, 0o500)
-	defer os.Chmod(c.Dir, 0o700)
+	// The same streams again, in another order: the file is left as it is.
+	marker := []byte("[ {\"pod\": \"fraud-predictor-2\", \"container\": \"kserve-container\"},\n  {\"pod\": \"fraud-predictor-1\", \"container\": \"kserve-container\"} ]\n")
+	if err := os.WriteFile(c.path(key), marker, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Store(key, []Target{want[1], want[0]}, got); err != nil {
-		t.Errorf("storing what was loaded wrote: %v", err)
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(c.path(key)); string(b) != string(marker) {
+		t.Errorf("storing what was loaded wrote the file again: %s", b)
+	}
+	// Other streams: written.
+	if err := c.Store(key, want[:1], got); err != nil || len(c.Load(key, "ns")) != 1 {
+		t.Errorf("other streams not stored: %v, %v", err, c.Load(key, "ns"))
 	}
 }
 
