@@ -120,13 +120,20 @@ func TestPrefetchAdoptsOnlyTheSameRequest(t *testing.T) {
 func TestPrefetchKeepClosesTheRest(t *testing.T) {
 	r := newRecordingOpener()
 	p := StartPrefetch(context.Background(), r.open, nil, prefetchTargets("a", "b"), StreamSettings{}, 10)
+	closed := func(pod string) func() bool {
+		return func() bool {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return r.closed[pod]
+		}
+	}
 	p.Keep(prefetchTargets("a"))
+	waitFor(t, closed("b"), "the stream not kept closed")
+	if closed("a")() {
+		t.Errorf("the kept stream was closed before the engine took it")
+	}
 	p.Close()
-	waitFor(t, func() bool {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.closed["a"] && r.closed["b"]
-	}, "both prefetched streams closed")
+	waitFor(t, closed("a"), "the stream not taken closed at the end")
 }
 
 func TestPrefetchFailureAsksAgain(t *testing.T) {
