@@ -86,32 +86,28 @@ func (e *Engine) acquire(ctx context.Context, s slots, want int) bool {
 
 // Targets are the streams that Run, or a follow's start, reads of pods: the selected
 // containers that have started (or, with --previous, have an instance before).
-func (e *Engine) Targets(pods []corev1.Pod) []Target {
+func (e *Engine) Targets(pods []corev1.Pod) []Target { return e.targets(pods, nil) }
+
+// targets is Targets, telling notStarted of each selected container that is left out.
+func (e *Engine) targets(pods []corev1.Pod, notStarted func(p *corev1.Pod, t Target)) []Target {
 	var targets []Target
 	for i := range pods {
 		for _, t := range e.Selection.Targets(&pods[i]) {
-			if e.readable(t) {
+			if t.ContainerID != "" || e.Options.Previous {
 				targets = append(targets, t)
+			} else if notStarted != nil {
+				notStarted(&pods[i], t)
 			}
 		}
 	}
 	return targets
 }
 
-func (e *Engine) readable(t Target) bool { return t.ContainerID != "" || e.Options.Previous }
-
 // Run streams the current logs of pods once (no follow) and returns when all are read.
 func (e *Engine) Run(ctx context.Context, pods []corev1.Pod) error {
-	var targets []Target
-	for i := range pods {
-		for _, t := range e.Selection.Targets(&pods[i]) {
-			if !e.readable(t) {
-				Notice(e.ErrOut, "%s %s: not started yet (%s)", t.Pod, t.Container, waitingReason(&pods[i], t.Container))
-				continue
-			}
-			targets = append(targets, t)
-		}
-	}
+	targets := e.targets(pods, func(p *corev1.Pod, t Target) {
+		Notice(e.ErrOut, "%s %s: not started yet (%s)", t.Pod, t.Container, waitingReason(p, t.Container))
+	})
 	s := make(slots, max(e.MaxRequests, 1))
 	var wg sync.WaitGroup
 	for _, t := range targets {
