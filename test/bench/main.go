@@ -116,8 +116,8 @@ type goal struct {
 }
 
 // stats are a job's medians in one benchmark, with the spread of its wall time, the worst
-// quartile of its wall (goals of the row alone) and its runs round by round (goals against
-// another row).
+// quartile of its wall (goals of the row alone) and its runs (goals against another row read
+// any value's worst quartile from them).
 type stats struct {
 	wall, cpu, server time.Duration
 	minWall, maxWall  time.Duration
@@ -224,7 +224,7 @@ func run() int {
 			failed = append(failed, name)
 		}
 	}
-	fmt.Printf("\n%d runs each, alternated in a random order (-seed %d); wall: median (min to max); ratio: median wall against the first row of the same benchmark; goals are judged on the worst quartile (75th percentile): of the row, or, against another row, of the ratios of the two rows' runs in each round\n", *runs, *seed)
+	fmt.Printf("\n%d runs each (unless the benchmark says more), alternated in a random order (-seed %d); wall: median (min to max); ratio: median wall against the first row of the same benchmark; goals are judged on the worst quartile (75th percentile): of the row, or, against another row, the row's against the other's\n", *runs, *seed)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "benchmark\tcommand\twall\tratio\tCPU\tpeak memory\tthroughput\tgoal\tverdict")
 	for _, r := range table {
@@ -243,15 +243,18 @@ func run() int {
 }
 
 // judge checks a job's goal against the benchmark's other jobs; it returns the goal as text
-// and the verdict. A goal against another job is judged round by round: the worst quartile of
-// the rounds' ratios (or differences), each of two runs made in the same round, minutes apart
-// at most. The worst quartile of one row against the median of another missed a 1.1x goal
-// when two rows were the same command and the machine's speed drifted 20% (TestJudgeRoundByRound).
+// and the verdict. A goal against another job compares the two rows' worst quartiles (their
+// ratio, or difference for a first line): each row's own slow runs against the other's. The
+// worst quartile of the rounds' ratios, which judged until the fifteenth run, is what two
+// independent spreads make of a ratio, not the ratio: a command against itself with 10%
+// spread a run reads 1.10x there at the median of runs, and it grows with the rounds
+// (docs/benchmarks.md, "The judge"). The rows alternate in every round, so a drift of the
+// machine's speed over the run reaches both.
 func judge(g *goal, own stats, all map[string]stats) (string, string) {
 	var parts, misses []string
 	if g.Wall > 0 {
-		r := worstRatio(own, all[g.Against], func(s sample) time.Duration { return s.wall })
-		parts = append(parts, fmt.Sprintf("wall <= %.2fx %s (%.2fx at the worst quartile of the rounds)", g.Wall, g.Against, r))
+		r := quartileRatio(own, all[g.Against], func(s sample) time.Duration { return s.wall })
+		parts = append(parts, fmt.Sprintf("wall <= %.2fx %s (%.2fx, worst quartile against worst quartile)", g.Wall, g.Against, r))
 		if r > g.Wall {
 			misses = append(misses, "wall")
 		}
@@ -261,8 +264,8 @@ func judge(g *goal, own stats, all map[string]stats) (string, string) {
 		if x == 0 {
 			x = 1
 		}
-		r := worstRatio(own, all[g.CPUOf], func(s sample) time.Duration { return s.cpu })
-		parts = append(parts, fmt.Sprintf("CPU <= %.1fx %s's (%s against %s; %.2fx at the worst quartile of the rounds)", x, g.CPUOf,
+		r := quartileRatio(own, all[g.CPUOf], func(s sample) time.Duration { return s.cpu })
+		parts = append(parts, fmt.Sprintf("CPU <= %.1fx %s's (%s against %s; %.2fx, worst quartile against worst quartile)", x, g.CPUOf,
 			own.cpu.Round(10*time.Millisecond), all[g.CPUOf].cpu.Round(10*time.Millisecond), r))
 		if r > x {
 			misses = append(misses, "CPU")
@@ -285,8 +288,8 @@ func judge(g *goal, own stats, all map[string]stats) (string, string) {
 	}
 	if g.FirstOf != "" {
 		ref := all[g.FirstOf]
-		over := worstOver(own, ref, func(s sample) time.Duration { return s.first })
-		parts = append(parts, fmt.Sprintf("first line <= %s's + 1 round trip + %s (%s against %s; +%s at the worst quartile of the rounds)", g.FirstOf, g.FirstSlack,
+		over := quartileOver(own, ref, func(s sample) time.Duration { return s.first })
+		parts = append(parts, fmt.Sprintf("first line <= %s's + 1 round trip + %s (%s against %s; +%s, worst quartile against worst quartile)", g.FirstOf, g.FirstSlack,
 			own.first.Round(time.Millisecond), ref.first.Round(time.Millisecond), over.Round(time.Millisecond)))
 		if over > g.RTT+g.FirstSlack {
 			misses = append(misses, "first line")
@@ -594,12 +597,12 @@ func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 
 // measure runs the jobs in turn, runs times, and prints medians and ratios to the first.
 func measure(title string, jobs []job, extra func(name string, s sample) string) error {
-	_, err := measureStats(title, jobs, extra)
+	_, err := measureStats(title, *runs, jobs, extra)
 	return err
 }
 
-// measureStats is measure, returning each job's statistics by name.
-func measureStats(title string, jobs []job, extra func(name string, s sample) string) (map[string]stats, error) {
+// measureStats is measure, rounds times, returning each job's statistics by name.
+func measureStats(title string, rounds int, jobs []job, extra func(name string, s sample) string) (map[string]stats, error) {
 	results := make([][]sample, len(jobs))
 	for _, j := range jobs { // one warm-up each
 		if _, err := runOnce(j); err != nil {
@@ -608,7 +611,7 @@ func measureStats(title string, jobs []job, extra func(name string, s sample) st
 	}
 	// Alternated, in a new random order each round: no command always runs after the same
 	// one (a warm cache, a busy server), and drift over the run spreads over all of them.
-	for r := 0; r < *runs; r++ {
+	for r := 0; r < rounds; r++ {
 		for _, i := range order.Perm(len(jobs)) {
 			s, err := runOnce(jobs[i])
 			if err != nil {
@@ -662,24 +665,18 @@ func measureStats(title string, jobs []job, extra func(name string, s sample) st
 
 func median(ss []sample, f func(sample) time.Duration) time.Duration { return quantile(ss, f, 0.5) }
 
-// worstRatio is the 75th percentile of own's value over ref's, round by round.
-func worstRatio(own, ref stats, f func(sample) time.Duration) float64 {
-	var r []float64
-	for i := range min(len(own.rounds), len(ref.rounds)) {
-		if d := f(ref.rounds[i]); d > 0 {
-			r = append(r, float64(f(own.rounds[i]))/float64(d))
-		}
+// quartileRatio is own's worst quartile (75th percentile) of a value over ref's.
+func quartileRatio(own, ref stats, f func(sample) time.Duration) float64 {
+	d := quantile(ref.rounds, f, 0.75)
+	if d <= 0 {
+		return 0
 	}
-	return quantileOf(r, 0.75)
+	return float64(quantile(own.rounds, f, 0.75)) / float64(d)
 }
 
-// worstOver is the 75th percentile of how much own's value exceeds ref's, round by round.
-func worstOver(own, ref stats, f func(sample) time.Duration) time.Duration {
-	var d []float64
-	for i := range min(len(own.rounds), len(ref.rounds)) {
-		d = append(d, float64(f(own.rounds[i])-f(ref.rounds[i])))
-	}
-	return time.Duration(quantileOf(d, 0.75))
+// quartileOver is how much own's worst quartile (75th percentile) of a value exceeds ref's.
+func quartileOver(own, ref stats, f func(sample) time.Duration) time.Duration {
+	return quantile(own.rounds, f, 0.75) - quantile(ref.rounds, f, 0.75)
 }
 
 // quantileOf is the q-quantile of v (0: the least, 1: the most), nearest rank; 0 for none.
@@ -700,6 +697,9 @@ func quantile(ss []sample, f func(sample) time.Duration, q float64) time.Duratio
 	}
 	return time.Duration(quantileOf(v, q))
 }
+
+// logsRounds is the least number of rounds of the million-line read (benchLogs).
+const logsRounds = 10
 
 // order shuffles each round of a benchmark.
 var order *rand.Rand
@@ -736,9 +736,14 @@ func benchLogs() error {
 	jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}},
 		goal: &goal{Against: floor, Wall: 1.1, CPUOf: floorProcess, CPUx: 1.5, MemOf: jobs[1].name}, check: seq, untimed: true})
 	total := *pods * *lines
-	return measure(fmt.Sprintf("Reading %d lines from %d pods through the API server", total, *pods), jobs, func(_ string, s sample) string {
+	// At least 10 rounds: the goals sit within 10% of a floor whose runs spread by 10 to 15%
+	// (KWOK's and the API server's time for the same lines), and a worst quartile of 5 runs
+	// moves by about as much between two runs of the bench (docs/benchmarks.md, "The judge").
+	rounds := max(*runs, logsRounds)
+	_, err = measureStats(fmt.Sprintf("Reading %d lines from %d pods through the API server (%d rounds)", total, *pods, rounds), rounds, jobs, func(_ string, s sample) string {
 		return fmt.Sprintf("%.0f lines/s", float64(total)/s.wall.Seconds())
 	})
+	return err
 }
 
 // benchHistory loads L documents and exports them with a bare loop and with the plugin.

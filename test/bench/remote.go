@@ -77,7 +77,7 @@ func remoteRows(what string, roundTrips float64, jobs func(kcfg string) []job) e
 		if rtt > 0 {
 			own.goal.RTT, own.goal.Base, own.goal.RoundTrips, own.goal.Slack = rtt, base[own.name], roundTrips, 20*time.Millisecond
 		}
-		all, err := measureStats(fmt.Sprintf("%s, API server %s away", what, rtt), js, func(name string, s sample) string {
+		all, err := measureStats(fmt.Sprintf("%s, API server %s away", what, rtt), *runs, js, func(name string, s sample) string {
 			if rtt == 0 {
 				return ""
 			}
@@ -127,7 +127,7 @@ func benchRemoteLogs() error {
 		jobs = append(jobs, job{name: "kubectl hopsdeploy logs, nothing remembered (--cache-dir \"\")", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "--cache-dir", "", "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}}, check: seq})
 		jobs = append(jobs, job{name: "kubectl hopsdeploy logs", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "logs", "bench", "-n", ns, "--tail", "-1", "--prefix", "--max-log-requests", n}}, check: seq,
 			goal: &goal{Against: kl, Wall: 1.0, FirstOf: floor, RTT: rtt, FirstSlack: 10 * time.Millisecond}})
-		_, err = measureStats(fmt.Sprintf("Live logs, %d pods x %d lines, API server %s away", *pods, *lines, rtt), jobs, func(_ string, s sample) string {
+		_, err = measureStats(fmt.Sprintf("Live logs, %d pods x %d lines, API server %s away", *pods, *lines, rtt), *runs, jobs, func(_ string, s sample) string {
 			return fmt.Sprintf("first line at %s", s.first.Round(time.Millisecond))
 		})
 		p.Close()
@@ -207,7 +207,7 @@ func benchRemoteHistory() error {
 			{name: "kubectl hopsdeploy logs --source history", cmds: [][]string{{*plugin, "--kubeconfig", kcfg, "logs", "hist", "-n", ns, "--source", "history", "--since", "72h", "-o", "raw", "--opensearch-url", far}},
 				check: historyChecked, goal: &goal{Against: sliced, Wall: 1 / 0.8}},
 		}
-		_, err = measureStats(fmt.Sprintf("History, %d lines, API server and OpenSearch %s away", *docs, rtt), jobs, func(_ string, s sample) string {
+		_, err = measureStats(fmt.Sprintf("History, %d lines, API server and OpenSearch %s away", *docs, rtt), *runs, jobs, func(_ string, s sample) string {
 			note := fmt.Sprintf("%.0f lines/s", float64(*docs)/s.wall.Seconds())
 			if s.first > 0 {
 				note += fmt.Sprintf("; first line at %s", s.first.Round(time.Millisecond))
