@@ -245,10 +245,10 @@ func run() int {
 // judge checks a job's goal against the benchmark's other jobs; it returns the goal as text
 // and the verdict. A goal against another job compares the two rows' worst quartiles (their
 // ratio, or difference for a first line): each row's own slow runs against the other's. The
-// worst quartile of the rounds' ratios, which judged until the fifteenth run, is what two
-// independent spreads make of a ratio, not the ratio: a command against itself with 10%
-// spread a run reads 1.10x there at the median of runs, and it grows with the rounds
-// (docs/benchmarks.md, "The judge"). The rows alternate in every round, so a drift of the
+// worst quartile of the rounds' ratios, which judged until the fourteenth run, reads the
+// spread of two runs, not the ratio: a command against itself with 10% spread a run missed
+// 1.1x in 37% of 5-round runs and 48% of 10-round runs (TestJudgeSpreadOfRuns;
+// docs/benchmarks.md, "The judge"). The rows alternate in every round, so a drift of the
 // machine's speed over the run reaches both.
 func judge(g *goal, own stats, all map[string]stats) (string, string) {
 	var parts, misses []string
