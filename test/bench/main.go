@@ -161,8 +161,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "error: the benchmarks' control plane:", err)
 		os.Exit(1)
 	}
+	// Stopped (Ctrl-C, kill), the bench stops its control plane before it ends: without this
+	// its etcd, API server and KWOK outlived it.
+	// Both ways share one stop, which the second waits for.
+	var once sync.Once
+	stopCluster := func() { once.Do(e.Stop) }
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-stop
+		fmt.Fprintf(os.Stderr, "bench: %v: stopping the control plane\n", sig)
+		stopCluster()
+		os.Exit(130)
+	}()
 	code := run()
-	e.Stop()
+	stopCluster()
 	os.Exit(code)
 }
 
