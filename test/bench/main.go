@@ -146,12 +146,12 @@ func main() {
 		*seed = time.Now().UnixNano()
 	}
 	order = rand.New(rand.NewSource(*seed))
-	if signal.Ignored(os.Interrupt) {
-		// Started in the background by a shell without job control, which ignores the
-		// interrupt; every tool would inherit that, and a followed row ends its tool with
-		// one (stern then never ends). A handler of the bench's own is reset in its tools.
-		signal.Notify(make(chan os.Signal, 1), os.Interrupt)
-	}
+	// The bench handles the interrupt and SIGTERM itself: stopped (Ctrl-C, kill), it stops its
+	// control plane before it ends, which otherwise outlived it. A handler, unlike an ignored
+	// interrupt (the background of a shell without job control), is reset in its tools, and
+	// a followed row ends its tool with an interrupt (stern, inheriting it ignored, never ended).
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: hopsdeploy-bench [flags] status|status-big|list|logs|follow|latency|history|history-secured...")
 		os.Exit(2)
@@ -161,13 +161,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "error: the benchmarks' control plane:", err)
 		os.Exit(1)
 	}
-	// Stopped (Ctrl-C, kill), the bench stops its control plane before it ends: without this
-	// its etcd, API server and KWOK outlived it.
-	// Both ways share one stop, which the second waits for.
+	// A signal's stop and the normal end's are one; the second waits for the first.
 	var once sync.Once
 	stopCluster := func() { once.Do(e.Stop) }
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-stop
 		fmt.Fprintf(os.Stderr, "bench: %v: stopping the control plane\n", sig)
