@@ -188,7 +188,7 @@ func (b *Batch) prefixOf(l *Line) []byte {
 }
 
 // AddLines adds the lines of a stream's buffer, each ended by a newline, as Add would one at
-// a time with l's fields and no timestamp, leaving out empty lines as the stream does. It
+// a time with l's fields and no timestamp, empty lines too (kubectl prints them). It
 // stops after the line that fills the batch (batchMax) and says how many bytes it used and
 // how many lines it read (as the stream counts them: --grep's dropped ones too). Where lines
 // are copied as they are (text or raw, not sanitised, grepped or stamped), it is one pass
@@ -204,9 +204,6 @@ func (b *Batch) AddLines(l *Line, buffered []byte) (used, lines int) {
 		}
 		line := buffered[used : used+i+1]
 		used += i + 1
-		if i == 0 {
-			continue
-		}
 		lines++
 		if !copied {
 			l.Message = line[:i]

@@ -220,7 +220,9 @@ func (tl *tail) stream(ctx context.Context, t Target, opts *corev1.PodLogOptions
 		if werr != nil {
 			return n, werr
 		}
-		if len(line) > 0 || more {
+		// An empty line is a line, as kubectl prints it; an empty piece is not: the nothing
+		// after a last newline (io.EOF), or the newline that ends a line split in pieces.
+		if len(line) > 0 || more || (err == nil && !cont) {
 			ts, raw, msg := time.Time{}, "", line
 			switch {
 			case cont:

@@ -136,30 +136,29 @@ func TestFollowedStreamWritesWholeLinesBeforeItWaits(t *testing.T) {
 
 // A stream without timestamps hands the reader's buffer to the batch whole
 // (Batch.AddLines): its output is what formatting one line at a time gives, whatever the
-// reads' sizes, the sink's options, empty lines, lines longer than the buffer, or a last
-// line without its newline; and it counts the lines it read, --grep's dropped ones too.
+// reads' sizes, the sink's options, empty lines (kept, as kubectl prints them), lines longer
+// than the buffer or exactly maxLine long (whose newline comes as a piece of its own), or a
+// last line without its newline; and it counts the lines it read, --grep's dropped ones too.
 func TestStreamOfWholeBuffersWritesWhatLineByLineWould(t *testing.T) {
 	var log bytes.Buffer
 	for i := range 3000 {
 		switch i % 7 {
 		case 0:
-			log.WriteString("\n") // an empty line: left out
+			log.WriteString("\n") // an empty line
 		case 3:
 			fmt.Fprintf(&log, "line %d keep \x1b[2J with a CR\r\n", i)
 		default:
 			fmt.Fprintf(&log, "line %d %s\n", i, strings.Repeat("x", i%200))
 		}
-		if i == 1500 {
+		switch i {
+		case 1500:
 			log.WriteString(strings.Repeat("long ", 30000) + "\n") // 150 KB: longer than the buffer
+		case 2500:
+			log.WriteString(strings.Repeat("m", maxLine) + "\n")
 		}
 	}
 	log.WriteString("the last line, without its newline")
-	var want []string
-	for l := range strings.SplitSeq(log.String(), "\n") {
-		if l != "" {
-			want = append(want, l)
-		}
-	}
+	want := strings.Split(log.String(), "\n")
 	for _, opts := range []SinkOptions{{}, {Prefix: true}, {Prefix: true, Color: true}, {Format: "raw", Prefix: true},
 		{Format: "json"}, {Prefix: true, Grep: "KEEP"}, {Prefix: true, Sanitize: true}} {
 		var reference bytes.Buffer

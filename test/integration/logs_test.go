@@ -323,7 +323,8 @@ func TestLogsFollow(t *testing.T) {
 	}
 }
 
-// Long lines, invalid UTF-8 and control sequences pass through whole; JSON stays valid.
+// Long lines, empty lines, invalid UTF-8 and control sequences pass through whole, as
+// kubectl logs prints them; JSON stays valid.
 func TestLogsUntrustedLines(t *testing.T) {
 	e := testenv.Get(t)
 	ns := e.Namespace(t)
@@ -333,11 +334,19 @@ func TestLogsUntrustedLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("x", 1<<20)
-	_ = e.Logs.Append(ns, p.Name, "kserve-container", time.Time{}, long, "bad \xff\xfe utf8", "\x1b[2J\x1b]0;owned\x07escape")
+	_ = e.Logs.Append(ns, p.Name, "kserve-container", time.Time{}, long, "", "bad \xff\xfe utf8", "\x1b[2J\x1b]0;owned\x07escape")
 	out := plugin(t, "logs", "weird", "-n", ns, "-o", "raw").must(t).out
 	got := lines(out)
-	if len(got) != 3 || got[0] != long || got[1] != "bad \xff\xfe utf8" || got[2] != "\x1b[2J\x1b]0;owned\x07escape" {
+	if len(got) != 4 || got[0] != long || got[1] != "" || got[2] != "bad \xff\xfe utf8" || got[3] != "\x1b[2J\x1b]0;owned\x07escape" {
 		t.Errorf("raw output changed lines: %d lines, first %d bytes", len(got), len(got[0]))
+	}
+	kubectl, env := kubectlPath(t)
+	cmd := exec.Command(kubectl, "logs", p.Name, "-n", ns, "-c", "kserve-container")
+	cmd.Env = append(os.Environ(), env...)
+	if want, err := cmd.Output(); err != nil {
+		t.Fatalf("kubectl logs: %v", err)
+	} else if out != string(want) {
+		t.Errorf("-o raw printed %d bytes, kubectl logs %d", len(out), len(want))
 	}
 	// On a terminal (a pty through script(1)) control sequences are neutralised, unless --raw.
 	tty := func(extra ...string) string {
