@@ -130,7 +130,7 @@ bench-check: build testbin living opensearch $(STERN) ## make bench, failing whe
 	BENCH_FLAGS="$(BENCH_FLAGS) -check" hack/bench.sh $(BENCHES)
 bench-logs: build testbin living opensearch $(STERN) ## live logs: the plugin against kubectl logs and stern
 	hack/bench.sh logs
-bench-follow: build testbin living opensearch $(STERN) ## following 300 streams for a minute, and the delay of a line, beside kubectl logs -f and stern
+bench-follow: build testbin living opensearch $(STERN) ## following 300 streams, 5 alternated runs of 30 s each tool, and the delay of a line, beside kubectl logs -f and stern
 	hack/bench.sh follow latency
 bench-soak: build testbin living opensearch $(STERN) ## following for 30 minutes (BENCH_FLAGS=-soak-minutes N) while the pods are replaced every minute: every line, heap, stacks and CPU a line flat
 	hack/bench.sh follow-soak
