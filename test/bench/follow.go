@@ -37,7 +37,8 @@ var followContainers = []string{"kserve-container", "agent", "inference-logger"}
 // tail is one follower's run: lines received, their delays, and its process's CPU and peak
 // memory.
 type tail struct {
-	received int
+	received int // distinct lines, each in its stream's order
+	wrong    int // lines doubled, out of their stream's order, or not written in this run
 	delays   []time.Duration
 	cpu      time.Duration
 	rss      int64         // KiB
@@ -53,6 +54,42 @@ type follower struct {
 
 // stamp is how a written line carries its write time: "t=<unix nanoseconds>;".
 func stamp(seq int) string { return fmt.Sprintf("seq=%d t=%d;", seq, time.Now().UnixNano()) }
+
+// seqOrder checks a followed run's lines as they arrive: each sequence number from 0 to
+// want-1 once, and each stream's in the order written. The writer gives its lines out per
+// tick, perTick to each stream in the order of the streams, so a number's stream is
+// (seq/perTick) mod streams and no tool's prefix need be read.
+type seqOrder struct {
+	seen    []bool
+	last    []int // each stream's last number, -1 before its first
+	perTick int
+	// received and wrong are tail's.
+	received, wrong int
+}
+
+func newSeqOrder(want, streams, perTick int) *seqOrder {
+	c := &seqOrder{seen: make([]bool, want), last: make([]int, streams), perTick: perTick}
+	for i := range c.last {
+		c.last[i] = -1
+	}
+	return c
+}
+
+// add counts the line numbered seq (ok false: a stamped line whose number did not parse).
+func (c *seqOrder) add(seq int, ok bool) {
+	if !ok || seq < 0 || seq >= len(c.seen) || c.seen[seq] {
+		c.wrong++
+		return
+	}
+	c.seen[seq] = true
+	st := (seq / c.perTick) % len(c.last)
+	if seq < c.last[st] {
+		c.wrong++
+		return
+	}
+	c.last[st] = seq
+	c.received++
+}
 
 // stream is one followed container, "<pod>/<container>".
 type stream struct{ pod, container string }
@@ -96,7 +133,7 @@ func awaitOpen(streams []stream, isOpen func(stream) bool, mark func(stream), go
 
 // followOnce starts f, waits until every stream is open (its openMark arrived), runs write,
 // waits for want lines (at most 15 s more), stops f and returns what it saw.
-func followOnce(f follower, streams []stream, want int, mark func(stream), write func()) (tail, error) {
+func followOnce(f follower, streams []stream, want, perTick int, mark func(stream), write func()) (tail, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderrOf func() string // what the follower said on failing (a command's stderr)
@@ -149,6 +186,7 @@ func followOnce(f follower, streams []stream, want int, mark func(stream), write
 	}
 	var mu sync.Mutex
 	var t tail
+	check := newSeqOrder(want, len(streams), perTick)
 	open := map[string]bool{}
 	done := make(chan struct{})
 	go func() {
@@ -176,8 +214,14 @@ func followOnce(f follower, streams []stream, want int, mark func(stream), write
 			if err != nil {
 				continue
 			}
+			seq, ok := -1, false
+			if k := bytes.LastIndex(line[:i], []byte("seq=")); k >= 0 {
+				n, err := strconv.Atoi(string(line[k+4 : i]))
+				seq, ok = n, err == nil
+			}
 			mu.Lock()
-			t.received++
+			check.add(seq, ok)
+			t.received, t.wrong = check.received, check.wrong
 			t.delays = append(t.delays, now.Sub(time.Unix(0, ns)))
 			mu.Unlock()
 		}
@@ -320,7 +364,7 @@ func benchFollow() error {
 	results := make([][]tail, len(tools))
 	for range *runs {
 		for _, i := range order.Perm(len(tools)) {
-			t, err := followOnce(tools[i], streams, want, mark, write)
+			t, err := followOnce(tools[i], streams, want, perTick, mark, write)
 			if err != nil {
 				return err
 			}
@@ -334,9 +378,9 @@ func benchFollow() error {
 
 // followRows adds the follow benchmark's rows: CPU median with its spread, the largest peak
 // memory, lines received in the poorest run and the delays of every run. The plugin's goal:
-// every line in every run, the least CPU of the three at the worst quartile (its 75th
-// percentile against each other tool's), and a peak memory no larger than kubectl's (the first
-// tool's).
+// every line once and in its stream's order in every run, the least CPU of the three at the
+// worst quartile (its 75th percentile against each other tool's), and a peak memory no larger
+// than kubectl's (the first tool's).
 func followRows(title string, tools []follower, results [][]tail, want int) {
 	of := func(ts []tail) stats {
 		st := stats{}
@@ -351,10 +395,11 @@ func followRows(title string, tools []follower, results [][]tail, want int) {
 	for i, f := range tools {
 		own := of(results[i])
 		var delays []time.Duration
-		least, peakAt := want, time.Duration(0)
+		least, wrong, peakAt := want, 0, time.Duration(0)
 		for _, t := range results[i] {
 			delays = append(delays, t.delays...)
 			least = min(least, t.received)
+			wrong += t.wrong
 			if t.rss == own.rss {
 				peakAt = t.peakAt
 			}
@@ -363,10 +408,10 @@ func followRows(title string, tools []follower, results [][]tail, want int) {
 		r := row{bench: title, command: f.name, wall: "-", ratio: "-",
 			cpu:  fmt.Sprintf("%s (%s to %s)", own.cpu.Round(10*time.Millisecond), quantile(own.rounds, cpu, 0).Round(10*time.Millisecond), quantile(own.rounds, cpu, 1).Round(10*time.Millisecond)),
 			mem:  fmt.Sprintf("%d MiB", own.rss/1024),
-			note: fmt.Sprintf("%d/%d lines in the poorest run; delay p50 %s p99 %s; memory peak at %s", least, want, p50, p99, peakAt.Round(100*time.Millisecond))}
+			note: fmt.Sprintf("%d/%d lines in the poorest run, %d doubled, out of order or stray in all; delay p50 %s p99 %s; memory peak at %s", least, want, wrong, p50, p99, peakAt.Round(100*time.Millisecond))}
 		if f.cmd[0] == *plugin {
 			var misses, against []string
-			if least != want {
+			if least != want || wrong > 0 {
 				misses = append(misses, "lines")
 			}
 			cpuMissed := false
@@ -387,7 +432,7 @@ func followRows(title string, tools []follower, results [][]tail, want int) {
 			if own.rss > kubectlRSS {
 				misses = append(misses, "memory")
 			}
-			r.goal = fmt.Sprintf("every line; the least CPU of the three (%s, worst quartile against worst quartile); memory <= %s's (%d MiB)",
+			r.goal = fmt.Sprintf("every line once, in its stream's order; the least CPU of the three (%s, worst quartile against worst quartile); memory <= %s's (%d MiB)",
 				strings.Join(against, ", "), tools[0].name, kubectlRSS/1024)
 			r.verdict = verdict(misses)
 		}
@@ -431,13 +476,13 @@ func benchLatency() error {
 	title := fmt.Sprintf("Delay from a written line to stdout, %d lines 20 ms apart (one run each)", *latencyLines)
 	var floor50, floor99 time.Duration
 	for i, f := range tools {
-		t, err := followOnce(f, []stream{{pod, c}}, *latencyLines, mark, write)
+		t, err := followOnce(f, []stream{{pod, c}}, *latencyLines, 1, mark, write)
 		if err != nil {
 			return err
 		}
 		p50, p99 := percentiles(t.delays)
 		r := row{bench: title, command: f.name, wall: p50.String(), ratio: "-", cpu: "-", mem: "-",
-			note: fmt.Sprintf("%d/%d lines; p50 %s p99 %s", t.received, *latencyLines, p50, p99)}
+			note: fmt.Sprintf("%d/%d lines, %d doubled, out of order or stray; p50 %s p99 %s", t.received, *latencyLines, t.wrong, p50, p99)}
 		if i == 0 {
 			floor50, floor99 = p50, p99
 		} else {
@@ -446,10 +491,10 @@ func benchLatency() error {
 		}
 		if f.cmd != nil && f.cmd[0] == *plugin {
 			var misses []string
-			if t.received != *latencyLines {
+			if t.received != *latencyLines || t.wrong > 0 {
 				misses = append(misses, "lines")
 			}
-			r.goal = "every line (the delay over the endpoint is the plugin's own)"
+			r.goal = "every line once, in order (the delay over the endpoint is the plugin's own)"
 			r.verdict = verdict(misses)
 		}
 		table = append(table, r)

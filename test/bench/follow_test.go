@@ -22,6 +22,8 @@ func TestFollowRowsJudgeEveryRun(t *testing.T) {
 	const want = 100
 	lost := runsOf(want, []float64{3.2, 3.3, 3.1, 3.3, 3.2}, 40<<10)
 	lost[2].received--
+	doubled := runsOf(want, []float64{3.2, 3.3, 3.1, 3.3, 3.2}, 40<<10)
+	doubled[4].wrong++
 	for _, c := range []struct {
 		name    string
 		own     []tail
@@ -30,6 +32,7 @@ func TestFollowRowsJudgeEveryRun(t *testing.T) {
 		{"more CPU than kubectl's least run only", runsOf(want, []float64{3.27, 3.3, 3.1, 3.3, 3.2}, 40<<10), "within"},
 		{"more CPU than kubectl in most runs", runsOf(want, []float64{3.8, 3.9, 3.1, 3.7, 3.85}, 40<<10), "NOT: CPU"},
 		{"a line lost in one run", lost, "NOT: lines"},
+		{"a line doubled in one run", doubled, "NOT: lines"},
 		{"more memory than kubectl", runsOf(want, []float64{3.2, 3.3, 3.1, 3.3, 3.2}, 60<<10), "NOT: memory"},
 	} {
 		table = nil
@@ -46,4 +49,30 @@ func TestFollowRowsJudgeEveryRun(t *testing.T) {
 		}
 	}
 	table, within, missed = nil, 0, 0
+}
+
+// A followed run's lines are checked without reading a tool's prefix: each number once, each
+// stream's in the order written (2 streams, 2 lines a tick each: 0-1 the first stream's, 2-3
+// the second's, 4-5 the first's again), none beyond the run's.
+func TestSeqOrder(t *testing.T) {
+	for _, c := range []struct {
+		name            string
+		seqs            []int
+		received, wrong int
+	}{
+		{"in order", []int{0, 1, 2, 3, 4, 5, 6, 7}, 8, 0},
+		{"streams interleaved, each in order", []int{2, 0, 3, 1, 6, 4, 7, 5}, 8, 0},
+		{"one doubled and one lost", []int{0, 1, 2, 3, 4, 4, 6, 7}, 7, 1},
+		{"out of its stream's order", []int{0, 4, 1, 5, 2, 3, 6, 7}, 7, 1},
+		{"a number not written in this run", []int{0, 1, 2, 3, 4, 5, 6, 8}, 7, 1},
+		{"a stamped line without a number", []int{0, 1, 2, 3, 4, 5, 6, -1}, 7, 1},
+	} {
+		check := newSeqOrder(8, 2, 2)
+		for _, s := range c.seqs {
+			check.add(s, s >= 0)
+		}
+		if check.received != c.received || check.wrong != c.wrong {
+			t.Errorf("%s: %d received, %d wrong; want %d and %d", c.name, check.received, check.wrong, c.received, c.wrong)
+		}
+	}
 }
